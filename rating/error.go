@@ -1,0 +1,62 @@
+package rating
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Each maps to one HTTP status in handlers (see API.md).
+const (
+	EInvalid      = "invalid"
+	EUnauthorized = "unauthorized"
+	EForbidden    = "forbidden"
+	ENotFound     = "not_found"
+	EConflict     = "conflict"
+	ETooLarge     = "too_large"
+	EInternal     = "internal"
+)
+
+// Error is the one error type that crosses package boundaries. Message is
+// written for a person: it names the field, the value or the CSV line.
+type Error struct {
+	Code    string
+	Message string
+	// Lines holds per-line problems of a rejected CSV file, at most 100.
+	Lines []LineError
+}
+
+// LineError is one problem found on one line of an uploaded file.
+type LineError struct {
+	Line    int    `json:"line"`
+	Column  string `json:"column,omitempty"`
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Errorf returns an *Error with the given code and formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of err, EInternal for errors that are not *Error.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	if err == nil {
+		return ""
+	}
+	return EInternal
+}
+
+// ErrorMessage returns the message of err that is safe to show to a caller.
+// Internal errors are not described beyond that, they are logged instead.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}

@@ -1,0 +1,109 @@
+package rating
+
+import (
+	"math/bits"
+	"time"
+)
+
+// Rate is the row that applies to one call, with the table's defaults and
+// settings filled in: everything pricing needs, and nothing that allocates.
+type Rate struct {
+	Table            string
+	Prefix           string
+	Destination      string
+	Rate             Amount
+	ConnectFee       Amount
+	InitialRate      Amount
+	MinCost          Amount // NoAmount: none
+	MaxCost          Amount // NoAmount: none
+	InitialIncrement int
+	Increment        int
+	Grace            int
+	Decimals         int
+	Rounding         Rounding
+	// EffectiveFrom is the row's start in Unix seconds, math.MinInt64 for
+	// "always".
+	EffectiveFrom int64
+}
+
+// From returns EffectiveFrom as a time, the zero time for "always".
+func (r *Rate) From() time.Time {
+	if r.EffectiveFrom == alwaysUnix {
+		return time.Time{}
+	}
+	return time.Unix(r.EffectiveFrom, 0).UTC()
+}
+
+// Quote is the result of pricing one leg.
+type Quote struct {
+	Billed int    // billed seconds b
+	Cost   Amount // rounded, then bounded by min_cost and max_cost
+}
+
+// Billed returns the billed seconds b for a duration d, grace ignored:
+// b = i when d ≤ i, else i + ⌈(d − i) / s⌉ · s.
+func (r *Rate) Billed(d int) int {
+	i, s := r.InitialIncrement, r.Increment
+	if d <= 0 {
+		return 0
+	}
+	if d <= i {
+		return i
+	}
+	return i + (d-i+s-1)/s*s
+}
+
+// Price prices one call leg of d seconds as DOMAIN.md states: nothing for
+// d = 0 or d ≤ grace, otherwise the billed seconds at initial_rate and rate
+// plus the connect fee, rounded once, then bounded by min_cost and max_cost.
+func (r *Rate) Price(d int) Quote {
+	if d <= 0 || d <= r.Grace {
+		return Quote{}
+	}
+	b := r.Billed(d)
+	return Quote{Billed: b, Cost: r.costOf(b)}
+}
+
+// costOf is c(b): the cost of b billed seconds, grace ignored.
+//
+// The raw cost connect_fee + (initial_rate·min(b,i) + rate·(b−min(b,i)))/60
+// is computed exactly: in units of 10^-8 the numerator is an integer, so
+// one 128-bit division by 60·10^(8−decimals) gives the rounded cost and an
+// exact remainder. That is decimal arithmetic with no precision limit at
+// all, and it needs no allocation.
+func (r *Rate) costOf(b int) Amount {
+	first := min(b, r.InitialIncrement)
+	hi, lo := bits.Mul64(uint64(r.InitialRate), uint64(first))
+	h2, l2 := bits.Mul64(uint64(r.Rate), uint64(b-first))
+	var c uint64
+	lo, c = bits.Add64(lo, l2, 0)
+	hi += h2 + c
+	h3, l3 := bits.Mul64(uint64(r.ConnectFee), 60)
+	lo, c = bits.Add64(lo, l3, 0)
+	hi += h3 + c
+
+	q := uint64(pow10[AmountDecimals-r.Decimals])
+	den := 60 * q
+	if hi >= den {
+		return MaxAmount // cannot happen within MaxAmount and MaxIncrement bounds
+	}
+	n, rem := bits.Div64(hi, lo, den)
+	switch r.Rounding {
+	case Up:
+		if rem > 0 {
+			n++
+		}
+	case HalfUp:
+		if rem >= den-rem {
+			n++
+		}
+	}
+	cost := Amount(n * q)
+	if r.MinCost.Set() && cost < r.MinCost {
+		cost = r.MinCost
+	}
+	if r.MaxCost.Set() && cost > r.MaxCost {
+		cost = r.MaxCost
+	}
+	return cost
+}

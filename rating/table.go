@@ -1,0 +1,187 @@
+package rating
+
+import (
+	"time"
+)
+
+// Table holds a rate table's settings. Its rows are kept apart (Row).
+type Table struct {
+	Name     string   `json:"name"`
+	Kind     Kind     `json:"kind"`
+	Currency string   `json:"currency"`
+	Decimals int      `json:"decimals"`
+	Rounding Rounding `json:"rounding"`
+	// InitialIncrement and Increment are the defaults for rows that leave
+	// them empty.
+	InitialIncrement int       `json:"initial_increment"`
+	Increment        int       `json:"increment"`
+	Rows             int       `json:"rows"`
+	Updated          time.Time `json:"updated"`
+}
+
+// NewTable returns a table with the defaults of DOMAIN.md.
+func NewTable(name string, kind Kind, currency string) Table {
+	return Table{Name: name, Kind: kind, Currency: currency, Decimals: 4, Rounding: HalfUp,
+		InitialIncrement: 60, Increment: 60}
+}
+
+// Validate checks the settings against DOMAIN.md.
+func (t *Table) Validate() error {
+	if err := ValidateName("name", t.Name); err != nil {
+		return err
+	}
+	if t.Kind.String() == "" {
+		return Errorf(EInvalid, "kind: want outbound, inbound or conference")
+	}
+	if t.Decimals < 0 || t.Decimals > 8 {
+		return Errorf(EInvalid, "decimals %d: want 0 to 8", t.Decimals)
+	}
+	if t.Rounding.String() == "" {
+		return Errorf(EInvalid, "rounding: want half_up, up or down")
+	}
+	if t.InitialIncrement < 0 || t.InitialIncrement > MaxIncrement {
+		return Errorf(EInvalid, "initial_increment %d: want 0 to %d seconds", t.InitialIncrement, MaxIncrement)
+	}
+	if t.Increment < 1 || t.Increment > MaxIncrement {
+		return Errorf(EInvalid, "increment %d: want 1 to %d seconds", t.Increment, MaxIncrement)
+	}
+	return nil
+}
+
+// MaxIncrement is the largest initial_increment or increment, in seconds.
+const MaxIncrement = 3600
+
+// MaxPrefixLen is the longest digit prefix a row may have.
+const MaxPrefixLen = 24
+
+// Wildcard is the prefix that matches any number, at the lowest priority.
+const Wildcard = "*"
+
+// Row is one rate row as stored, imported and exported. Optional fields
+// hold a "not set" value so that an export gives back the empty cells of
+// the import: -1 for the integers, NoAmount for money, the zero time for
+// EffectiveFrom ("always").
+type Row struct {
+	Prefix           string    `json:"prefix"`
+	Destination      string    `json:"destination"`
+	Rate             Amount    `json:"rate"`
+	ConnectFee       Amount    `json:"connect_fee"`
+	InitialIncrement int       `json:"initial_increment"`
+	Increment        int       `json:"increment"`
+	InitialRate      Amount    `json:"initial_rate"`
+	Grace            int       `json:"grace"`
+	MinCost          Amount    `json:"min_cost"`
+	MaxCost          Amount    `json:"max_cost"`
+	EffectiveFrom    time.Time `json:"effective_from"`
+}
+
+// NewRow returns a row for prefix and rate with every optional field unset.
+func NewRow(prefix string, rate Amount) Row {
+	return Row{Prefix: prefix, Rate: rate, ConnectFee: NoAmount, InitialIncrement: -1,
+		Increment: -1, InitialRate: NoAmount, Grace: -1, MinCost: NoAmount, MaxCost: NoAmount}
+}
+
+// Validate checks one row against DOMAIN.md and the table's decimals. The
+// error names the field; CSV import adds the line.
+func (r *Row) Validate(decimals int) error {
+	if err := ValidatePrefix(r.Prefix); err != nil {
+		return err
+	}
+	if err := checkPrice("rate", r.Rate, false); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name string
+		v    Amount
+	}{{"connect_fee", r.ConnectFee}, {"initial_rate", r.InitialRate}, {"min_cost", r.MinCost}, {"max_cost", r.MaxCost}} {
+		if err := checkPrice(f.name, f.v, true); err != nil {
+			return err
+		}
+	}
+	q := Amount(pow10[AmountDecimals-max(0, min(decimals, AmountDecimals))])
+	if r.MinCost.Set() && r.MinCost%q != 0 {
+		return Errorf(EInvalid, "min_cost %s: more than the table's %d decimals", r.MinCost, decimals)
+	}
+	if r.MaxCost.Set() && r.MaxCost%q != 0 {
+		return Errorf(EInvalid, "max_cost %s: more than the table's %d decimals", r.MaxCost, decimals)
+	}
+	if r.MinCost.Set() && r.MaxCost.Set() && r.MaxCost < r.MinCost {
+		return Errorf(EInvalid, "max_cost %s is below min_cost %s", r.MaxCost, r.MinCost)
+	}
+	if r.InitialIncrement != -1 && (r.InitialIncrement < 0 || r.InitialIncrement > MaxIncrement) {
+		return Errorf(EInvalid, "initial_increment %d: want 0 to %d seconds", r.InitialIncrement, MaxIncrement)
+	}
+	if r.Increment != -1 && (r.Increment < 1 || r.Increment > MaxIncrement) {
+		return Errorf(EInvalid, "increment %d: want 1 to %d seconds", r.Increment, MaxIncrement)
+	}
+	if r.Grace != -1 && (r.Grace < 0 || r.Grace > MaxGrace) {
+		return Errorf(EInvalid, "grace %d: want 0 to %d seconds", r.Grace, MaxGrace)
+	}
+	if len(r.Destination) > 200 {
+		return Errorf(EInvalid, "destination: longer than 200 characters")
+	}
+	return nil
+}
+
+// MaxPrice bounds every price in a rate row and every account limit: a
+// million currency units keeps pricing arithmetic far from overflow.
+const MaxPrice Amount = 1_000_000 * amountUnit
+
+// MaxGrace bounds grace; a day of free talk is already absurd.
+const MaxGrace = 86400
+
+func checkPrice(field string, v Amount, optional bool) error {
+	if v == NoAmount {
+		if optional {
+			return nil
+		}
+		return Errorf(EInvalid, "%s: required", field)
+	}
+	if v < 0 {
+		return Errorf(EInvalid, "%s %s: must not be negative", field, v)
+	}
+	if v > MaxPrice {
+		return Errorf(EInvalid, "%s %s: above the largest price, %s", field, v, MaxPrice)
+	}
+	return nil
+}
+
+// ValidatePrefix accepts 1–24 digits or the wildcard "*".
+func ValidatePrefix(p string) error {
+	if p == Wildcard {
+		return nil
+	}
+	if p == "" {
+		return Errorf(EInvalid, "prefix: required")
+	}
+	if len(p) > MaxPrefixLen {
+		return Errorf(EInvalid, "prefix %q: longer than %d digits", p, MaxPrefixLen)
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] < '0' || p[i] > '9' {
+			return Errorf(EInvalid, "prefix %q: digits only, or *", p)
+		}
+	}
+	return nil
+}
+
+// ValidateName checks a record name: 1–100 characters, no control
+// characters, no leading or trailing space, and no '/' so that it can sit
+// in a URL path.
+func ValidateName(field, s string) error {
+	if s == "" {
+		return Errorf(EInvalid, "%s: required", field)
+	}
+	if len(s) > 100 {
+		return Errorf(EInvalid, "%s %q: longer than 100 characters", field, s)
+	}
+	if s[0] == ' ' || s[len(s)-1] == ' ' {
+		return Errorf(EInvalid, "%s %q: leading or trailing space", field, s)
+	}
+	for _, c := range s {
+		if c < 0x20 || c == 0x7f || c == '/' {
+			return Errorf(EInvalid, "%s %q: control characters and '/' are not allowed", field, s)
+		}
+	}
+	return nil
+}

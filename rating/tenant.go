@@ -1,0 +1,109 @@
+package rating
+
+import (
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Billing modes and account statuses.
+const (
+	Prepaid   = "prepaid"
+	Postpaid  = "postpaid"
+	Active    = "active"
+	Suspended = "suspended"
+)
+
+// State is a tenant's billing state. It is derived, never stored.
+type State string
+
+// The billing states, in the order their rules are tried.
+const (
+	StateSuspended State = "suspended"
+	StateBlocked   State = "blocked"
+	StateLow       State = "low"
+	StateOK        State = "ok"
+)
+
+// Tenant is a customer of the PBX operator.
+type Tenant struct {
+	Name                string    `json:"name"`
+	AccountCode         string    `json:"accountcode"`
+	BillingMode         string    `json:"billing_mode"`
+	Balance             Amount    `json:"balance"`
+	CreditLimit         Amount    `json:"credit_limit"`
+	LowBalanceThreshold Amount    `json:"low_balance_threshold"`
+	Status              string    `json:"status"`
+	OutboundTable       string    `json:"outbound_rate_table"`
+	InboundTable        string    `json:"inbound_rate_table"`
+	ConferenceTable     string    `json:"conference_rate_table"`
+	Created             time.Time `json:"created"`
+}
+
+// Available is the credit the tenant may still spend.
+func (t *Tenant) Available() Amount {
+	if t.BillingMode == Postpaid {
+		return t.Balance + t.CreditLimit
+	}
+	return t.Balance
+}
+
+// State applies DOMAIN.md's rules in order; the first that matches wins.
+func (t *Tenant) State() State {
+	switch a := t.Available(); {
+	case t.Status == Suspended:
+		return StateSuspended
+	case a <= 0:
+		return StateBlocked
+	case a < t.LowBalanceThreshold:
+		return StateLow
+	}
+	return StateOK
+}
+
+// Exposure is what the tenant owes: max(0, −balance).
+func (t *Tenant) Exposure() Amount { return max(0, -t.Balance) }
+
+// Utilisation is exposure / credit_limit, and false when the limit is 0.
+func (t *Tenant) Utilisation() (decimal.Decimal, bool) {
+	if t.CreditLimit <= 0 {
+		return decimal.Decimal{}, false
+	}
+	return t.Exposure().Decimal().DivRound(t.CreditLimit.Decimal(), 4), true
+}
+
+// TableFor returns the name of the tenant's table of kind k, or "".
+func (t *Tenant) TableFor(k Kind) string {
+	switch k {
+	case Outbound:
+		return t.OutboundTable
+	case Inbound:
+		return t.InboundTable
+	case Conference:
+		return t.ConferenceTable
+	}
+	return ""
+}
+
+// Validate checks the fields a caller may set.
+func (t *Tenant) Validate() error {
+	if err := ValidateName("name", t.Name); err != nil {
+		return err
+	}
+	if err := ValidateName("accountcode", t.AccountCode); err != nil {
+		return err
+	}
+	if t.BillingMode != Prepaid && t.BillingMode != Postpaid {
+		return Errorf(EInvalid, "billing_mode %q: want prepaid or postpaid", t.BillingMode)
+	}
+	if t.Status != Active && t.Status != Suspended {
+		return Errorf(EInvalid, "status %q: want active or suspended", t.Status)
+	}
+	if err := checkPrice("credit_limit", t.CreditLimit, false); err != nil {
+		return err
+	}
+	if err := checkPrice("low_balance_threshold", t.LowBalanceThreshold, false); err != nil {
+		return err
+	}
+	return nil
+}
