@@ -85,9 +85,12 @@ func (r *Rate) costOf(b int) Amount {
 	q := uint64(pow10[AmountDecimals-r.Decimals])
 	den := 60 * q
 	if hi >= den {
-		return MaxAmount // cannot happen within MaxAmount and MaxIncrement bounds
+		return MaxAmount // beyond any real call: prices are bounded by MaxPrice
 	}
 	n, rem := bits.Div64(hi, lo, den)
+	if n >= uint64(MaxAmount)/q {
+		return MaxAmount
+	}
 	switch r.Rounding {
 	case Up:
 		if rem > 0 {

@@ -127,8 +127,9 @@ func (r *Row) Validate(decimals int) error {
 // million currency units keeps pricing arithmetic far from overflow.
 const MaxPrice Amount = 1_000_000 * amountUnit
 
-// MaxGrace bounds grace; a day of free talk is already absurd.
-const MaxGrace = 86400
+// MaxGrace bounds grace like an increment: an hour of free talk is already
+// far beyond any real tariff.
+const MaxGrace = 3600
 
 func checkPrice(field string, v Amount, optional bool) error {
 	if v == NoAmount {
