@@ -1,0 +1,68 @@
+package rating
+
+import "time"
+
+// CDR statuses, as POST /api/v1/cdrs answers them.
+const (
+	Rated     = "rated"
+	Unrated   = "unrated"
+	Duplicate = "duplicate"
+)
+
+// Reasons a well-formed CDR is stored as unrated (DOMAIN.md).
+const (
+	UnratedUnknownTenant = "unknown_tenant"
+	UnratedNoTable       = "no_table"
+	UnratedInvalidNumber = "invalid_number"
+	UnratedNoRate        = "no_rate"
+)
+
+// MaxCDRDuration bounds a leg's duration: a week is far beyond any real
+// call and keeps every cost computation exact.
+const MaxCDRDuration = 7 * 24 * 3600
+
+// CDR is one call leg as the PBX reports it, and as pbxbill priced it.
+type CDR struct {
+	ID       string    `json:"id"`
+	Node     string    `json:"node"`
+	Tenant   string    `json:"tenant"` // name or accountcode as posted; the name once resolved
+	Kind     Kind      `json:"kind"`
+	Number   string    `json:"number"`
+	Provider string    `json:"provider"` // name or trunk as posted; the name once resolved
+	Start    time.Time `json:"start"`
+	Duration int       `json:"duration"`
+
+	Status       string    `json:"status"`
+	Reason       string    `json:"reason,omitempty"`
+	Billed       int       `json:"billed_seconds"`
+	Cost         Amount    `json:"cost"`          // tenant's sell cost; NoAmount when unrated
+	ProviderCost Amount    `json:"provider_cost"` // provider's buy cost; NoAmount without a provider rate
+	Prefix       string    `json:"prefix,omitempty"`
+	RateTable    string    `json:"rate_table,omitempty"`
+	Received     time.Time `json:"received"`
+}
+
+// Validate reports what makes a posted CDR malformed: a missing or
+// over-long id, a missing start, a negative or absurd duration, a bad kind.
+// A malformed CDR rejects its whole batch.
+func (c *CDR) Validate() error {
+	switch {
+	case c.ID == "":
+		return Errorf(EInvalid, "id: required")
+	case len(c.ID) > 200:
+		return Errorf(EInvalid, "id %.20q…: longer than 200 characters", c.ID)
+	case c.Start.IsZero():
+		return Errorf(EInvalid, "cdr %q: start: required (RFC 3339)", c.ID)
+	case c.Duration < 0:
+		return Errorf(EInvalid, "cdr %q: duration %d: must not be negative", c.ID, c.Duration)
+	case c.Duration > MaxCDRDuration:
+		return Errorf(EInvalid, "cdr %q: duration %d: longer than a week", c.ID, c.Duration)
+	case c.Kind.String() == "":
+		return Errorf(EInvalid, "cdr %q: kind: want outbound, inbound or conference", c.ID)
+	case len(c.Number) > 64:
+		return Errorf(EInvalid, "cdr %q: number: longer than 64 characters", c.ID)
+	case len(c.Tenant) > 100:
+		return Errorf(EInvalid, "cdr %q: tenant: longer than 100 characters", c.ID)
+	}
+	return nil
+}
