@@ -1,32 +1,671 @@
 package rating
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"fmt"
 	"io"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
+
+// The columns of a rate deck, in the order RateWriter writes them.
+const (
+	colPrefix = iota
+	colDestination
+	colRate
+	colConnectFee
+	colInitialIncrement
+	colIncrement
+	colInitialRate
+	colGrace
+	colMinCost
+	colMaxCost
+	colEffectiveFrom
+	numColumns
+)
+
+// rateAliases names each column, in column order, then its aliases.
+const rateAliases = "prefix code dialprefix;destination description country;rate cost price;" +
+	"connect_fee setup connection_cost;initial_increment initblock;increment billingblock;" +
+	"initial_rate;grace;min_cost;max_cost;effective_from effective_date"
+
+// rateColumn maps a lower-cased header name to its column, or -1.
+func rateColumn(name string) int {
+	for c, names := range strings.Split(rateAliases, ";") {
+		if slices.Contains(strings.Fields(names), name) {
+			return c
+		}
+	}
+	return -1
+}
+
+// columnName is the canonical name of column c.
+func columnName(c int) string { return strings.Fields(strings.Split(rateAliases, ";")[c])[0] }
+
+// columnList lists the names a header may use, for error messages.
+func columnList() string {
+	groups := strings.Split(rateAliases, ";")
+	for c, g := range groups {
+		if name, aliases, ok := strings.Cut(g, " "); ok {
+			groups[c] = name + " (or " + strings.ReplaceAll(aliases, " ", ", ") + ")"
+		}
+	}
+	return strings.Join(groups, ", ")
+}
 
 // ParseRates reads a CSV rate deck (API.md "Rate CSV") for table t. Dates
 // without a time are midnight in loc. It returns every row, or an *Error
 // with code EInvalid whose Lines list up to 100 problems with line numbers.
+//
+// A deck is all or nothing, so that a typo never prices calls silently;
+// scanning goes on after a problem to list the others. Rows come in file
+// order, every cell trimmed of spaces, effective_from in UTC. Errors from
+// r itself are returned as they are.
 func ParseRates(r io.Reader, t Table, loc *time.Location) ([]Row, error) {
-	panic("TODO: csv helper")
+	if loc == nil {
+		loc = time.UTC
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	if b, _ := br.Peek(3); bytes.HasPrefix(b, []byte("\xef\xbb\xbf")) {
+		br.Discard(3)
+	}
+	head, _ := br.Peek(br.Size())
+	s := newSplitter(br, detectComma(head))
+	p := &rateParser{t: t, loc: loc, decimalComma: s.comma == ';' || s.comma == '\t',
+		dests: []string{""}, destID: map[string]uint32{"": 0}, longs: []string{""}}
+	for c := range p.names {
+		p.names[c] = columnName(c)
+	}
+	for {
+		rec, bad, err := s.next()
+		switch {
+		case err != nil:
+			return nil, err
+		case bad != "":
+			if p.fail(s.start, -1, "%s", bad); p.cols == nil {
+				return nil, p.err()
+			}
+		case rec == nil:
+			if p.cols == nil {
+				return nil, Errorf(EInvalid, "empty CSV: a header row is required")
+			}
+			return p.finish()
+		case blankRecord(rec):
+		case p.cols == nil:
+			if !p.header(rec, s.start) {
+				return nil, p.err()
+			}
+		default:
+			p.row(rec, s.start)
+		}
+	}
+}
+
+// detectComma picks the delimiter that occurs most often, outside quotes,
+// in the first line that has more than spaces and delimiters; ties go to
+// the earlier of , ; tab |.
+func detectComma(b []byte) byte {
+	const delims = ",;\t|"
+	var line []byte
+	for len(b) > 0 && len(bytes.Trim(line, " \r"+delims)) == 0 {
+		line, b, _ = bytes.Cut(b, []byte{'\n'})
+	}
+	var n [len(delims)]int
+	quoted := false
+	for _, c := range line {
+		if c == '"' {
+			quoted = !quoted
+		} else if i := strings.IndexByte(delims, c); i >= 0 && !quoted {
+			n[i]++
+		}
+	}
+	best := 0
+	for i := range n {
+		if n[i] > n[best] {
+			best = i
+		}
+	}
+	return delims[best]
+}
+
+// blankRecord reports a line of nothing but spaces and delimiters, as
+// spreadsheets leave at the end of an export.
+func blankRecord(rec []string) bool {
+	for _, s := range rec {
+		if strings.TrimSpace(s) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// splitter reads CSV records as encoding/csv does with LazyQuotes off and
+// TrimLeadingSpace on (off for tab, whose empty cells it would eat), but
+// without copying cell by cell: a line without quotes, nearly every line
+// of a deck, costs one string, and keeps its leading spaces for ParseRates
+// to trim. FuzzSplitter holds the two to the same records.
+type splitter struct {
+	br    *bufio.Reader
+	comma byte
+	line  int // physical lines read
+	start int // first line of the last record
+	long  []byte
+	buf   []byte // a quoted record's unescaped text
+	ends  []int
+	rec   []string
+}
+
+func newSplitter(br *bufio.Reader, comma byte) *splitter {
+	return &splitter{br: br, comma: comma}
+}
+
+// readLine returns the next physical line without its \n or \r\n, and
+// whether it had one; ok is false at the end.
+func (s *splitter) readLine() (line []byte, nl, ok bool, err error) {
+	line, err = s.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		s.long = append(s.long[:0], line...)
+		for err == bufio.ErrBufferFull {
+			line, err = s.br.ReadSlice('\n')
+			s.long = append(s.long, line...)
+		}
+		line = s.long
+	}
+	if err == io.EOF {
+		err = nil
+	}
+	if err != nil || len(line) == 0 {
+		return nil, false, false, err
+	}
+	s.line++
+	if nl = line[len(line)-1] == '\n'; nl {
+		line = line[:len(line)-1]
+	}
+	return bytes.TrimSuffix(line, []byte{'\r'}), nl, true, nil
+}
+
+// next returns the next record, nil at the end, or a description of a
+// malformed quote; the rest of that line is dropped.
+func (s *splitter) next() (rec []string, bad string, err error) {
+	var line []byte
+	var nl, ok bool
+	for len(line) == 0 {
+		if line, nl, ok, err = s.readLine(); !ok {
+			return nil, "", err
+		}
+	}
+	s.start, s.rec = s.line, s.rec[:0]
+	if bytes.IndexByte(line, '"') < 0 {
+		str := string(line)
+		for i := strings.IndexByte(str, s.comma); i >= 0; i = strings.IndexByte(str, s.comma) {
+			s.rec, str = append(s.rec, str[:i]), str[i+1:]
+		}
+		return append(s.rec, str), "", nil
+	}
+	s.buf, s.ends = s.buf[:0], s.ends[:0]
+	for col := 0; ; {
+		for s.comma != '\t' && col < len(line) {
+			r, n := utf8.DecodeRune(line[col:])
+			if !unicode.IsSpace(r) {
+				break
+			}
+			col += n
+		}
+		if col == len(line) || line[col] != '"' {
+			i := bytes.IndexByte(line[col:], s.comma)
+			if i < 0 {
+				i = len(line) - col
+			}
+			if j := bytes.IndexByte(line[col:col+i], '"'); j >= 0 {
+				return nil, s.problem(`bare " in a cell without quotes`, col+j), nil
+			}
+			s.buf, col = append(s.buf, line[col:col+i]...), col+i+1
+			if s.ends = append(s.ends, len(s.buf)); col > len(line) {
+				break
+			}
+			continue
+		}
+		for col++; ; {
+			i := bytes.IndexByte(line[col:], '"')
+			if i < 0 { // the quoted cell goes on on the next line
+				if s.buf = append(s.buf, line[col:]...); !nl {
+					return nil, s.problem(`quoted cell not closed at the end of the file`, len(line)), nil
+				}
+				s.buf = append(s.buf, '\n')
+				if line, nl, ok, err = s.readLine(); !ok {
+					return nil, s.problem(`quoted cell not closed at the end of the file`, 0), err
+				}
+				col = 0
+				continue
+			}
+			s.buf, col = append(s.buf, line[col:col+i]...), col+i+1
+			if col < len(line) && line[col] == '"' {
+				s.buf, col = append(s.buf, '"'), col+1
+				continue
+			}
+			if col < len(line) && line[col] != s.comma {
+				return nil, s.problem(`" in a quoted cell must be doubled`, col-1), nil
+			}
+			s.ends, col = append(s.ends, len(s.buf)), col+1
+			break
+		}
+		if col > len(line) {
+			break
+		}
+	}
+	str, from := string(s.buf), 0
+	for _, end := range s.ends {
+		s.rec, from = append(s.rec, str[from:end]), end
+	}
+	return s.rec, "", nil
+}
+
+// problem describes a malformed quote at byte col of the current line.
+func (s *splitter) problem(what string, col int) string {
+	if s.line != s.start {
+		return fmt.Sprintf("%s (line %d, character %d)", what, s.line, col+1)
+	}
+	return fmt.Sprintf("%s (character %d)", what, col+1)
+}
+
+// rateParser holds the state of one ParseRates call.
+type rateParser struct {
+	t            Table
+	loc          *time.Location
+	decimalComma bool
+	cols         []int // file column → col*
+	names        [numColumns]string
+
+	// Rows are kept in chunks, not in a slice that append would copy again
+	// and again as a million rows come in.
+	chunks   [][]slot
+	n        int
+	digits   int      // of all prefixes
+	longs    []string // digits after the 16th of long prefixes; longs[0] is ""
+	dests    []string // interned destinations; dests[0] is ""
+	destID   map[string]uint32
+	lastDate string // a one-entry cache: decks repeat their dates
+	lastTime time.Time
+
+	nerr int
+	errs []LineError
+}
+
+// slot is a valid row as the parser keeps it until the end. It holds no
+// pointers, so the collector never scans a million of them, and the prefix
+// is packed as the index packs it (packKey; "*" is 0), so that the
+// duplicate check hashes integers and no prefix bytes are copied until the
+// rows are built.
+type slot struct {
+	key                                             uint64
+	from                                            int64
+	rate, connectFee, initialRate, minCost, maxCost Amount
+	long, dest, line                                uint32
+	initialIncrement, increment, grace              int32
+}
+
+// fail records a problem; col is -1 for one not about a cell.
+func (p *rateParser) fail(line, col int, format string, args ...any) {
+	if p.nerr++; len(p.errs) < 100 {
+		e := LineError{Line: line, Message: fmt.Sprintf(format, args...)}
+		if col >= 0 {
+			e.Column = p.names[col]
+		}
+		p.errs = append(p.errs, e)
+	}
+}
+
+func (p *rateParser) err() error {
+	first, noun, at := p.errs[0], "errors", ""
+	if p.nerr == 1 {
+		noun = "error"
+	}
+	if first.Column != "" {
+		at = ", column " + first.Column
+	}
+	return &Error{Code: EInvalid, Lines: p.errs, Message: fmt.Sprintf("%d %s in rate CSV; first: line %d%s: %s",
+		p.nerr, noun, first.Line, at, first.Message)}
+}
+
+// header maps the file's columns, reporting every unknown or repeated one.
+func (p *rateParser) header(rec []string, line int) bool {
+	p.cols = make([]int, len(rec))
+	var seen [numColumns]string
+	for i, h := range rec {
+		c := rateColumn(strings.ToLower(strings.TrimSpace(h)))
+		switch {
+		case c < 0:
+			p.fail(line, -1, "unknown column %q (column %d); the columns are %s", h, i+1, columnList())
+		case seen[c] != "":
+			p.fail(line, c, "column %s given twice, as %q and %q", p.names[c], seen[c], h)
+		default:
+			seen[c] = h
+		}
+		p.cols[i] = c
+	}
+	for _, c := range []int{colPrefix, colRate} {
+		if seen[c] == "" {
+			p.fail(line, c, "missing column %s; the columns are %s", p.names[c], columnList())
+		}
+	}
+	return p.nerr == 0
+}
+
+// row parses one record, keeps it if valid, and reports each bad cell.
+func (p *rateParser) row(rec []string, line int) {
+	if len(rec) != len(p.cols) {
+		p.fail(line, -1, "%d cells, but the header has %d columns", len(rec), len(p.cols))
+		return
+	}
+	row, bad := NewRow("", NoAmount), false
+	for i, cell := range rec {
+		if cell = strings.TrimSpace(cell); cell == "" {
+			continue // the default
+		}
+		var msg string
+		switch c := p.cols[i]; c {
+		case colPrefix:
+			row.Prefix = cell
+		case colDestination:
+			row.Destination = cell
+		case colEffectiveFrom:
+			row.EffectiveFrom, msg = p.instant(cell)
+		case colInitialIncrement:
+			row.InitialIncrement, msg = parseSeconds(cell)
+		case colIncrement:
+			row.Increment, msg = parseSeconds(cell)
+		case colGrace:
+			row.Grace, msg = parseSeconds(cell)
+		case colRate:
+			row.Rate, msg = p.money(cell)
+		case colConnectFee:
+			row.ConnectFee, msg = p.money(cell)
+		case colInitialRate:
+			row.InitialRate, msg = p.money(cell)
+		case colMinCost:
+			row.MinCost, msg = p.money(cell)
+		case colMaxCost:
+			row.MaxCost, msg = p.money(cell)
+		}
+		if msg != "" {
+			bad = true
+			p.fail(line, p.cols[i], "%s %q: %s", p.names[p.cols[i]], cell, msg)
+		}
+	}
+	if bad {
+		return
+	}
+	if err := row.Validate(p.t.Decimals); err != nil {
+		// Validate's messages start with the field they are about.
+		msg := ErrorMessage(err)
+		field, _, _ := strings.Cut(msg, " ")
+		p.fail(line, slices.Index(p.names[:], strings.TrimSuffix(field, ":")), "%s", msg)
+		return
+	}
+	s := slot{from: alwaysUnix, rate: row.Rate, connectFee: row.ConnectFee, initialRate: row.InitialRate,
+		minCost: row.MinCost, maxCost: row.MaxCost, line: uint32(line), initialIncrement: int32(row.InitialIncrement),
+		increment: int32(row.Increment), grace: int32(row.Grace)}
+	if row.Prefix != Wildcard {
+		s.key = packKey(row.Prefix)
+	}
+	if len(row.Prefix) > keyDigits {
+		s.long = uint32(len(p.longs))
+		p.longs = append(p.longs, strings.Clone(row.Prefix[keyDigits:]))
+	}
+	if !row.EffectiveFrom.IsZero() {
+		s.from = row.EffectiveFrom.Unix()
+	}
+	id, ok := p.destID[row.Destination]
+	if !ok {
+		id = uint32(len(p.dests))
+		p.dests = append(p.dests, strings.Clone(row.Destination))
+		p.destID[p.dests[id]] = id
+	}
+	s.dest = id
+	if p.n%slotChunk == 0 {
+		p.chunks = append(p.chunks, make([]slot, 0, slotChunk))
+	}
+	p.digits += len(row.Prefix)
+	p.chunks[len(p.chunks)-1] = append(p.chunks[len(p.chunks)-1], s)
+	p.n++
+}
+
+const slotChunk = 8192
+
+// money parses a price; a decimal comma is only unambiguous when the
+// delimiter is not a comma.
+func (p *rateParser) money(s string) (Amount, string) {
+	sep := byte('.')
+	if p.decimalComma && strings.IndexByte(s, ',') >= 0 {
+		sep = ','
+	}
+	v, ok, msg := parseAmount(s, sep)
+	if !ok {
+		return NoAmount, msg
+	}
+	return v, ""
+}
+
+// parseSeconds parses a whole number; Validate checks the range.
+func parseSeconds(s string) (int, string) {
+	if v, err := strconv.Atoi(s); err == nil && v >= -1e9 && v <= 1e9 {
+		return v, ""
+	}
+	return -1, "not a whole number of seconds"
+}
+
+// instant parses effective_from. Whole seconds only, as the index keeps
+// Unix seconds; instants in the years 1800–9999 UTC, so that a typo such as
+// 0225 is caught and RateWriter can write every instant back.
+func (p *rateParser) instant(s string) (time.Time, string) {
+	if s == p.lastDate {
+		return p.lastTime, ""
+	}
+	layout := time.RFC3339
+	if len(s) == len(time.DateOnly) {
+		layout = time.DateOnly
+	}
+	t, err := time.ParseInLocation(layout, s, p.loc)
+	switch t = t.UTC(); {
+	case err != nil:
+		return time.Time{}, "want RFC 3339 (2025-07-01T00:00:00Z) or YYYY-MM-DD"
+	case t.Nanosecond() != 0:
+		return time.Time{}, "fractions of a second are not supported"
+	case t.Year() < 1800 || t.Year() > 9999:
+		return time.Time{}, "out of range: years 1800 to 9999"
+	}
+	p.lastDate, p.lastTime = strings.Clone(s), t
+	return t, ""
+}
+
+// finish reports duplicates, then builds the rows in file order.
+func (p *rateParser) finish() ([]Row, error) {
+	if p.duplicates(); p.nerr > 0 {
+		return nil, p.err()
+	}
+	var text strings.Builder // every prefix, in one allocation
+	text.Grow(p.digits)
+	rows := make([]Row, p.n)
+	i := 0
+	for _, c := range p.chunks {
+		for j := range c {
+			// Field by field: the rows are zeroed, and copying whole Rows
+			// would run the collector's bulk barrier over every one.
+			s, r := &c[j], &rows[i]
+			if j > 0 && p.samePrefix(s, &c[j-1]) {
+				r.Prefix = rows[i-1].Prefix
+			} else {
+				r.Prefix = p.prefix(s, &text)
+			}
+			if s.dest != 0 {
+				r.Destination = p.dests[s.dest]
+			}
+			r.Rate, r.ConnectFee, r.InitialRate, r.MinCost, r.MaxCost = s.rate, s.connectFee, s.initialRate, s.minCost, s.maxCost
+			r.InitialIncrement, r.Increment, r.Grace = int(s.initialIncrement), int(s.increment), int(s.grace)
+			if s.from != alwaysUnix {
+				r.EffectiveFrom = time.Unix(s.from, 0).UTC()
+			}
+			i++
+		}
+	}
+	return rows, nil
+}
+
+// duplicates reports each row whose prefix and effective_from an earlier
+// row has, naming that row's line. Sorting a million rows would cost more
+// than the rest of the parse, so a bitmap of hashes picks out the few rows
+// that may repeat another, and only those go through a map.
+func (p *rateParser) duplicates() {
+	size := uint64(64)
+	for size < 16*uint64(p.n) {
+		size *= 2
+	}
+	once, twice := make([]uint64, size/64), make([]uint64, size/64)
+	bit := func(s *slot) (int, uint64) {
+		h := s.key ^ uint64(s.from)*0x9e3779b97f4a7c15 // splitmix64's mixer
+		h = (h ^ h>>30) * 0xbf58476d1ce4e5b9
+		h = (h ^ h>>27) * 0x94d049bb133111eb
+		h = (h ^ h>>31) & (size - 1)
+		return int(h / 64), 1 << (h % 64)
+	}
+	for _, c := range p.chunks {
+		for i := range c {
+			w, b := bit(&c[i])
+			twice[w] |= once[w] & b
+			once[w] |= b
+		}
+	}
+	type key struct {
+		key  uint64
+		from int64
+		tail string
+	}
+	first := map[key]uint32{}
+	var dups []LineError
+	ndup := 0
+	for _, c := range p.chunks {
+		for i := range c {
+			s := &c[i]
+			if w, b := bit(s); twice[w]&b == 0 {
+				continue
+			}
+			k := key{s.key, s.from, p.longs[s.long]}
+			line, ok := first[k]
+			if !ok {
+				first[k] = s.line
+				continue
+			}
+			if ndup++; len(dups) == 100 {
+				continue // found in line order: later ones cannot be among the first 100
+			}
+			from := "always"
+			if s.from != alwaysUnix {
+				from = time.Unix(s.from, 0).In(p.loc).Format(time.RFC3339)
+			}
+			var b strings.Builder
+			dups = append(dups, LineError{Line: int(s.line), Column: "prefix", Message: fmt.Sprintf(
+				"duplicate of line %d: prefix %s, effective_from %s", line, p.prefix(s, &b), from)})
+		}
+	}
+	if ndup > 0 {
+		// Keep the first 100 problems by line, wherever they were found.
+		p.nerr += ndup
+		p.errs = append(p.errs, dups...)
+		slices.SortStableFunc(p.errs, func(a, b LineError) int { return a.Line - b.Line })
+		p.errs = p.errs[:min(len(p.errs), 100)]
+	}
+}
+
+func (p *rateParser) samePrefix(a, b *slot) bool {
+	return a.key == b.key && p.longs[a.long] == p.longs[b.long]
+}
+
+// prefix unpacks s's prefix onto text and returns it. Bytes written to a
+// strings.Builder never change, so the strings stay valid as it grows.
+func (p *rateParser) prefix(s *slot, text *strings.Builder) string {
+	if s.key == 0 {
+		return Wildcard
+	}
+	n := text.Len()
+	for i := 0; i < keyDigits && s.key<<(4*i) != 0; i++ {
+		text.WriteByte(byte('0' + s.key>>(60-4*i)&0xf - 1))
+	}
+	text.WriteString(p.longs[s.long])
+	return text.String()[n:]
 }
 
 // RateWriter writes a CSV rate deck that ParseRates reads back to the same
 // rows.
 type RateWriter struct {
-	w   io.Writer
-	loc *time.Location
+	w      io.Writer
+	loc    *time.Location
+	cw     *csv.Writer
+	header bool
+	rec    [numColumns]string
 }
 
 // NewRateWriter returns a writer that writes the header at the first Write
 // (or at Flush, for an empty table).
 func NewRateWriter(w io.Writer, loc *time.Location) *RateWriter {
-	return &RateWriter{w: w, loc: loc}
+	if loc == nil {
+		loc = time.UTC
+	}
+	return &RateWriter{w: w, loc: loc, cw: csv.NewWriter(w)}
 }
 
-// Write writes one row.
-func (w *RateWriter) Write(r *Row) error { panic("TODO: csv helper") }
+// Write writes one row; unset fields are empty cells.
+func (w *RateWriter) Write(r *Row) error {
+	if err := w.writeHeader(); err != nil {
+		return err
+	}
+	seconds := func(v int) string {
+		if v == -1 {
+			return ""
+		}
+		return strconv.Itoa(v)
+	}
+	w.rec = [numColumns]string{r.Prefix, r.Destination, r.Rate.String(), r.ConnectFee.String(),
+		seconds(r.InitialIncrement), seconds(r.Increment), r.InitialRate.String(), seconds(r.Grace),
+		r.MinCost.String(), r.MaxCost.String(), w.instant(r.EffectiveFrom)}
+	return w.cw.Write(w.rec[:])
+}
+
+// instant formats t in the writer's zone, or in UTC where that zone's
+// offset has seconds (old local mean times) or its year leaves 0–9999:
+// RFC 3339 can write neither.
+func (w *RateWriter) instant(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	l := t.In(w.loc)
+	if _, off := l.Zone(); off%60 != 0 || l.Year() < 0 || l.Year() > 9999 {
+		l = t.UTC()
+	}
+	return l.Format(time.RFC3339)
+}
+
+func (w *RateWriter) writeHeader() error {
+	if w.header {
+		return nil
+	}
+	w.header = true
+	for c := range w.rec {
+		w.rec[c] = columnName(c)
+	}
+	return w.cw.Write(w.rec[:])
+}
 
 // Flush writes anything buffered.
-func (w *RateWriter) Flush() error { panic("TODO: csv helper") }
+func (w *RateWriter) Flush() error {
+	if err := w.writeHeader(); err != nil {
+		return err
+	}
+	w.cw.Flush()
+	return w.cw.Error()
+}
