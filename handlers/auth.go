@@ -1,0 +1,126 @@
+package handlers
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"pbxbill/rating"
+)
+
+// Who may call what. API.md lets any token call any endpoint; we narrow
+// that, as an extension of the contract: a PBX node token may call the
+// rating endpoints (and later the CDR endpoints), which is all a PBX needs,
+// but not manage tenants, providers, rate tables or nodes, which answers
+// 403 forbidden. A leaked node token then cannot move money or mint more
+// tokens. The bootstrap token may call everything.
+
+// caller is who made a request, once authenticated.
+type caller struct {
+	Node      string // the PBX node whose token was used; "" otherwise
+	Bootstrap bool   // the bootstrap token was used
+}
+
+type callerKey struct{}
+
+// callerOf returns who made r; the zero caller for a tokenless local
+// rating request.
+func callerOf(r *http.Request) caller {
+	c, _ := r.Context().Value(callerKey{}).(caller)
+	return c
+}
+
+// admin wraps an endpoint that only the bootstrap token may call.
+func (s *server) admin(h handlerFunc) http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		c, err := s.authenticate(r)
+		if err != nil {
+			return err
+		}
+		if !c.Bootstrap {
+			return rating.Errorf(rating.EForbidden, "node %q: a node token may only call the rating and CDR endpoints", c.Node)
+		}
+		return h(w, s.identify(w, r, c))
+	})
+}
+
+// rating wraps a read-only rating endpoint. Without a token, it is open to
+// a process on this machine, which is how a dialplan on the PBX box calls
+// it. A request that names a proxy hop is not trusted as local even when
+// its socket peer is, because a reverse proxy on the same box would make
+// every remote caller look local.
+func (s *server) rating(h handlerFunc) http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		if r.Header["Authorization"] == nil && !s.RatingRequiresToken && localPeer(r) {
+			return h(w, r)
+		}
+		c, err := s.authenticate(r)
+		if err != nil {
+			return err
+		}
+		return h(w, s.identify(w, r, c))
+	})
+}
+
+// authenticate checks the bearer token: the bootstrap token first, then
+// the node tokens.
+func (s *server) authenticate(r *http.Request) (caller, error) {
+	auth := r.Header.Get("Authorization")
+	if auth == "" {
+		if hasProxyHeader(r) {
+			return caller{}, rating.Errorf(rating.EUnauthorized, "missing bearer token: a request that came through a proxy (Forwarded or X-Forwarded-For) needs one")
+		}
+		return caller{}, rating.Errorf(rating.EUnauthorized, "missing bearer token: send Authorization: Bearer <token>")
+	}
+	scheme, token, ok := strings.Cut(auth, " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return caller{}, rating.Errorf(rating.EUnauthorized, "Authorization: want Bearer <token>")
+	}
+	if s.APIToken != "" {
+		// Comparing digests keeps the comparison constant-time in the
+		// token's length as well as its content.
+		sum := sha256.Sum256([]byte(token))
+		if subtle.ConstantTimeCompare(sum[:], s.apiTokenSum[:]) == 1 {
+			return caller{Bootstrap: true}, nil
+		}
+	}
+	n, err := s.Store.NodeByToken(token)
+	if err != nil {
+		if rating.ErrorCode(err) == rating.EUnauthorized || rating.ErrorCode(err) == rating.ENotFound {
+			return caller{}, rating.Errorf(rating.EUnauthorized, "invalid bearer token")
+		}
+		return caller{}, err
+	}
+	return caller{Node: n.Name}, nil
+}
+
+// identify records the caller for the request log and for the endpoints.
+func (s *server) identify(w http.ResponseWriter, r *http.Request, c caller) *http.Request {
+	if rec, ok := w.(*recorder); ok {
+		rec.node = c.Node
+	}
+	return r.WithContext(context.WithValue(r.Context(), callerKey{}, c))
+}
+
+// localPeer reports whether r came straight from this machine: a loopback
+// socket peer, and no proxy header.
+func localPeer(r *http.Request) bool {
+	if hasProxyHeader(r) {
+		return false
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
+}
+
+func hasProxyHeader(r *http.Request) bool {
+	return r.Header["Forwarded"] != nil || r.Header["X-Forwarded-For"] != nil
+}

@@ -1,0 +1,144 @@
+package handlers
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"pbxbill/rating"
+)
+
+// ratedServer serves one tenant "acme" with an outbound table that rates
+// 44 at 0.06 per minute, and a topup of 10.
+func ratedServer(t *testing.T, opts ...func(*server)) *testServer {
+	ts := mustServe(t, opts...)
+	ts.mustTable(rating.NewTable("retail", rating.Outbound, "EUR"), row(t, "44", "0.06"))
+	ts.mustTenant(rating.Tenant{Name: "acme", OutboundTable: "retail"}, "10")
+	return ts
+}
+
+func TestAuthAdminEndpoints(t *testing.T) {
+	ts := ratedServer(t)
+	_, nodeToken, err := ts.Store.CreateNode("pbx1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const path = "/api/v1/tenants"
+	ts.do(req{method: "GET", path: path}).wantError(401, rating.EUnauthorized, "missing bearer token")
+	ts.do(req{method: "GET", path: path, token: "wrong"}).wantError(401, rating.EUnauthorized, "invalid bearer token")
+	ts.do(req{method: "GET", path: path, header: map[string]string{"Authorization": "Basic YWRtaW46eA=="}}).
+		wantError(401, rating.EUnauthorized, "Bearer")
+	ts.do(req{method: "GET", path: path, token: testToken + "x"}).wantError(401, rating.EUnauthorized)
+	ts.do(req{method: "GET", path: path, token: testToken}).want(200)
+
+	// A node token may rate but not manage: our narrowing of API.md.
+	for _, r := range []req{
+		{method: "GET", path: path},
+		{method: "POST", path: path, body: `{"name":"evil"}`},
+		{method: "POST", path: "/api/v1/tenants/acme/credits", body: `{"amount":"1000"}`},
+		{method: "GET", path: "/api/v1/rate-tables"},
+		{method: "POST", path: "/api/v1/nodes", body: `{"name":"pbx2"}`},
+		{method: "GET", path: "/api/v1/providers"},
+	} {
+		r.token = nodeToken
+		ts.do(r).wantError(403, rating.EForbidden, "pbx1")
+	}
+	// Nothing the node tried went through.
+	if tn, err := ts.Store.Tenant("acme"); err != nil || tn.Balance != amt(t, "10") {
+		t.Errorf("acme after forbidden credit: %+v, %v", tn, err)
+	}
+	ts.admin("GET", "/api/v1/tenants/evil", "").wantError(404, rating.ENotFound)
+
+	ts.do(req{method: "GET", path: "/api/v1/rate?tenant=acme&number=4420", token: nodeToken}).want(200)
+	if !strings.Contains(ts.log.String(), `"node":"pbx1"`) {
+		t.Errorf("request log lacks the node: %s", ts.log.String())
+	}
+
+	// A revoked node's token stops working at once.
+	ts.admin("DELETE", "/api/v1/nodes/pbx1", "").want(204)
+	ts.do(req{method: "GET", path: "/api/v1/rate?tenant=acme&number=4420", token: nodeToken}).
+		wantError(401, rating.EUnauthorized)
+}
+
+func TestAuthRatingWithoutToken(t *testing.T) {
+	ts := ratedServer(t)
+	paths := []string{
+		"/api/v1/rate?tenant=acme&number=4420",
+		"/api/v1/price?tenant=acme&number=4420&duration=60",
+		"/api/v1/authorize?tenant=acme&number=4420",
+		"/api/v1/lcr?number=4420",
+	}
+	for _, p := range paths {
+		ts.local(p).want(200)
+		// A proxy on this box makes every caller look local; the headers
+		// give it away.
+		ts.do(req{method: "GET", path: p, header: map[string]string{"X-Forwarded-For": "203.0.113.9"}}).
+			wantError(401, rating.EUnauthorized, "proxy")
+		ts.do(req{method: "GET", path: p, header: map[string]string{"Forwarded": "for=203.0.113.9"}}).
+			wantError(401, rating.EUnauthorized, "proxy")
+		// A token, when sent, is checked even from loopback.
+		ts.do(req{method: "GET", path: p, token: "wrong"}).wantError(401, rating.EUnauthorized)
+		ts.do(req{method: "GET", path: p, token: testToken}).want(200)
+	}
+	// The admin endpoints never go without a token.
+	ts.local("/api/v1/tenants").wantError(401, rating.EUnauthorized)
+
+	// The text form of authorize answers "0" even to an unauthorized call.
+	r := ts.do(req{method: "GET", path: "/api/v1/authorize?tenant=acme&number=4420&format=text",
+		header: map[string]string{"X-Forwarded-For": "203.0.113.9"}}).want(200)
+	if string(r.body) != "0\n" {
+		t.Errorf("text authorize through a proxy: %q, want 0", r.body)
+	}
+
+	strict := ratedServer(t, func(s *server) { s.RatingRequiresToken = true })
+	for _, p := range paths {
+		strict.local(p).wantError(401, rating.EUnauthorized)
+		strict.do(req{method: "GET", path: p, token: testToken}).want(200)
+	}
+}
+
+func TestLocalPeer(t *testing.T) {
+	for _, tc := range []struct {
+		addr   string
+		header string
+		want   bool
+	}{
+		{"127.0.0.1:5000", "", true},
+		{"127.8.9.10:5000", "", true},
+		{"[::1]:5000", "", true},
+		{"[::ffff:127.0.0.1]:5000", "", true},
+		{"192.0.2.1:5000", "", false},
+		{"[2001:db8::1]:5000", "", false},
+		{"@", "", false},
+		{"", "", false},
+		{"127.0.0.1:5000", "X-Forwarded-For", false},
+		{"127.0.0.1:5000", "Forwarded", false},
+	} {
+		r := httptest.NewRequest("GET", "/api/v1/rate", nil)
+		r.RemoteAddr = tc.addr
+		if tc.header != "" {
+			r.Header.Set(tc.header, "198.51.100.1")
+		}
+		if got := localPeer(r); got != tc.want {
+			t.Errorf("localPeer(%q, %q) = %v, want %v", tc.addr, tc.header, got, tc.want)
+		}
+	}
+}
+
+// TestCallerOf: the endpoints that key records by node (the CDR intake)
+// read the caller from the request.
+func TestCallerOf(t *testing.T) {
+	s := newServer(Config{})
+	r := httptest.NewRequest("GET", "/api/v1/rate", nil)
+	if c := callerOf(r); c != (caller{}) {
+		t.Errorf("caller of an unauthenticated request: %+v", c)
+	}
+	rec := &recorder{ResponseWriter: httptest.NewRecorder()}
+	r2 := s.identify(rec, r, caller{Node: "pbx1"})
+	if c := callerOf(r2); c.Node != "pbx1" || c.Bootstrap {
+		t.Errorf("caller %+v, want node pbx1", c)
+	}
+	if rec.node != "pbx1" {
+		t.Errorf("request log node %q, want pbx1", rec.node)
+	}
+}

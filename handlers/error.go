@@ -1,0 +1,105 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"pbxbill/rating"
+)
+
+// codeMethodNotAllowed extends API.md's codes for a known path called with
+// a method it does not serve; HTTP has a status for exactly that.
+const codeMethodNotAllowed = "method_not_allowed"
+
+// statusOf maps each error code of API.md to its HTTP status; 0 for a code
+// it does not know, which is answered as internal.
+func statusOf(code string) int {
+	switch code {
+	case rating.EInvalid:
+		return http.StatusBadRequest
+	case rating.EUnauthorized:
+		return http.StatusUnauthorized
+	case rating.EForbidden:
+		return http.StatusForbidden
+	case rating.ENotFound:
+		return http.StatusNotFound
+	case rating.EConflict:
+		return http.StatusConflict
+	case rating.ETooLarge:
+		return http.StatusRequestEntityTooLarge
+	case codeMethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	case rating.EInternal:
+		return http.StatusInternalServerError
+	}
+	return 0
+}
+
+// errorBody is the JSON shape of every error answer.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string             `json:"code"`
+	Message string             `json:"message"`
+	Lines   []rating.LineError `json:"lines,omitempty"`
+}
+
+// panicError carries a recovered panic to the error writer.
+type panicError struct{ v any }
+
+func (e panicError) Error() string { return fmt.Sprintf("panic: %v", e.v) }
+
+// error writes err as the answer. It is the one place that does: a
+// *rating.Error becomes its code's status and its message; anything else
+// is a 500 whose details go to the log only, at error level, because a
+// caller can do nothing with them and they may reveal internals.
+//
+// The text form of authorize is the exception: Asterisk's ${CURL()} ignores
+// the status, so any failure there, even a bad token, answers 200 "0\n",
+// which the dialplan reads as "not allowed".
+func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
+	code, msg := rating.EInternal, "internal error"
+	var lines []rating.LineError
+	var e *rating.Error
+	if errors.As(err, &e) {
+		code, msg, lines = e.Code, e.Message, e.Lines
+	}
+	status := statusOf(code)
+	if status == 0 || status == http.StatusInternalServerError {
+		s.Log.Error().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("internal error")
+		code, msg, lines, status = rating.EInternal, "internal error", nil, http.StatusInternalServerError
+	}
+	if textAuthorize(r) {
+		writeText(w, "0\n")
+		return
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="pbxbill"`)
+	}
+	b, err := json.Marshal(errorBody{errorDetail{Code: code, Message: msg, Lines: lines}})
+	if err != nil {
+		b = []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+		status = http.StatusInternalServerError
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// textAuthorize reports whether r asks for authorize's plain-text answer.
+func textAuthorize(r *http.Request) bool {
+	return r.URL.Path == "/api/v1/authorize" && params(r.URL.RawQuery).Get("format") == "text"
+}
+
+// writeText answers 200 with a plain-text body.
+func writeText(w http.ResponseWriter, body string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(body))
+}

@@ -1,0 +1,122 @@
+package handlers
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"pbxbill/rating"
+)
+
+// creditIn is the body of POST /tenants/{name}/credits and
+// /providers/{name}/credits.
+type creditIn struct {
+	Amount json.RawMessage `json:"amount"`
+	Kind   string          `json:"kind"`
+	Note   string          `json:"note"`
+}
+
+// creditOut answers a credit: the ledger entry and the new balance.
+type creditOut struct {
+	Entry   rating.Entry  `json:"entry"`
+	Balance rating.Amount `json:"balance"`
+}
+
+// credit posts a topup or an adjustment to an account of accountType. The
+// store enforces the sign rules: a topup is positive, an adjustment is not
+// zero and has a note.
+func (s *server) credit(accountType string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var in creditIn
+		if err := s.decode(w, r, &in); err != nil {
+			return err
+		}
+		if in.Amount == nil {
+			return rating.Errorf(rating.EInvalid, "amount: required")
+		}
+		amount, err := money("amount", in.Amount)
+		if err != nil {
+			return err
+		}
+		if !amount.Set() {
+			return rating.Errorf(rating.EInvalid, "amount: required")
+		}
+		switch in.Kind {
+		case "":
+			in.Kind = rating.Topup
+		case rating.Topup, rating.Adjustment:
+		default:
+			return rating.Errorf(rating.EInvalid, "kind %q: want topup or adjustment", in.Kind)
+		}
+		e, err := s.Store.Credit(accountType, mux.Vars(r)["name"], amount, in.Kind, in.Note)
+		if err != nil {
+			return err
+		}
+		return reply(w, http.StatusCreated, creditOut{Entry: e, Balance: e.Balance})
+	}
+}
+
+// ledger lists an account's entries, newest first, paged with ?after= and
+// ?limit=, between ?from= and ?to=.
+func (s *server) ledger(accountType string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		name := mux.Vars(r)["name"]
+		q := r.URL.Query()
+		loc := s.Store.Location()
+		from, err := parseBound("from", q.Get("from"), loc, false)
+		if err != nil {
+			return err
+		}
+		to, err := parseBound("to", q.Get("to"), loc, true)
+		if err != nil {
+			return err
+		}
+		if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+			return rating.Errorf(rating.EInvalid, "from %q is after to %q", q.Get("from"), q.Get("to"))
+		}
+		n, err := limit(r)
+		if err != nil {
+			return err
+		}
+		// The store lists nothing for an unknown account; the caller should
+		// hear that the account does not exist instead.
+		if accountType == rating.TenantAccount {
+			_, err = s.Store.Tenant(name)
+		} else {
+			_, err = s.Store.Provider(name)
+		}
+		if err != nil {
+			return err
+		}
+		entries, next, err := s.Store.Ledger(accountType, name, from, to, q.Get("after"), n)
+		if err != nil {
+			return err
+		}
+		return replyList(w, entries, next)
+	}
+}
+
+// parseBound parses a from or to bound: a date, which is midnight in loc
+// and for to includes that whole day, or an RFC 3339 instant, which to
+// includes. It returns the store's half-open bound: from ≤ t < to.
+func parseBound(field, v string, loc *time.Location, end bool) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.ParseInLocation(time.DateOnly, v, loc); err == nil {
+		if end {
+			t = t.AddDate(0, 0, 1)
+		}
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, rating.Errorf(rating.EInvalid, "%s %q: want YYYY-MM-DD or an RFC 3339 time", field, v)
+	}
+	if end {
+		t = t.Add(time.Nanosecond)
+	}
+	return t, nil
+}

@@ -1,0 +1,63 @@
+package handlers
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+)
+
+// nodeIn is the body of POST /nodes.
+type nodeIn struct {
+	Name string `json:"name"`
+}
+
+// nodeOut is a node as listed; last_seen is null until its token is used.
+type nodeOut struct {
+	Name     string     `json:"name"`
+	Created  time.Time  `json:"created"`
+	LastSeen *time.Time `json:"last_seen"`
+}
+
+// createdNode answers POST /nodes. The token appears here and nowhere
+// else: the store keeps only its hash.
+type createdNode struct {
+	Name    string    `json:"name"`
+	Created time.Time `json:"created"`
+	Token   string    `json:"token"`
+}
+
+func (s *server) listNodes(w http.ResponseWriter, r *http.Request) error {
+	ns, err := s.Store.Nodes()
+	if err != nil {
+		return err
+	}
+	out := make([]nodeOut, len(ns))
+	for i, n := range ns {
+		out[i] = nodeOut{Name: n.Name, Created: n.Created}
+		if !n.LastSeen.IsZero() {
+			out[i].LastSeen = &ns[i].LastSeen
+		}
+	}
+	return replyList(w, out, "")
+}
+
+func (s *server) createNode(w http.ResponseWriter, r *http.Request) error {
+	var in nodeIn
+	if err := s.decode(w, r, &in); err != nil {
+		return err
+	}
+	n, token, err := s.Store.CreateNode(in.Name)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusCreated, createdNode{Name: n.Name, Created: n.Created, Token: token})
+}
+
+func (s *server) deleteNode(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Store.DeleteNode(mux.Vars(r)["name"]); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

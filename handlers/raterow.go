@@ -1,0 +1,181 @@
+package handlers
+
+import (
+	"bufio"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"pbxbill/rating"
+)
+
+// importOut answers PUT /rate-tables/{name}/rates: the rows in the file,
+// and how many were added and how many replaced rows of the same prefix
+// and effective_from. A replace adds every row: the old rows are gone.
+type importOut struct {
+	Mode     string `json:"mode"`
+	Rows     int    `json:"rows"`
+	Added    int    `json:"added"`
+	Replaced int    `json:"replaced"`
+}
+
+// importRates replaces (or with ?mode=merge upserts) a table's rows from a
+// CSV deck. ParseRates checks the whole file before the store is touched,
+// so a bad line changes nothing.
+func (s *server) importRates(w http.ResponseWriter, r *http.Request) error {
+	name := mux.Vars(r)["name"]
+	mode := r.URL.Query().Get("mode")
+	switch mode {
+	case "":
+		mode = "replace"
+	case "replace", "merge":
+	default:
+		return rating.Errorf(rating.EInvalid, "mode %q: want replace or merge", mode)
+	}
+	t, err := s.Store.RateTable(name)
+	if err != nil {
+		return err
+	}
+	body := &limitedBody{r: http.MaxBytesReader(unwrap(w), r.Body, s.csvLimit)}
+	rows, err := rating.ParseRates(body, t, s.Store.Location())
+	if body.tooLarge {
+		// The parser may report the cut-off as a bad line; the real
+		// problem is the size.
+		return tooLarge(s.csvLimit)
+	}
+	if err != nil {
+		return err
+	}
+	out := importOut{Mode: mode, Rows: len(rows)}
+	if mode == "merge" {
+		out.Added, out.Replaced, err = s.Store.MergeRates(name, rows)
+	} else {
+		out.Added, err = len(rows), s.Store.ReplaceRates(name, rows)
+	}
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, out)
+}
+
+// limitedBody notes whether reading stopped at the size limit.
+type limitedBody struct {
+	r        io.Reader
+	tooLarge bool
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && isTooLarge(err) {
+		b.tooLarge = true
+	}
+	return n, err
+}
+
+// rowOut is one rate row as listed. A null integer or money field and a
+// null effective_from mean the row leaves it to the table's default, or,
+// for effective_from, that the row is always in force.
+type rowOut struct {
+	Prefix           string        `json:"prefix"`
+	Destination      string        `json:"destination"`
+	Rate             rating.Amount `json:"rate"`
+	ConnectFee       rating.Amount `json:"connect_fee"`
+	InitialIncrement *int          `json:"initial_increment"`
+	Increment        *int          `json:"increment"`
+	InitialRate      rating.Amount `json:"initial_rate"`
+	Grace            *int          `json:"grace"`
+	MinCost          rating.Amount `json:"min_cost"`
+	MaxCost          rating.Amount `json:"max_cost"`
+	EffectiveFrom    *time.Time    `json:"effective_from"`
+}
+
+func newRowOut(row *rating.Row, loc *time.Location) rowOut {
+	out := rowOut{Prefix: row.Prefix, Destination: row.Destination, Rate: row.Rate,
+		ConnectFee: row.ConnectFee, InitialRate: row.InitialRate, MinCost: row.MinCost, MaxCost: row.MaxCost,
+		InitialIncrement: optionalInt(row.InitialIncrement), Increment: optionalInt(row.Increment),
+		Grace: optionalInt(row.Grace)}
+	if !row.EffectiveFrom.IsZero() {
+		t := row.EffectiveFrom.In(loc)
+		out.EffectiveFrom = &t
+	}
+	return out
+}
+
+// optionalInt maps a row's "not set" -1 to nil.
+func optionalInt(v int) *int {
+	if v < 0 {
+		return nil
+	}
+	return &v
+}
+
+// exportRates lists a table's rows: as JSON pages by default, or as one
+// CSV deck that ParseRates reads back, for Accept: text/csv or ?format=csv.
+func (s *server) exportRates(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	switch q.Get("format") {
+	case "csv":
+		return s.exportCSV(w, r)
+	case "json":
+	case "":
+		if strings.Contains(r.Header.Get("Accept"), "text/csv") {
+			return s.exportCSV(w, r)
+		}
+	default:
+		return rating.Errorf(rating.EInvalid, "format %q: want json or csv", q.Get("format"))
+	}
+	n, err := limit(r)
+	if err != nil {
+		return err
+	}
+	rows, next, err := s.Store.Rates(mux.Vars(r)["name"], q.Get("prefix"), q.Get("after"), n)
+	if err != nil {
+		return err
+	}
+	loc := s.Store.Location()
+	out := make([]rowOut, len(rows))
+	for i := range rows {
+		out[i] = newRowOut(&rows[i], loc)
+	}
+	return replyList(w, out, next)
+}
+
+// exportCSV streams the whole table. An error after the first bytes went
+// out cannot become an error answer any more, so it cuts the connection:
+// the client then sees a broken transfer rather than a short file.
+func (s *server) exportCSV(w http.ResponseWriter, r *http.Request) error {
+	name := mux.Vars(r)["name"]
+	if _, err := s.Store.RateTable(name); err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": name + ".csv"})
+	if disposition == "" {
+		disposition = `attachment; filename="rates.csv"`
+	}
+	h.Set("Content-Disposition", disposition)
+
+	bw := bufio.NewWriterSize(w, 64<<10)
+	rw := rating.NewRateWriter(bw, s.Store.Location())
+	err := s.Store.EachRate(name, rw.Write)
+	if err == nil {
+		err = rw.Flush()
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		return nil
+	}
+	if !started(w) {
+		h.Del("Content-Disposition")
+		return err
+	}
+	s.Log.Warn().Err(err).Str("table", name).Msg("rate export cut short")
+	panic(http.ErrAbortHandler)
+}

@@ -1,0 +1,137 @@
+package handlers
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"pbxbill/rating"
+)
+
+// tenantIn is the body of POST and PUT /tenants. Every field is optional
+// so that a PUT keeps what it leaves out; money is kept raw until apply so
+// that its error can name the field.
+type tenantIn struct {
+	Name                *string         `json:"name"`
+	AccountCode         *string         `json:"accountcode"`
+	BillingMode         *string         `json:"billing_mode"`
+	CreditLimit         json.RawMessage `json:"credit_limit"`
+	LowBalanceThreshold json.RawMessage `json:"low_balance_threshold"`
+	Status              *string         `json:"status"`
+	OutboundTable       *string         `json:"outbound_rate_table"`
+	InboundTable        *string         `json:"inbound_rate_table"`
+	ConferenceTable     *string         `json:"conference_rate_table"`
+	// Balance is refused with a pointer to the credits endpoint, rather
+	// than as an unknown field, because it is what a caller may try.
+	Balance json.RawMessage `json:"balance"`
+}
+
+// apply sets the fields the body has. It runs inside the store's update,
+// so it must not call the store.
+func (in *tenantIn) apply(t *rating.Tenant) error {
+	if in.Balance != nil {
+		return rating.Errorf(rating.EInvalid, "balance: read-only; POST a credit to /api/v1/tenants/{name}/credits to change it")
+	}
+	setString(&t.Name, in.Name)
+	setString(&t.AccountCode, in.AccountCode)
+	setString(&t.BillingMode, in.BillingMode)
+	setString(&t.Status, in.Status)
+	setString(&t.OutboundTable, in.OutboundTable)
+	setString(&t.InboundTable, in.InboundTable)
+	setString(&t.ConferenceTable, in.ConferenceTable)
+	var err error
+	if in.CreditLimit != nil {
+		if t.CreditLimit, err = money("credit_limit", in.CreditLimit); err != nil {
+			return err
+		}
+	}
+	if in.LowBalanceThreshold != nil {
+		if t.LowBalanceThreshold, err = money("low_balance_threshold", in.LowBalanceThreshold); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tenantOut is a tenant as answered: its fields and what is derived from
+// them.
+type tenantOut struct {
+	rating.Tenant
+	Available   rating.Amount `json:"available"`
+	State       rating.State  `json:"state"`
+	Exposure    rating.Amount `json:"exposure"`
+	Utilisation *string       `json:"utilisation"` // null when credit_limit is 0
+}
+
+func newTenantOut(t rating.Tenant) tenantOut {
+	out := tenantOut{Tenant: t, Available: t.Available(), State: t.State(), Exposure: t.Exposure()}
+	if u, ok := t.Utilisation(); ok {
+		s := u.String()
+		out.Utilisation = &s
+	}
+	return out
+}
+
+func (s *server) listTenants(w http.ResponseWriter, r *http.Request) error {
+	ts, err := s.Store.Tenants()
+	if err != nil {
+		return err
+	}
+	out := make([]tenantOut, len(ts))
+	for i, t := range ts {
+		out[i] = newTenantOut(t)
+	}
+	return replyList(w, out, "")
+}
+
+func (s *server) getTenant(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.Store.Tenant(mux.Vars(r)["name"])
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, newTenantOut(t))
+}
+
+func (s *server) createTenant(w http.ResponseWriter, r *http.Request) error {
+	var in tenantIn
+	if err := s.decode(w, r, &in); err != nil {
+		return err
+	}
+	// The store defaults accountcode to the name.
+	t := rating.Tenant{BillingMode: rating.Prepaid, Status: rating.Active}
+	if err := in.apply(&t); err != nil {
+		return err
+	}
+	t, err := s.Store.CreateTenant(t)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusCreated, newTenantOut(t))
+}
+
+func (s *server) updateTenant(w http.ResponseWriter, r *http.Request) error {
+	var in tenantIn
+	if err := s.decode(w, r, &in); err != nil {
+		return err
+	}
+	t, err := s.Store.UpdateTenant(mux.Vars(r)["name"], in.apply)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, newTenantOut(t))
+}
+
+func (s *server) deleteTenant(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Store.DeleteTenant(mux.Vars(r)["name"]); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func setString(dst *string, v *string) {
+	if v != nil {
+		*dst = *v
+	}
+}

@@ -1,0 +1,299 @@
+// Command pbxbill is the billing appliance for a hosted PBX: one binary on
+// the PBX box that keeps tenants, providers and rate tables in a bbolt file
+// and answers rating questions over HTTP for the dialplan.
+//
+// main only parses the configuration, opens the store, builds the handlers
+// and serves until SIGINT or SIGTERM; everything else lives in rating, store
+// and handlers.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	stdlog "log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata" // -tz must work on a box without /usr/share/zoneinfo
+
+	"github.com/rs/zerolog"
+
+	"pbxbill/handlers"
+	"pbxbill/rating"
+	"pbxbill/store"
+)
+
+// shutdownTimeout bounds how long a shutdown waits for requests in flight,
+// such as a CSV import, before it closes their connections.
+const shutdownTimeout = 15 * time.Second
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "pbxbill:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program. It takes its arguments, environment and log
+// output as parameters so that tests can run it without touching the
+// process's own; it returns when ctx is done or a signal arrives, after a
+// graceful shutdown.
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) (err error) {
+	c, err := parseConfig(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log := newLogger(c, stderr)
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	st, err := store.Open(c.DB, store.Options{TZ: c.TZ, Currency: c.Currency})
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", c.DB, err)
+	}
+	defer func() {
+		// The store closes after the server has drained, so no request
+		// can reach a closed database.
+		if cerr := st.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close database %s: %w", c.DB, cerr)
+		}
+	}()
+
+	if c.Demo {
+		if err := maybeSeedDemo(st, log); err != nil {
+			return err
+		}
+	}
+	if c.AdminPassword != "" {
+		log.Info().Msg("-admin-password is accepted but not used yet: the browser admin arrives in a later release")
+	}
+	if c.APIToken == "" {
+		log.Info().Msg("no -api-token: only PBX node tokens are accepted, and rating stays open on loopback")
+	}
+
+	h := handlers.New(handlers.Config{
+		Store:               st,
+		Numbering:           rating.Numbering{IntlPrefixes: c.IntlPrefixes},
+		MaxCallDuration:     c.MaxCallDuration,
+		APIToken:            c.APIToken,
+		RatingRequiresToken: c.RatingRequiresToken,
+		Log:                 log,
+	})
+	// Listening before serving lets -listen 127.0.0.1:0 pick a free port
+	// and still log the address that was really bound.
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return fmt.Errorf("-listen %s: %w", c.Listen, err)
+	}
+	srv := newServer(h, log)
+	log.Info().Str("addr", ln.Addr().String()).Str("db", c.DB).Str("tz", c.TZ).
+		Str("currency", c.Currency).Msg("listening")
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	stop() // a second signal now kills the process at once
+	log.Info().Msg("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn().Err(err).Msg("requests still running at the shutdown timeout: closing them")
+		_ = srv.Close()
+	}
+	<-served
+	log.Info().Msg("stopped")
+	return nil
+}
+
+// newServer wraps h with timeouts that keep slow or idle clients from
+// holding connections open forever, yet leave room for a large rate deck
+// upload or a database backup download.
+func newServer(h http.Handler, log zerolog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute,
+		WriteTimeout:      10 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          stdlog.New(stdWriter{log.With().Str("component", "http").Logger()}, "", 0),
+	}
+}
+
+// maybeSeedDemo seeds the Docs Demo records into an empty database and
+// leaves any other database alone, so -demo is safe to keep on.
+func maybeSeedDemo(st *store.Store, log zerolog.Logger) error {
+	empty, err := st.Empty()
+	if err != nil {
+		return fmt.Errorf("-demo: %w", err)
+	}
+	if !empty {
+		log.Info().Msg("-demo: the database is not empty, nothing seeded")
+		return nil
+	}
+	if err := seedDemo(st, time.Now()); err != nil {
+		return fmt.Errorf("-demo: %w", err)
+	}
+	log.Info().Str("prepaid", demoPrepaid).Str("postpaid", demoPostpaid).Msg("-demo: seeded the Docs Demo records")
+	return nil
+}
+
+// newLogger builds the one logger that is handed down to every package.
+func newLogger(c *config, stderr io.Writer) zerolog.Logger {
+	w := stderr
+	if c.LogFormat == "console" {
+		w = zerolog.ConsoleWriter{Out: stderr, TimeFormat: "2006-01-02 15:04:05", NoColor: !isTerminal(stderr)}
+	}
+	return zerolog.New(w).Level(c.LogLevel).With().Timestamp().Logger()
+}
+
+// isTerminal reports whether w is a terminal, where a person reads the log.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// stdWriter turns net/http's log lines (TLS noise, handler panics) into
+// zerolog warnings, so they are not lost outside the structured log.
+type stdWriter struct{ log zerolog.Logger }
+
+func (w stdWriter) Write(p []byte) (int, error) {
+	w.log.Warn().Msg(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// config is the installation's settings: flags, with PBXBILL_* environment
+// variables as fallbacks.
+type config struct {
+	Listen, DB, TZ, Currency string
+	MaxCallDuration          int
+	IntlPrefixes             []string
+	APIToken                 string
+	RatingRequiresToken      bool
+	AdminPassword            string
+	Demo                     bool
+	LogFormat                string // console or json
+	LogLevel                 zerolog.Level
+}
+
+// envName is the environment variable of a flag: -max-call-duration is
+// PBXBILL_MAX_CALL_DURATION.
+func envName(flagName string) string {
+	return "PBXBILL_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseConfig reads the flags in args, then fills every flag that args
+// left out from its environment variable, so a flag given on the command
+// line wins over the environment and both win over the default. An empty
+// variable counts as unset. Errors name the flag or the variable they
+// came from.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+	c := &config{}
+	var intl, level string
+	fs := flag.NewFlagSet("pbxbill", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "`address` to serve HTTP on; port 0 picks a free port")
+	fs.StringVar(&c.DB, "db", "pbxbill.db", "`path` of the database file, created if missing")
+	fs.StringVar(&c.TZ, "tz", "UTC", "IANA time `zone` of the installation's days, fixed when the database is created")
+	fs.StringVar(&c.Currency, "currency", "EUR", "ISO 4217 `code` of every price, fixed when the database is created")
+	fs.IntVar(&c.MaxCallDuration, "max-call-duration", rating.DefaultMaxCallDuration, "longest call an authorization allows, in `seconds`")
+	fs.StringVar(&intl, "intl-prefixes", "", "international access `prefixes` removed from numbers, e.g. 00,011")
+	fs.StringVar(&c.APIToken, "api-token", "", "bootstrap API `token`; empty disables it")
+	fs.BoolVar(&c.RatingRequiresToken, "rating-requires-token", false, "require a token for rating requests from loopback too")
+	fs.StringVar(&c.AdminPassword, "admin-password", "", "`password` of the admin user (not used yet)")
+	fs.BoolVar(&c.Demo, "demo", false, "seed the Docs Demo records into an empty database")
+	fs.StringVar(&c.LogFormat, "log-format", "", "`console` or json (default console on a terminal, json otherwise)")
+	fs.StringVar(&level, "log-level", "info", "`level`: debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: pbxbill [flags]\n\nEvery flag can also be set by its environment variable, PBXBILL_ and the\nflag name in upper case with - as _, e.g. PBXBILL_MAX_CALL_DURATION.\nA flag on the command line wins.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, rating.Errorf(rating.EInvalid, "unexpected argument %q: every setting is a -flag", fs.Arg(0))
+	}
+
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if v := getenv(envName(f.Name)); v != "" && !set[f.Name] {
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, rating.Errorf(rating.EInvalid, "%s %q: not a valid value for -%s", envName(f.Name), v, f.Name))
+			}
+		}
+	})
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+
+	// bad names the flag, or its variable when the value came from there.
+	bad := func(name, value, want string) error {
+		from := "-" + name
+		if !set[name] && getenv(envName(name)) != "" {
+			from = envName(name)
+		}
+		return rating.Errorf(rating.EInvalid, "%s %q: %s", from, value, want)
+	}
+	if c.Listen == "" {
+		return nil, bad("listen", c.Listen, "want host:port, e.g. 127.0.0.1:8080")
+	}
+	if c.DB == "" {
+		return nil, bad("db", c.DB, "want the path of the database file")
+	}
+	if _, err := time.LoadLocation(c.TZ); err != nil || c.TZ == "" || c.TZ == "Local" {
+		return nil, bad("tz", c.TZ, "want an IANA time zone such as UTC or Europe/London")
+	}
+	if !isCurrency(c.Currency) {
+		return nil, bad("currency", c.Currency, "want three upper-case letters, e.g. EUR")
+	}
+	if c.MaxCallDuration <= 0 {
+		return nil, bad("max-call-duration", fmt.Sprint(c.MaxCallDuration), "want a number of seconds above 0")
+	}
+	p, err := rating.ParseIntlPrefixes(intl)
+	if err != nil {
+		return nil, bad("intl-prefixes", intl, "want comma-separated digit prefixes, e.g. 00,011")
+	}
+	c.IntlPrefixes = p
+	switch c.LogFormat {
+	case "":
+		c.LogFormat = "json"
+		if isTerminal(stderr) {
+			c.LogFormat = "console"
+		}
+	case "console", "json":
+	default:
+		return nil, bad("log-format", c.LogFormat, "want console or json")
+	}
+	c.LogLevel, err = zerolog.ParseLevel(strings.ToLower(level))
+	if err != nil || level == "" || c.LogLevel > zerolog.ErrorLevel {
+		return nil, bad("log-level", level, "want debug, info, warn or error")
+	}
+	return c, nil
+}
+
+// isCurrency accepts an ISO 4217 shaped code: three upper-case letters.
+func isCurrency(s string) bool {
+	return len(s) == 3 && strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == ""
+}

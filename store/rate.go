@@ -1,0 +1,273 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"pbxbill/rating"
+)
+
+// ReplaceRates replaces every row of the table and swaps in the new index.
+// Rows are validated first; nothing changes on error. rows is sorted in
+// place into key order, the order the index is built in, so a deck of a
+// million rows is never copied.
+//
+// The new rows are written aside first, in transactions of at most
+// stageChunk rows (see staging.go), and one transaction then swaps them
+// in for the old rows and updates the table: readers see the old table or
+// the new one, never a mix, while the import holds a bounded amount of
+// memory and never blocks other writers for long. The index is built
+// while the rows are written, since both only read rows.
+func (s *Store) ReplaceRates(name string, rows []rating.Row) error {
+	s.rateMu.Lock()
+	defer s.rateMu.Unlock()
+	// rateMu keeps the table's id and settings as read here until the swap.
+	var rec tableRecord
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		rec, err = getTable(tx, name)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	keys, err := prepareRows(rows, rec.Decimals)
+	if err != nil {
+		return err
+	}
+	// The import's one clock reading, so that the stored table and the
+	// index's copy of it agree.
+	rec.Rows, rec.Updated = len(rows), s.now().UTC()
+	built := buildIndex(rec.Table, rows)
+	if err := s.stage(rec.ID, rows, keys); err != nil {
+		<-built // the builder reads rows, which the caller owns again on return
+		s.unstage(rec.ID)
+		return err
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		cur, err := getTable(tx, name)
+		if err != nil {
+			return err
+		}
+		if cur.ID != rec.ID {
+			return fmt.Errorf("rate table %q was replaced during the import", name)
+		}
+		if err := swapStaged(tx, rec.ID); err != nil {
+			return fmt.Errorf("replace rows of table %q: %w", name, err)
+		}
+		cur.Rows, cur.Updated = rec.Rows, rec.Updated
+		return putTable(tx, &cur)
+	})
+	x := <-built
+	if err != nil {
+		s.unstage(rec.ID)
+		return err
+	}
+	if x.err != nil {
+		// Only a bug in the index gets here: the rows are stored, the old
+		// index keeps serving, and the caller sees an internal error.
+		return x.err
+	}
+	s.book.Set(x.index)
+	return nil
+}
+
+// built is the outcome of buildIndex.
+type built struct {
+	index *rating.Index
+	err   error
+}
+
+// buildIndex builds the index of t from rows in a goroutine. A panic in
+// the builder becomes an error rather than taking the server down.
+func buildIndex(t rating.Table, rows []rating.Row) <-chan built {
+	ch := make(chan built, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				ch <- built{err: fmt.Errorf("index table %q: %v", t.Name, r)}
+			}
+		}()
+		ch <- built{index: rating.NewIndex(t, rows)}
+	}()
+	return ch
+}
+
+// MergeRates upserts rows by (prefix, effective_from) in one transaction.
+// It returns how many rows were added and how many replaced. The index is
+// rebuilt from all rows of the table. rows is sorted in place.
+func (s *Store) MergeRates(name string, rows []rating.Row) (added, replaced int, err error) {
+	s.rateMu.Lock()
+	defer s.rateMu.Unlock()
+	t, err := s.RateTable(name)
+	if err != nil {
+		return 0, 0, err
+	}
+	keys, err := prepareRows(rows, t.Decimals)
+	if err != nil {
+		return 0, 0, err
+	}
+	var id uint64
+	err = s.update(func(tx *txn) error {
+		rec, err := getTable(tx.Tx, name)
+		if err != nil {
+			return err
+		}
+		b, err := tx.Bucket(bucketRates).CreateBucketIfNotExists(itob(rec.ID))
+		if err != nil {
+			return fmt.Errorf("rows of table %q: %w", name, err)
+		}
+		if replaced, err = putRows(b, rows, keys, true); err != nil {
+			return err
+		}
+		added = len(rows) - replaced
+		rec.Rows += added
+		rec.Updated = tx.now
+		t, id = rec.Table, rec.ID
+		return putTable(tx.Tx, &rec)
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	// The rows are read back outside the write transaction, so other
+	// writers do not wait for it; rateMu keeps them as committed.
+	all, err := s.loadRows(id, t.Rows)
+	if err != nil {
+		return 0, 0, err
+	}
+	s.book.Set(rating.NewIndex(t, all))
+	return added, replaced, nil
+}
+
+// putRows writes sorted rows, whose sort keys are keys, into b and, when
+// count is set, reports how many keys already existed. bbolt keeps a value slice until commit
+// instead of copying it, so values are encoded into large shared chunks
+// rather than one allocation per row.
+func putRows(b *bolt.Bucket, rows []rating.Row, keys []rowKey, count bool) (existed int, err error) {
+	const chunk = 1 << 20
+	var arena []byte
+	key := make([]byte, 0, rateKeyLen)
+	for i := range rows {
+		r := &rows[i]
+		if cap(arena)-len(arena) < 512 {
+			arena = make([]byte, 0, chunk)
+		}
+		start := len(arena)
+		arena = appendRowValue(arena, r)
+		key = keys[i].appendKey(key[:0], r)
+		if count && b.Get(key) != nil {
+			existed++
+		}
+		if err := b.Put(key, arena[start:len(arena):len(arena)]); err != nil {
+			return existed, fmt.Errorf("put rate %q: %w", r.Prefix, err)
+		}
+	}
+	return existed, nil
+}
+
+// loadRows reads every row of table id in a read transaction.
+func (s *Store) loadRows(id uint64, n int) (rows []rating.Row, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		rows, err = readRows(tx, id, n)
+		return err
+	})
+	return rows, err
+}
+
+// readRows reads every row of table id in key order; n is a size hint.
+func readRows(tx *bolt.Tx, id uint64, n int) ([]rating.Row, error) {
+	rows := make([]rating.Row, 0, max(n, 0))
+	b := tx.Bucket(bucketRates).Bucket(itob(id))
+	if b == nil {
+		return rows, nil
+	}
+	in := interner{}
+	err := b.ForEach(func(k, v []byte) error {
+		rows = append(rows, rating.Row{})
+		return decodeRow(k, v, &rows[len(rows)-1], in)
+	})
+	return rows, err
+}
+
+// Rates pages through a table's rows in (prefix, effective_from) order,
+// only rows whose prefix starts with prefix when it is not empty. after is
+// the cursor a previous page returned; next is "" on the last page. A
+// limit ≤ 0 is DefaultLimit, and it is at most MaxLimit.
+func (s *Store) Rates(name, prefix, after string, limit int) (rows []rating.Row, next string, err error) {
+	limit = pageLimit(limit)
+	if prefix != "" {
+		if err := rating.ValidatePrefix(prefix); err != nil {
+			return nil, "", err
+		}
+	}
+	seek, skip := []byte(prefix), false
+	if after != "" {
+		k, err := parseRateCursor(after)
+		if err != nil {
+			return nil, "", err
+		}
+		if bytes.Compare(k, seek) >= 0 {
+			seek, skip = k, true
+		}
+	}
+	rows = []rating.Row{}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		rec, err := getTable(tx, name)
+		if err != nil {
+			return err
+		}
+		b := tx.Bucket(bucketRates).Bucket(itob(rec.ID))
+		if b == nil {
+			return nil
+		}
+		c, in := b.Cursor(), interner{}
+		k, v := c.Seek(seek)
+		if skip && bytes.Equal(k, seek) {
+			k, v = c.Next()
+		}
+		var last []byte
+		for ; k != nil && bytes.HasPrefix(k, []byte(prefix)); k, v = c.Next() {
+			if len(rows) == limit {
+				next = rateCursor(last)
+				break
+			}
+			rows = append(rows, rating.Row{})
+			if err := decodeRow(k, v, &rows[len(rows)-1], in); err != nil {
+				return err
+			}
+			last = k
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return rows, next, nil
+}
+
+// EachRate calls fn for every row of the table in order, in one read
+// transaction. The row is reused between calls: fn must copy what it keeps.
+// An error from fn stops the walk and is returned. While fn runs, the pages
+// of the snapshot cannot be reused, so a CSV export to a slow client grows
+// the file a little rather than blocking anyone.
+func (s *Store) EachRate(name string, fn func(*rating.Row) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		rec, err := getTable(tx, name)
+		if err != nil {
+			return err
+		}
+		b := tx.Bucket(bucketRates).Bucket(itob(rec.ID))
+		if b == nil {
+			return nil
+		}
+		var r rating.Row
+		in := interner{}
+		return b.ForEach(func(k, v []byte) error {
+			if err := decodeRow(k, v, &r, in); err != nil {
+				return err
+			}
+			return fn(&r)
+		})
+	})
+}

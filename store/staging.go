@@ -1,0 +1,80 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"pbxbill/rating"
+)
+
+// defaultStageChunk is how many rows one staging transaction writes.
+//
+// bbolt keeps every key and value a transaction writes in memory until it
+// commits, and then every dirty page as well: about 150 bytes a row. A
+// million-row deck in one transaction would hold some 150 MB on top of the
+// parsed rows; in chunks of 64k rows the import holds about 10 MB.
+const defaultStageChunk = 1 << 16
+
+// stage writes sorted rows (keys are their sort keys) into a fresh bucket of the staging bucket,
+// keyed by table id, where no reader looks. Any rows left there by an
+// import that failed are dropped first.
+func (s *Store) stage(id uint64, rows []rating.Row, keys []rowKey) error {
+	key := itob(id)
+	for start := 0; start == 0 || start < len(rows); start += s.stageChunk {
+		end := min(start+s.stageChunk, len(rows))
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			staging := tx.Bucket(bucketStaging)
+			b := staging.Bucket(key)
+			if start == 0 {
+				if b != nil {
+					if err := staging.DeleteBucket(key); err != nil {
+						return err
+					}
+				}
+				var err error
+				if b, err = staging.CreateBucket(key); err != nil {
+					return err
+				}
+			}
+			if b == nil {
+				return fmt.Errorf("staged rows of table %d vanished", id)
+			}
+			// Rows arrive in key order, so pages can be packed full:
+			// the file is about half the size of the default 50% fill.
+			b.FillPercent = 1.0
+			_, err := putRows(b, rows[start:end], keys[start:end], false)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("stage rows of table %d: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// swapStaged replaces the rows of table id by its staged rows, in the
+// caller's transaction. The staged bucket must not have been written in
+// this transaction: bbolt moves a bucket as last committed.
+func swapStaged(tx *bolt.Tx, id uint64) error {
+	key := itob(id)
+	rates := tx.Bucket(bucketRates)
+	if err := rates.DeleteBucket(key); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+		return err
+	}
+	return tx.Bucket(bucketStaging).MoveBucket(key, rates)
+}
+
+// unstage drops the staged rows of a failed import. A failure here only
+// leaves garbage that the next import or Open removes.
+func (s *Store) unstage(id uint64) {
+	_ = s.db.Update(func(tx *bolt.Tx) error {
+		err := tx.Bucket(bucketStaging).DeleteBucket(itob(id))
+		if errors.Is(err, berrors.ErrBucketNotFound) {
+			return nil
+		}
+		return err
+	})
+}

@@ -1,0 +1,155 @@
+package store
+
+import (
+	"fmt"
+	"reflect"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+
+	"pbxbill/rating"
+)
+
+func numberedRows(n int) []rating.Row {
+	rows := make([]rating.Row, n)
+	for i := range rows {
+		rows[i] = rating.NewRow(fmt.Sprint(1000+(i*7919)%n), rating.Amount(i+1))
+	}
+	return rows
+}
+
+// TestReplaceRatesInChunks runs imports that take several staging
+// transactions, shrinking the table and emptying it.
+func TestReplaceRatesInChunks(t *testing.T) {
+	s := MustOpen(t)
+	s.stageChunk = 3
+	mustTable(t, s, "t", rating.Outbound)
+	for _, n := range []int{10, 9, 4, 1, 0, 7} {
+		rows := numberedRows(n)
+		if err := s.ReplaceRates("t", rows); err != nil {
+			t.Fatalf("%d rows: %v", n, err)
+		}
+		got := allRows(t, s, "t")
+		if len(got) != n || (n > 0 && !reflect.DeepEqual(got, rows)) {
+			t.Fatalf("%d rows: stored %d: %v", n, len(got), keysOf(got))
+		}
+		if tb := must[rating.Table](t)(s.RateTable("t")); tb.Rows != n {
+			t.Errorf("%d rows: table says %d", n, tb.Rows)
+		}
+		if x := s.Book().Get("t"); x.Table().Rows != n {
+			t.Errorf("%d rows: index has %d", n, x.Table().Rows)
+		}
+		if staged := stagedTables(t, s); staged != 0 {
+			t.Errorf("%d rows: %d staged tables left", n, staged)
+		}
+	}
+}
+
+func stagedTables(tb testing.TB, s *Store) (n int) {
+	tb.Helper()
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketStaging).ForEachBucket(func([]byte) error { n++; return nil })
+	}); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+// TestStagedRowsOfACrashAreDropped leaves staged rows behind, as a crash
+// between staging and the swap would, and checks that they never reach the
+// table and are gone after the next Open.
+func TestStagedRowsOfACrashAreDropped(t *testing.T) {
+	s := MustOpen(t)
+	s.stageChunk = 2
+	tb := mustTable(t, s, "t", rating.Outbound)
+	if err := s.ReplaceRates("t", numberedRows(3)); err != nil {
+		t.Fatal(err)
+	}
+	var id uint64
+	s.db.View(func(tx *bolt.Tx) error {
+		rec, err := getTable(tx, "t")
+		id = rec.ID
+		return err
+	})
+	rows := numberedRows(5)
+	keys, err := prepareRows(rows, tb.Decimals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.stage(id, rows, keys); err != nil {
+		t.Fatal(err)
+	}
+	if n := stagedTables(t, s); n != 1 {
+		t.Fatalf("%d staged tables, want 1", n)
+	}
+	if got := allRows(t, s, "t"); len(got) != 3 {
+		t.Errorf("staged rows leaked into the table: %v", keysOf(got))
+	}
+
+	s = reopen(t, s)
+	if n := stagedTables(t, s); n != 0 {
+		t.Errorf("%d staged tables survive Open", n)
+	}
+	if got := allRows(t, s, "t"); len(got) != 3 {
+		t.Errorf("after reopen: %v", keysOf(got))
+	}
+	// A later import stages afresh.
+	s.stageChunk = 2
+	if err := s.ReplaceRates("t", numberedRows(5)); err != nil {
+		t.Fatal(err)
+	}
+	if got := allRows(t, s, "t"); len(got) != 5 {
+		t.Errorf("after a new import: %v", keysOf(got))
+	}
+}
+
+// TestReadersDuringReplace pages through a table while it is replaced
+// over and over: every page comes from one complete version.
+func TestReadersDuringReplace(t *testing.T) {
+	s := MustOpen(t)
+	s.stageChunk = 5
+	mustTable(t, s, "t", rating.Outbound)
+	version := func(v int) []rating.Row {
+		rows := numberedRows(20)
+		for i := range rows {
+			rows[i].Rate = rating.Amount(v)
+		}
+		return rows
+	}
+	if err := s.ReplaceRates("t", version(0)); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for v := 1; v <= 20; v++ {
+			if err := s.ReplaceRates("t", version(v)); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for reads := 0; reads < 10000; reads++ {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		rows, _, err := s.Rates("t", "", "", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 20 {
+			t.Fatalf("a reader saw %d rows", len(rows))
+		}
+		for _, r := range rows {
+			if r.Rate != rows[0].Rate {
+				t.Fatalf("a reader saw two versions: %s and %s", rows[0].Rate, r.Rate)
+			}
+		}
+		if x := s.Book().Get("t"); x == nil || x.Table().Rows != 20 {
+			t.Fatalf("the Book lost the table during an import: %v", x)
+		}
+	}
+	<-done
+}

@@ -1,0 +1,267 @@
+// Package store keeps pbxbill's records in one bbolt file and the live rate
+// indexes in a rating.Book. Nothing bbolt-typed leaves the package: public
+// methods own their transaction and return rating types; private helpers
+// take the transaction.
+//
+// Each exported method runs in one transaction: a read transaction for a
+// read, a write transaction for a change, so a change that fails changes
+// nothing. ReplaceRates is the exception that keeps the rule: it writes a
+// large deck aside in several transactions and makes it visible in one.
+// Returned values are copies that stay valid after the transaction.
+package store
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"pbxbill/rating"
+)
+
+// schemaVersion is the layout this code reads and writes. Open refuses a
+// newer file rather than misreading it.
+const schemaVersion = 1
+
+// Bucket names. Every top-level bucket is created at Open so that readers
+// never have to handle a missing one.
+var (
+	bucketMeta          = []byte("meta")
+	bucketTables        = []byte("tables")          // id → tableRecord JSON
+	bucketTableNames    = []byte("table_names")     // name → id
+	bucketRates         = []byte("rates")           // table id → bucket of rows
+	bucketTenants       = []byte("tenants")         // id → tenantRecord JSON
+	bucketTenantNames   = []byte("tenant_names")    // name → id
+	bucketTenantCodes   = []byte("tenant_codes")    // accountcode → id
+	bucketProviders     = []byte("providers")       // id → providerRecord JSON
+	bucketProviderNames = []byte("provider_names")  // name → id
+	bucketLedger        = []byte("ledger")          // entry id → entryRecord JSON
+	bucketLedgerIndex   = []byte("ledger_accounts") // type|account id|entry id → empty
+	bucketNodes         = []byte("nodes")           // name → nodeRecord JSON
+	bucketNodeTokens    = []byte("node_tokens")     // SHA-256(token) → name
+	bucketStaging       = []byte("staging")         // table id → rows of an import in progress
+)
+
+var allBuckets = [][]byte{bucketMeta, bucketTables, bucketTableNames, bucketRates,
+	bucketTenants, bucketTenantNames, bucketTenantCodes, bucketProviders, bucketProviderNames,
+	bucketLedger, bucketLedgerIndex, bucketNodes, bucketNodeTokens, bucketStaging}
+
+// initialMmap is the address space mapped at Open: 1 GiB on 64-bit
+// systems, where it costs nothing until pages are touched.
+const initialMmap = (strconv.IntSize / 64) << 30
+
+// Keys of the meta bucket.
+var (
+	metaVersion  = []byte("schema_version")
+	metaTZ       = []byte("tz")
+	metaCurrency = []byte("currency")
+)
+
+// Options are fixed when the database is created; a later Open with a
+// different TZ or Currency fails with a clear error.
+type Options struct {
+	TZ       string           // IANA zone, default "UTC"
+	Currency string           // ISO 4217 code, default "EUR"
+	Now      func() time.Time // clock, default time.Now; tests fix it
+}
+
+// Store is the bbolt-backed store. All methods are safe for concurrent use.
+type Store struct {
+	db       *bolt.DB
+	loc      *time.Location
+	tz       string
+	currency string
+	now      func() time.Time
+	book     rating.Book
+
+	// rateMu serialises every change that ends in a Book swap (table
+	// settings and rows). It is held across the transaction and the swap,
+	// so two imports of one table install their indexes in commit order.
+	rateMu sync.Mutex
+
+	seen nodeSeen
+
+	stageChunk int // rows per staging transaction; tests make it small
+}
+
+// txn is a write transaction with the clock read once, so every record it
+// writes carries the same instant.
+type txn struct {
+	*bolt.Tx
+	now time.Time
+}
+
+// Open opens or creates the database file at path, creates the buckets,
+// checks the schema version, TZ and currency, and loads every rate table
+// into the Book.
+func Open(path string, opt Options) (*Store, error) {
+	if opt.TZ == "" {
+		opt.TZ = "UTC"
+	}
+	if opt.Currency == "" {
+		opt.Currency = "EUR"
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	loc, err := time.LoadLocation(opt.TZ)
+	if err != nil {
+		return nil, rating.Errorf(rating.EInvalid, "tz %q: not a known time zone", opt.TZ)
+	}
+	cur := strings.ToUpper(strings.TrimSpace(opt.Currency))
+	if !validCurrency(cur) {
+		return nil, rating.Errorf(rating.EInvalid, "currency %q: want a three-letter ISO 4217 code", opt.Currency)
+	}
+
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second,
+		// The freelist is not written at every commit: a rate import
+		// frees thousands of pages, and rebuilding the list at Open is
+		// cheap.
+		NoFreelistSync: true, FreelistType: bolt.FreelistMapType,
+		// When a commit grows the file past the mapping, bbolt remaps
+		// and first copies every key and value the transaction wrote to
+		// the heap. Reserving address space (not memory) up front avoids
+		// that for any file up to 1 GiB.
+		InitialMmapSize: initialMmap})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: the database is locked by another process", path)
+	} else if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s := &Store{db: db, loc: loc, tz: opt.TZ, currency: cur, now: opt.Now, stageChunk: defaultStageChunk}
+	if err := db.Update(s.init); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.loadBook(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// init creates the buckets and checks or writes the meta values. Rows
+// staged by an import that a crash interrupted are dropped.
+func (s *Store) init(tx *bolt.Tx) error {
+	if b := tx.Bucket(bucketStaging); b != nil && b.Stats().BucketN > 1 {
+		if err := tx.DeleteBucket(bucketStaging); err != nil {
+			return fmt.Errorf("drop staged rows: %w", err)
+		}
+	}
+	for _, name := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	if v := meta.Get(metaVersion); v == nil {
+		if err := meta.Put(metaVersion, []byte(strconv.Itoa(schemaVersion))); err != nil {
+			return err
+		}
+		if err := meta.Put(metaTZ, []byte(s.tz)); err != nil {
+			return err
+		}
+		return meta.Put(metaCurrency, []byte(s.currency))
+	} else if n, err := strconv.Atoi(string(v)); err != nil || n > schemaVersion {
+		return fmt.Errorf("database schema version %s is newer than this pbxbill understands (%d)", v, schemaVersion)
+	}
+	if tz := string(meta.Get(metaTZ)); tz != s.tz {
+		return rating.Errorf(rating.EInvalid, "the database was created with time zone %q; refusing to open it with %q, because its days are already bucketed in %q", tz, s.tz, tz)
+	}
+	if cur := string(meta.Get(metaCurrency)); cur != s.currency {
+		return rating.Errorf(rating.EInvalid, "the database was created with currency %s; refusing to open it with %s", cur, s.currency)
+	}
+	return nil
+}
+
+// loadBook reads every table's rows and installs its index. Tables are
+// loaded one at a time so only one table's rows are held at once.
+func (s *Store) loadBook() error {
+	var ids []uint64
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketTables).ForEach(func(k, _ []byte) error {
+			ids = append(ids, btoi(k))
+			return nil
+		})
+	}); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		var rec tableRecord
+		if err := s.db.View(func(tx *bolt.Tx) (err error) {
+			rec, err = getTableByID(tx, id)
+			return err
+		}); err != nil {
+			return err
+		}
+		rows, err := s.loadRows(id, rec.Rows)
+		if err != nil {
+			return err
+		}
+		s.book.Set(rating.NewIndex(rec.Table, rows))
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Location is the installation's time zone.
+func (s *Store) Location() *time.Location { return s.loc }
+
+// Currency is the installation's currency code.
+func (s *Store) Currency() string { return s.currency }
+
+// Book holds the live index of every rate table; it is swapped after each
+// committed change of a table or its rows.
+func (s *Store) Book() *rating.Book { return &s.book }
+
+// Empty reports whether the store holds no tables, tenants or providers
+// (the condition for -demo seeding).
+func (s *Store) Empty() (bool, error) {
+	empty := true
+	err := s.db.View(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketTables, bucketTenants, bucketProviders} {
+			if k, _ := tx.Bucket(name).Cursor().First(); k != nil {
+				empty = false
+			}
+		}
+		return nil
+	})
+	return empty, err
+}
+
+// update runs fn in a write transaction with the clock read once.
+func (s *Store) update(fn func(tx *txn) error) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return fn(&txn{Tx: tx, now: s.now().UTC()}) })
+}
+
+func validCurrency(c string) bool {
+	if len(c) != 3 {
+		return false
+	}
+	for i := 0; i < 3; i++ {
+		if c[i] < 'A' || c[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// Page sizes of the listing methods that take a limit.
+const (
+	DefaultLimit = 100  // a limit ≤ 0 means this many
+	MaxLimit     = 1000 // a larger limit is cut to this
+)
+
+func pageLimit(n int) int {
+	if n <= 0 {
+		return DefaultLimit
+	}
+	return min(n, MaxLimit)
+}
