@@ -150,6 +150,9 @@ func (s *server) router() *mux.Router {
 	api.Handle("/nodes", s.admin(s.createNode)).Methods(http.MethodPost)
 	api.Handle("/nodes/{name}", s.admin(s.deleteNode)).Methods(http.MethodDelete)
 
+	s.usageRoutes(api)
+	s.uiRoutes(r)
+
 	r.HandleFunc("/healthz", healthz).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/", s.handle(s.index)).Methods(http.MethodGet, http.MethodHead)
 	r.PathPrefix("/static/").Handler(s.handle(s.staticFile)).Methods(http.MethodGet, http.MethodHead)

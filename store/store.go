@@ -68,6 +68,8 @@ type Options struct {
 	TZ       string           // IANA zone, default "UTC"
 	Currency string           // ISO 4217 code, default "EUR"
 	Now      func() time.Time // clock, default time.Now; tests fix it
+	// Numbering normalises CDR numbers before they are priced.
+	Numbering rating.Numbering
 }
 
 // Store is the bbolt-backed store. All methods are safe for concurrent use.
