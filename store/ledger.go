@@ -204,10 +204,18 @@ func acctName(acct byte) string {
 	return rating.ProviderAccount
 }
 
-// hasHistory reports whether an account has ledger entries, which keep it
-// from being deleted. CDRs that charged it have entries too.
+// hasHistory reports whether an account has ledger entries or CDRs, which
+// keep it from being deleted. Every CDR attributed to an account is in its
+// roll-ups, priced or not.
 func hasHistory(tx *bolt.Tx, acct byte, id uint64) bool {
-	prefix := ledgerKey(acct, id, 0)[:9]
-	k, _ := tx.Bucket(bucketLedgerIndex).Cursor().Seek(prefix)
-	return k != nil && bytes.HasPrefix(k, prefix)
+	for _, b := range []struct {
+		name []byte
+		key  []byte
+	}{{bucketLedgerIndex, ledgerKey(acct, id, 0)[:9]}, {bucketRollups, rollupKey(acct, id, 0)[:9]}} {
+		k, _ := tx.Bucket(b.name).Cursor().Seek(b.key)
+		if k != nil && bytes.HasPrefix(k, b.key) {
+			return true
+		}
+	}
+	return false
 }

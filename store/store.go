@@ -45,11 +45,17 @@ var (
 	bucketNodes         = []byte("nodes")           // name → nodeRecord JSON
 	bucketNodeTokens    = []byte("node_tokens")     // SHA-256(token) → name
 	bucketStaging       = []byte("staging")         // table id → rows of an import in progress
+	bucketCDRs          = []byte("cdrs")            // sequence → cdrRecord
+	bucketCDRKeys       = []byte("cdr_keys")        // node 0x00 id → sequence (idempotency)
+	bucketUnrated       = []byte("cdr_unrated")     // sequence → empty, the unrated CDRs
+	bucketRollups       = []byte("rollups")         // type|account id|YYYYMMDD → usage
+	bucketFollow        = []byte("follow")          // file path → FollowPos JSON
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketTables, bucketTableNames, bucketRates,
 	bucketTenants, bucketTenantNames, bucketTenantCodes, bucketProviders, bucketProviderNames,
-	bucketLedger, bucketLedgerIndex, bucketNodes, bucketNodeTokens, bucketStaging}
+	bucketLedger, bucketLedgerIndex, bucketNodes, bucketNodeTokens, bucketStaging, bucketAdmins, bucketSessions,
+	bucketCDRs, bucketCDRKeys, bucketUnrated, bucketRollups, bucketFollow}
 
 // initialMmap is the address space mapped at Open: 1 GiB on 64-bit
 // systems, where it costs nothing until pages are touched.
@@ -80,6 +86,8 @@ type Store struct {
 	currency string
 	now      func() time.Time
 	book     rating.Book
+	// numbering normalises CDR numbers before they are priced.
+	numbering rating.Numbering
 
 	// rateMu serialises every change that ends in a Book swap (table
 	// settings and rows). It is held across the transaction and the swap,
@@ -135,7 +143,11 @@ func Open(path string, opt Options) (*Store, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{db: db, loc: loc, tz: opt.TZ, currency: cur, now: opt.Now, stageChunk: defaultStageChunk}
+	s := &Store{db: db, loc: loc, tz: opt.TZ, currency: cur, now: opt.Now, stageChunk: defaultStageChunk,
+		numbering: opt.Numbering}
+	// Concurrent single-CDR posts share a commit: a batch closes at 256
+	// functions or after 2 ms, well under a dialplan's patience.
+	db.MaxBatchSize, db.MaxBatchDelay = 256, 2*time.Millisecond
 	if err := db.Update(s.init); err != nil {
 		db.Close()
 		return nil, err

@@ -55,6 +55,9 @@ func MustOpenAt(tb testing.TB, path string, opt Options) *Store {
 		tb.Fatalf("open %s: %v", path, err)
 	}
 	tb.Cleanup(func() {
+		if err := s.Check(); err != nil && !errors.Is(err, berrors.ErrDatabaseNotOpen) {
+			tb.Errorf("books: %v", err)
+		}
 		err := s.db.View(func(tx *bolt.Tx) error {
 			for err := range tx.Check() {
 				tb.Errorf("consistency check: %v", err)

@@ -1,0 +1,177 @@
+package store
+
+import (
+	bolt "go.etcd.io/bbolt"
+
+	"pbxbill/rating"
+)
+
+// batch is one transaction's worth of CDR work. It reads each account it
+// touches once, keeps its balance and the day roll-up deltas in memory, and
+// writes them back once in flush: a batch of ten thousand CDRs for one
+// tenant decodes and encodes that tenant once, not ten thousand times.
+type batch struct {
+	s  *Store
+	tx *txn
+
+	cdrs, keys, unrated, ledger, ledgerIdx *bolt.Bucket
+
+	tenants     map[uint64]*tenantRecord
+	tenantRefs  map[string]uint64 // accountcode or name → id; 0: unknown
+	providers   map[uint64]*providerRecord
+	providerRef map[string]uint64 // name or trunk → id, built on first use
+	dirtyT      map[uint64]bool
+	dirtyP      map[uint64]bool
+	rollups     map[rollupID]rating.Usage // deltas
+}
+
+type rollupID struct {
+	acct byte
+	id   uint64
+	day  uint32
+}
+
+func (s *Store) newBatch(tx *txn) *batch {
+	return &batch{s: s, tx: tx,
+		cdrs: tx.Bucket(bucketCDRs), keys: tx.Bucket(bucketCDRKeys), unrated: tx.Bucket(bucketUnrated),
+		ledger: tx.Bucket(bucketLedger), ledgerIdx: tx.Bucket(bucketLedgerIndex),
+		tenants: map[uint64]*tenantRecord{}, tenantRefs: map[string]uint64{},
+		providers: map[uint64]*providerRecord{}, dirtyT: map[uint64]bool{}, dirtyP: map[uint64]bool{},
+		rollups: map[rollupID]rating.Usage{}}
+}
+
+// tenantID resolves a CDR's tenant reference: accountcode first, since
+// that is what a PBX writes, then name. 0 means no such tenant.
+func (b *batch) tenantID(ref string) (uint64, error) {
+	if id, ok := b.tenantRefs[ref]; ok {
+		return id, nil
+	}
+	var id uint64
+	if v := b.tx.Bucket(bucketTenantCodes).Get([]byte(ref)); v != nil {
+		id = btoi(v)
+	} else if v := b.tx.Bucket(bucketTenantNames).Get([]byte(ref)); v != nil {
+		id = btoi(v)
+	}
+	b.tenantRefs[ref] = id
+	return id, nil
+}
+
+// tenant returns the cached record of tenant id, nil for id 0.
+func (b *batch) tenant(id uint64) (*tenantRecord, error) {
+	if id == 0 {
+		return nil, nil
+	}
+	if t := b.tenants[id]; t != nil {
+		return t, nil
+	}
+	rec, err := getTenantByID(b.tx.Tx, id)
+	if err != nil {
+		return nil, err
+	}
+	b.tenants[id] = &rec
+	return &rec, nil
+}
+
+// providerID resolves a provider by name, then by trunk; 0 means none.
+func (b *batch) providerID(ref string) uint64 {
+	if b.providerRef == nil {
+		b.providerRef = map[string]uint64{}
+		byName := map[string]uint64{}
+		_ = eachProvider(b.tx.Tx, func(p *providerRecord) error {
+			byName[p.Name] = p.ID
+			if p.Trunk != "" {
+				b.providerRef[p.Trunk] = p.ID
+			}
+			return nil
+		})
+		for name, id := range byName { // a name wins over a trunk
+			b.providerRef[name] = id
+		}
+	}
+	return b.providerRef[ref]
+}
+
+// provider returns the cached record of provider id, nil for id 0.
+func (b *batch) provider(id uint64) (*providerRecord, error) {
+	if id == 0 {
+		return nil, nil
+	}
+	if p := b.providers[id]; p != nil {
+		return p, nil
+	}
+	rec, err := getProviderByID(b.tx.Tx, id)
+	if err != nil {
+		return nil, err
+	}
+	b.providers[id] = &rec
+	return &rec, nil
+}
+
+// roll adds u to an account's day.
+func (b *batch) roll(acct byte, id uint64, day uint32, u rating.Usage) {
+	k := rollupID{acct, id, day}
+	cur := b.rollups[k]
+	cur.Add(u)
+	b.rollups[k] = cur
+}
+
+// charge appends one ledger entry and moves the cached balance; the entry
+// records the balance after it, as post does for credits.
+func (b *batch) charge(acct byte, id uint64, amount rating.Amount, kind, ref string) error {
+	var bal *rating.Amount
+	var name string
+	if acct == tenantAcct {
+		t, err := b.tenant(id)
+		if err != nil {
+			return err
+		}
+		bal, name = &t.Balance, t.Name
+		b.dirtyT[id] = true
+	} else {
+		p, err := b.provider(id)
+		if err != nil {
+			return err
+		}
+		bal, name = &p.Balance, p.Name
+		b.dirtyP[id] = true
+	}
+	after := *bal + amount
+	if after > rating.MaxAmount || after < -rating.MaxAmount {
+		return rating.Errorf(rating.EInvalid, "cdr %q: the balance of %q would be beyond ±%s", ref, name, rating.MaxAmount)
+	}
+	*bal = after
+	eid, err := nextID(b.ledger)
+	if err != nil {
+		return err
+	}
+	rec := entryRecord{ID: eid, AccountType: acctName(acct), AccountID: id, Time: b.tx.now,
+		Amount: amount, Kind: kind, Ref: ref, Balance: after}
+	if err := putJSON(b.ledger, itob(eid), &rec); err != nil {
+		return err
+	}
+	return b.ledgerIdx.Put(ledgerKey(acct, id, eid), []byte{})
+}
+
+// flush writes the touched balances and adds the roll-up deltas.
+func (b *batch) flush() error {
+	for id := range b.dirtyT {
+		if err := putTenant(b.tx.Tx, b.tenants[id]); err != nil {
+			return err
+		}
+	}
+	for id := range b.dirtyP {
+		if err := putProvider(b.tx.Tx, b.providers[id]); err != nil {
+			return err
+		}
+	}
+	rb := b.tx.Bucket(bucketRollups)
+	for k, d := range b.rollups {
+		key := rollupKey(k.acct, k.id, k.day)
+		u := decodeUsage(rb.Get(key))
+		u.Add(d)
+		if err := rb.Put(key, encodeUsage(&u)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

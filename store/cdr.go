@@ -1,0 +1,244 @@
+package store
+
+import (
+	bolt "go.etcd.io/bbolt"
+
+	"pbxbill/rating"
+)
+
+// Posted is the outcome of a CDR batch.
+type Posted struct {
+	// Results holds every posted CDR in order, with Status, Reason, Cost,
+	// ProviderCost, Billed, and Tenant/Provider resolved to names.
+	Results   []rating.CDR
+	Rated     int
+	Duplicate int
+	Unrated   int
+}
+
+// PostCDRs processes a batch of CDRs posted by node ("" for the bootstrap
+// token and the admin) in one transaction: each is stored under the
+// idempotency key (node, id), priced from the tenant's and the provider's
+// tables of its kind, charged to the ledger, and rolled up by day. The
+// tenant is matched by accountcode or name, the provider by name or trunk.
+// A malformed CDR (rating.CDR.Validate, or an unknown provider) rejects
+// the whole batch with EInvalid naming it, and nothing is stored. A
+// duplicate changes nothing; a CDR that cannot be priced is stored as
+// unrated.
+//
+// A single CDR goes through bbolt's Batch, so that concurrent posts from
+// many PBX channels share one commit and one fsync instead of paying one
+// each.
+func (s *Store) PostCDRs(node string, cdrs []rating.CDR) (Posted, error) {
+	return s.postCDRs(node, cdrs, nil)
+}
+
+func (s *Store) postCDRs(node string, cdrs []rating.CDR, pos *FollowPos) (Posted, error) {
+	for i := range cdrs {
+		if cdrs[i].Kind == 0 {
+			cdrs[i].Kind = rating.Outbound
+		}
+		if err := cdrs[i].Validate(); err != nil {
+			return Posted{}, err
+		}
+	}
+	var out Posted
+	fn := func(tx *bolt.Tx) error {
+		// bbolt may run a batched function twice (alone, after another in
+		// its batch failed), so the outcome starts afresh on every run.
+		out = Posted{Results: make([]rating.CDR, len(cdrs))}
+		copy(out.Results, cdrs)
+		b := s.newBatch(&txn{Tx: tx, now: s.now().UTC()})
+		for i := range out.Results {
+			if err := b.post(node, &out.Results[i]); err != nil {
+				return err
+			}
+			switch out.Results[i].Status {
+			case rating.Rated:
+				out.Rated++
+			case rating.Unrated:
+				out.Unrated++
+			default:
+				out.Duplicate++
+			}
+		}
+		if pos != nil {
+			if err := putJSON(tx.Bucket(bucketFollow), []byte(pos.Path), pos); err != nil {
+				return err
+			}
+		}
+		return b.flush()
+	}
+	var err error
+	if len(cdrs) == 1 && pos == nil {
+		err = s.db.Batch(fn)
+	} else {
+		err = s.db.Update(fn)
+	}
+	if err != nil {
+		return Posted{}, err
+	}
+	return out, nil
+}
+
+// post stores, prices, charges and rolls up one CDR, or marks it a
+// duplicate.
+func (b *batch) post(node string, c *rating.CDR) error {
+	key := cdrKey(node, c.ID)
+	if b.keys.Get(key) != nil {
+		c.Status, c.Cost, c.ProviderCost = rating.Duplicate, rating.NoAmount, rating.NoAmount
+		return nil
+	}
+	rec := cdrRecord{Start: c.Start, Kind: c.Kind, Duration: c.Duration, Received: b.tx.now,
+		ID: c.ID, Node: node, TenantRef: c.Tenant, ProviderRef: c.Provider, Number: c.Number}
+	if c.Provider != "" {
+		if rec.ProviderID = b.providerID(c.Provider); rec.ProviderID == 0 {
+			return rating.Errorf(rating.EInvalid, "cdr %q: provider %q: no provider has that name or trunk", c.ID, c.Provider)
+		}
+	}
+	var err error
+	if rec.TenantID, err = b.tenantID(c.Tenant); err != nil {
+		return err
+	}
+	if err := b.price(&rec); err != nil {
+		return err
+	}
+	seq, err := b.cdrs.NextSequence()
+	if err != nil {
+		return err
+	}
+	// bbolt keeps the value slice until the commit: each Put needs its own.
+	if err := b.cdrs.Put(itob(seq), rec.encode(nil)); err != nil {
+		return err
+	}
+	if err := b.keys.Put(key, itob(seq)); err != nil {
+		return err
+	}
+	if rec.Status == statusUnrated {
+		if err := b.unrated.Put(itob(seq), nil); err != nil {
+			return err
+		}
+	}
+	if err := b.apply(&cdrRecord{Cost: rating.NoAmount, ProviderCost: rating.NoAmount, Status: statusUnrated}, &rec, true); err != nil {
+		return err
+	}
+	*c = b.result(&rec)
+	return nil
+}
+
+// price sets a record's status and prices from the tables as they are now.
+func (b *batch) price(rec *cdrRecord) error {
+	rec.Status, rec.Reason, rec.Billed, rec.Prefix, rec.RateTable = statusUnrated, "", 0, "", ""
+	rec.Cost, rec.ProviderCost = rating.NoAmount, rating.NoAmount
+	t, err := b.tenant(rec.TenantID)
+	if err != nil {
+		return err
+	}
+	if t == nil {
+		rec.Reason = rating.UnratedUnknownTenant
+		return nil
+	}
+	table := t.TableFor(rec.Kind)
+	idx := b.s.book.Get(table)
+	if table == "" || idx == nil {
+		rec.Reason = rating.UnratedNoTable
+		return nil
+	}
+	number, err := b.s.numbering.Normalise(rec.Number)
+	if err != nil {
+		rec.Reason = rating.UnratedInvalidNumber
+		return nil
+	}
+	r, ok := idx.Lookup(number, rec.Start)
+	if !ok {
+		rec.Reason = rating.UnratedNoRate
+		return nil
+	}
+	q := r.Price(rec.Duration)
+	rec.Status, rec.Billed, rec.Cost, rec.Prefix, rec.RateTable = statusRated, q.Billed, q.Cost, r.Prefix, table
+	if rec.ProviderID == 0 {
+		return nil
+	}
+	p, err := b.provider(rec.ProviderID)
+	if err != nil {
+		return err
+	}
+	if pidx := b.s.book.Get(p.TableFor(rec.Kind)); pidx != nil {
+		if pr, ok := pidx.Lookup(number, rec.Start); ok {
+			rec.ProviderCost = pr.Price(rec.Duration).Cost
+		}
+	}
+	return nil
+}
+
+// apply books the difference between what a CDR was (old) and what it is
+// now (rec): the roll-ups of its day, and ledger entries for changed
+// money. A new CDR comes from an empty old record and counts as an
+// attempt. Its first charge is a charge; a change to a charged price is a
+// correction.
+func (b *batch) apply(old, rec *cdrRecord, isNew bool) error {
+	day := dayOf(rec.Start, b.s.loc)
+	count := rating.Usage{Attempts: 1, Seconds: int64(rec.Duration)}
+	if rec.Duration > 0 {
+		count.Answered = 1
+	}
+	money := rating.Usage{Billed: int64(rec.Billed - old.Billed),
+		Sell: orZero(rec.Cost) - orZero(old.Cost), Buy: orZero(rec.ProviderCost) - orZero(old.ProviderCost)}
+	if rec.TenantID != 0 {
+		u := money
+		if isNew || old.TenantID == 0 {
+			u.Add(count)
+		}
+		b.roll(tenantAcct, rec.TenantID, day, u)
+	}
+	if rec.ProviderID != 0 {
+		u := money
+		if isNew {
+			u.Add(count)
+		}
+		b.roll(providerAcct, rec.ProviderID, day, u)
+	}
+	kind := rating.Correction
+	if old.Status != statusRated {
+		kind = rating.Charge
+	}
+	if money.Sell != 0 {
+		if err := b.charge(tenantAcct, rec.TenantID, -money.Sell, kind, rec.ID); err != nil {
+			return err
+		}
+	}
+	if money.Buy != 0 && rec.ProviderID != 0 {
+		if err := b.charge(providerAcct, rec.ProviderID, -money.Buy, kind, rec.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func orZero(a rating.Amount) rating.Amount {
+	if a == rating.NoAmount {
+		return 0
+	}
+	return a
+}
+
+// result is the CDR as the API answers it.
+func (b *batch) result(rec *cdrRecord) rating.CDR {
+	c := rec.cdr()
+	if t, _ := b.tenant(rec.TenantID); t != nil {
+		c.Tenant = t.Name
+	}
+	if p, _ := b.provider(rec.ProviderID); p != nil {
+		c.Provider = p.Name
+	}
+	return c
+}
+
+// cdr converts a record with the references as posted.
+func (rec *cdrRecord) cdr() rating.CDR {
+	c := rating.CDR{ID: rec.ID, Node: rec.Node, Tenant: rec.TenantRef, Kind: rec.Kind, Number: rec.Number,
+		Provider: rec.ProviderRef, Start: rec.Start, Duration: rec.Duration, Status: statusName(rec.Status),
+		Reason: rec.Reason, Billed: rec.Billed, Cost: rec.Cost, ProviderCost: rec.ProviderCost,
+		Prefix: rec.Prefix, RateTable: rec.RateTable, Received: rec.Received}
+	return c
+}

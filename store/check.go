@@ -1,0 +1,160 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+
+	"pbxbill/rating"
+)
+
+// Backup writes a consistent copy of the database to w while the server
+// keeps running, and returns its size. It holds one read transaction, so
+// writers go on meanwhile.
+func (s *Store) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
+
+// Check verifies the books in one read transaction: every ledger entry's
+// balance follows from the one before, every account's balance equals its
+// ledger sum, every account's CDR charges and corrections equal the prices
+// of its rated CDRs, every roll-up equals the sum of its day's CDRs, and
+// the idempotency and unrated indexes match the CDRs. It returns an error
+// naming up to 20 mismatches.
+func (s *Store) Check() error {
+	var problems []string
+	bad := func(format string, args ...any) {
+		if len(problems) < 20 {
+			problems = append(problems, fmt.Sprintf(format, args...))
+		}
+	}
+	type acctID struct {
+		acct byte
+		id   uint64
+	}
+	want := map[rollupID]rating.Usage{} // roll-ups as the CDRs sum them
+	err := s.db.View(func(tx *bolt.Tx) error {
+		sums := map[acctID]rating.Amount{}    // the whole ledger
+		cdrSums := map[acctID]rating.Amount{} // charges and corrections
+		err := tx.Bucket(bucketLedger).ForEach(func(k, v []byte) error {
+			var e entryRecord
+			if _, err := getJSON(tx.Bucket(bucketLedger), k, &e); err != nil {
+				return err
+			}
+			a, err := acctByte(e.AccountType)
+			if err != nil {
+				return err
+			}
+			key := acctID{a, e.AccountID}
+			sums[key] += e.Amount
+			if sums[key] != e.Balance {
+				bad("ledger entry %d: balance %s, but the entries before it sum to %s", e.ID, e.Balance, sums[key])
+			}
+			if e.Kind == rating.Charge || e.Kind == rating.Correction {
+				cdrSums[key] += e.Amount
+			}
+			if tx.Bucket(bucketLedgerIndex).Get(ledgerKey(a, e.AccountID, e.ID)) == nil {
+				bad("ledger entry %d: missing from the account index", e.ID)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := eachTenant(tx, func(t *tenantRecord) error {
+			if got := sums[acctID{tenantAcct, t.ID}]; got != t.Balance {
+				bad("tenant %q: balance %s, ledger sum %s", t.Name, t.Balance, got)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if err := eachProvider(tx, func(p *providerRecord) error {
+			if got := sums[acctID{providerAcct, p.ID}]; got != p.Balance {
+				bad("provider %q: balance %s, ledger sum %s", p.Name, p.Balance, got)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+
+		priced := map[acctID]rating.Amount{}
+		nCDR := 0
+		if err := tx.Bucket(bucketCDRs).ForEach(func(k, v []byte) error {
+			nCDR++
+			var r cdrRecord
+			if err := r.decode(v); err != nil {
+				return fmt.Errorf("cdr %d: %w", btoi(k), err)
+			}
+			if seq := tx.Bucket(bucketCDRKeys).Get(cdrKey(r.Node, r.ID)); seq == nil || btoi(seq) != btoi(k) {
+				bad("cdr %q: its idempotency key does not point at it", r.ID)
+			}
+			if (tx.Bucket(bucketUnrated).Get(k) != nil) != (r.Status == statusUnrated) {
+				bad("cdr %q: status %s disagrees with the unrated index", r.ID, statusName(r.Status))
+			}
+			u := rating.Usage{Attempts: 1, Seconds: int64(r.Duration), Billed: int64(r.Billed),
+				Sell: orZero(r.Cost), Buy: orZero(r.ProviderCost)}
+			if r.Duration > 0 {
+				u.Answered = 1
+			}
+			day := dayOf(r.Start, s.loc)
+			if r.TenantID != 0 {
+				add(want, rollupID{tenantAcct, r.TenantID, day}, u)
+				priced[acctID{tenantAcct, r.TenantID}] -= u.Sell
+			}
+			if r.ProviderID != 0 {
+				add(want, rollupID{providerAcct, r.ProviderID, day}, u)
+				priced[acctID{providerAcct, r.ProviderID}] -= u.Buy
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if n := tx.Bucket(bucketCDRKeys).Stats().KeyN; n != nCDR {
+			bad("%d idempotency keys for %d CDRs", n, nCDR)
+		}
+		for k, p := range priced {
+			if got := cdrSums[k]; got != p {
+				bad("%s %d: CDR charges and corrections sum to %s, the CDR prices to %s", acctName(k.acct), k.id, got, p)
+			}
+		}
+		for k, got := range cdrSums {
+			if _, ok := priced[k]; !ok && got != 0 {
+				bad("%s %d: CDR charges of %s without CDRs", acctName(k.acct), k.id, got)
+			}
+		}
+		return tx.Bucket(bucketRollups).ForEach(func(k, v []byte) error {
+			id := rollupID{k[0], btoi(k[1:9]), uint32(k[9])<<24 | uint32(k[10])<<16 | uint32(k[11])<<8 | uint32(k[12])}
+			if got := decodeUsage(v); got != want[id] {
+				bad("roll-up %s %d day %d: stored %+v, CDRs sum to %+v", acctName(id.acct), id.id, id.day, got, want[id])
+			}
+			delete(want, id)
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for id, u := range want {
+		bad("roll-up %s %d day %d: missing, CDRs sum to %+v", acctName(id.acct), id.id, id.day, u)
+	}
+	if len(problems) > 0 {
+		return errors.New("the books do not balance:\n  " + strings.Join(problems, "\n  "))
+	}
+	return nil
+}
+
+func add(m map[rollupID]rating.Usage, k rollupID, u rating.Usage) {
+	cur := m[k]
+	cur.Add(u)
+	m[k] = cur
+}

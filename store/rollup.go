@@ -1,0 +1,115 @@
+package store
+
+import (
+	"bytes"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"pbxbill/rating"
+)
+
+// sumDays adds up an account's roll-ups for the days from..to inclusive
+// (YYYYMMDD), calling fn for each stored day.
+func sumDays(rb *bolt.Bucket, acct byte, id uint64, from, to uint32, fn func(day uint32, u rating.Usage)) {
+	prefix := rollupKey(acct, id, 0)[:9]
+	c := rb.Cursor()
+	for k, v := c.Seek(rollupKey(acct, id, from)); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		day := uint32(k[9])<<24 | uint32(k[10])<<16 | uint32(k[11])<<8 | uint32(k[12])
+		if day > to {
+			break
+		}
+		fn(day, decodeUsage(v))
+	}
+}
+
+// TenantDashboard computes every tenant's figures from its balance and its
+// daily roll-ups, never from CDRs. Today, this month and the 7 complete
+// days before today are days of the installation's zone.
+func (s *Store) TenantDashboard() ([]rating.TenantFigures, error) {
+	now := s.now().In(s.loc)
+	today := dayOf(now, s.loc)
+	y, m, d := now.Date()
+	monthStart := dayOf(time.Date(y, m, 1, 0, 0, 0, 0, s.loc), s.loc)
+	weekStart := dayOf(time.Date(y, m, d-7, 0, 0, 0, 0, s.loc), s.loc)
+	out := []rating.TenantFigures{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		rb := tx.Bucket(bucketRollups)
+		return eachTenant(tx, func(t *tenantRecord) error {
+			var todayU, month rating.Usage
+			var week rating.Amount
+			sumDays(rb, tenantAcct, t.ID, min(monthStart, weekStart), today, func(day uint32, u rating.Usage) {
+				if day == today {
+					todayU = u
+				}
+				if day >= monthStart {
+					month.Add(u)
+				}
+				if day >= weekStart && day < today {
+					week += u.Sell
+				}
+			})
+			out = append(out, rating.NewTenantFigures(&t.Tenant, todayU, month, week))
+			return nil
+		})
+	})
+	return out, err
+}
+
+// ProviderDashboard sums every provider's roll-ups over the inclusive days
+// from..to (dates in the installation's zone; only their date counts),
+// with a totals row.
+func (s *Store) ProviderDashboard(from, to time.Time) ([]rating.ProviderFigures, rating.ProviderFigures, error) {
+	f, t := dayOf(from, s.loc), dayOf(to, s.loc)
+	out := []rating.ProviderFigures{}
+	var all rating.Usage
+	var balance rating.Amount
+	err := s.db.View(func(tx *bolt.Tx) error {
+		rb := tx.Bucket(bucketRollups)
+		return eachProvider(tx, func(p *providerRecord) error {
+			var u rating.Usage
+			sumDays(rb, providerAcct, p.ID, f, t, func(_ uint32, d rating.Usage) { u.Add(d) })
+			all.Add(u)
+			balance += p.Balance
+			out = append(out, rating.NewProviderFigures(p.Name, p.Balance, u))
+			return nil
+		})
+	})
+	return out, rating.NewProviderFigures("", balance, all), err
+}
+
+// DayUsage is one day of an account's roll-up.
+type DayUsage struct {
+	Day   time.Time // midnight in the installation's zone
+	Usage rating.Usage
+}
+
+// DailyUsage returns an account's roll-ups for each day from..to
+// inclusive, days without CDRs included, for charts.
+func (s *Store) DailyUsage(accountType, name string, from, to time.Time) ([]DayUsage, error) {
+	acct, err := acctByte(accountType)
+	if err != nil {
+		return nil, err
+	}
+	f, t := dayOf(from, s.loc), dayOf(to, s.loc)
+	if f > t {
+		return nil, rating.Errorf(rating.EInvalid, "from %s is after to %s", from.Format(time.DateOnly), to.Format(time.DateOnly))
+	}
+	byDay := map[uint32]rating.Usage{}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		id, err := accountID(tx, acct, name)
+		if err != nil {
+			return err
+		}
+		sumDays(tx.Bucket(bucketRollups), acct, id, f, t, func(day uint32, u rating.Usage) { byDay[day] = u })
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []DayUsage
+	for d := dayTime(f, s.loc); dayOf(d, s.loc) <= t && len(out) <= 366; d = d.AddDate(0, 0, 1) {
+		out = append(out, DayUsage{Day: d, Usage: byDay[dayOf(d, s.loc)]})
+	}
+	return out, nil
+}
