@@ -14,7 +14,8 @@ type batch struct {
 	s  *Store
 	tx *txn
 
-	cdrs, keys, unrated, ledger, ledgerIdx *bolt.Bucket
+	cdrs, keys, unrated *bolt.Bucket
+	ledgers             map[uint64]*bolt.Bucket // account ledgers, by id<<1 | provider
 
 	tenants     map[uint64]*tenantRecord
 	tenantRefs  map[string]uint64 // accountcode or name → id; 0: unknown
@@ -32,12 +33,15 @@ type rollupID struct {
 }
 
 func (s *Store) newBatch(tx *txn) *batch {
-	return &batch{s: s, tx: tx,
+	b := &batch{s: s, tx: tx,
 		cdrs: tx.Bucket(bucketCDRs), keys: tx.Bucket(bucketCDRKeys), unrated: tx.Bucket(bucketUnrated),
-		ledger: tx.Bucket(bucketLedger), ledgerIdx: tx.Bucket(bucketLedgerIndex),
+		ledgers: map[uint64]*bolt.Bucket{},
 		tenants: map[uint64]*tenantRecord{}, tenantRefs: map[string]uint64{},
 		providers: map[uint64]*providerRecord{}, dirtyT: map[uint64]bool{}, dirtyP: map[uint64]bool{},
 		rollups: map[rollupID]rating.Usage{}}
+	// CDRs and the unrated index only grow at the end: full pages.
+	b.cdrs.FillPercent, b.unrated.FillPercent = 1, 1
+	return b
 }
 
 // tenantID resolves a CDR's tenant reference: accountcode first, since
@@ -140,16 +144,17 @@ func (b *batch) charge(acct byte, id uint64, amount rating.Amount, kind, ref str
 		return rating.Errorf(rating.EInvalid, "cdr %q: the balance of %q would be beyond ±%s", ref, name, rating.MaxAmount)
 	}
 	*bal = after
-	eid, err := nextID(b.ledger)
-	if err != nil {
-		return err
+	lk := id<<1 | uint64(acct-tenantAcct)
+	ab := b.ledgers[lk]
+	if ab == nil {
+		var err error
+		if ab, err = accountLedger(b.tx.Tx, acct, id); err != nil {
+			return err
+		}
+		b.ledgers[lk] = ab
 	}
-	rec := entryRecord{ID: eid, AccountType: acctName(acct), AccountID: id, Time: b.tx.now,
-		Amount: amount, Kind: kind, Ref: ref, Balance: after}
-	if err := putJSON(b.ledger, itob(eid), &rec); err != nil {
-		return err
-	}
-	return b.ledgerIdx.Put(ledgerKey(acct, id, eid), []byte{})
+	_, err := putEntry(b.tx.Tx, ab, acct, id, b.tx.now, amount, kind, ref, after)
+	return err
 }
 
 // flush writes the touched balances and adds the roll-up deltas.

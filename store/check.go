@@ -45,27 +45,23 @@ func (s *Store) Check() error {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		sums := map[acctID]rating.Amount{}    // the whole ledger
 		cdrSums := map[acctID]rating.Amount{} // charges and corrections
-		err := tx.Bucket(bucketLedger).ForEach(func(k, v []byte) error {
-			var e entryRecord
-			if _, err := getJSON(tx.Bucket(bucketLedger), k, &e); err != nil {
-				return err
-			}
-			a, err := acctByte(e.AccountType)
-			if err != nil {
-				return err
-			}
-			key := acctID{a, e.AccountID}
-			sums[key] += e.Amount
-			if sums[key] != e.Balance {
-				bad("ledger entry %d: balance %s, but the entries before it sum to %s", e.ID, e.Balance, sums[key])
-			}
-			if e.Kind == rating.Charge || e.Kind == rating.Correction {
-				cdrSums[key] += e.Amount
-			}
-			if tx.Bucket(bucketLedgerIndex).Get(ledgerKey(a, e.AccountID, e.ID)) == nil {
-				bad("ledger entry %d: missing from the account index", e.ID)
-			}
-			return nil
+		err := tx.Bucket(bucketLedger).ForEachBucket(func(name []byte) error {
+			acct, id := name[0], btoi(name[1:])
+			return tx.Bucket(bucketLedger).Bucket(name).ForEach(func(k, v []byte) error {
+				e, err := decodeEntry(acct, id, k, v)
+				if err != nil {
+					return err
+				}
+				key := acctID{acct, id}
+				sums[key] += e.Amount
+				if sums[key] != e.Balance {
+					bad("ledger entry %d: balance %s, but the entries before it sum to %s", e.ID, e.Balance, sums[key])
+				}
+				if e.Kind == rating.Charge || e.Kind == rating.Correction {
+					cdrSums[key] += e.Amount
+				}
+				return nil
+			})
 		})
 		if err != nil {
 			return err

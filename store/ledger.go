@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 // entryRecord is a ledger entry as stored. It names its account by id,
 // so a rename keeps the history; Entry.Account is filled in when read.
+// The key holds the account and the id, the value the rest (putEntry).
 type entryRecord struct {
 	ID          uint64        `json:"id"`
 	AccountType string        `json:"account_type"`
@@ -111,17 +113,8 @@ func post(tx *txn, acct byte, id uint64, amount rating.Amount, kind, ref string)
 	if err := save(); err != nil {
 		return rating.Entry{}, err
 	}
-	ledger := tx.Bucket(bucketLedger)
-	eid, err := nextID(ledger)
+	rec, err := putEntry(tx.Tx, nil, acct, id, tx.now, amount, kind, ref, after)
 	if err != nil {
-		return rating.Entry{}, err
-	}
-	rec := entryRecord{ID: eid, AccountType: acctName(acct), AccountID: id, Time: tx.now,
-		Amount: amount, Kind: kind, Ref: ref, Balance: after}
-	if err := putJSON(ledger, itob(eid), &rec); err != nil {
-		return rating.Entry{}, err
-	}
-	if err := tx.Bucket(bucketLedgerIndex).Put(ledgerKey(acct, id, eid), []byte{}); err != nil {
 		return rating.Entry{}, err
 	}
 	return rec.entry(name), nil
@@ -152,19 +145,21 @@ func (s *Store) Ledger(accountType, name string, from, to time.Time, after strin
 		if err != nil {
 			return err
 		}
-		prefix := ledgerKey(acct, id, 0)[:9]
-		ledger := tx.Bucket(bucketLedger)
-		c := tx.Bucket(bucketLedgerIndex).Cursor()
-		k, _ := c.Seek(ledgerKey(acct, id, start))
-		if k == nil {
-			k, _ = c.Last()
-		} else {
-			k, _ = c.Prev()
+		ab := tx.Bucket(bucketLedger).Bucket(ledgerName(acct, id))
+		if ab == nil {
+			return nil
 		}
-		for ; k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Prev() {
-			var rec entryRecord
-			if ok, err := getJSON(ledger, k[9:], &rec); err != nil || !ok {
-				return fmt.Errorf("ledger entry %x: missing or unreadable: %v", k[9:], err)
+		c := ab.Cursor()
+		k, v := c.Seek(itob(start))
+		if k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+		for ; k != nil; k, v = c.Prev() {
+			rec, err := decodeEntry(acct, id, k, v)
+			if err != nil {
+				return err
 			}
 			if !to.IsZero() && !rec.Time.Before(to) {
 				continue
@@ -208,14 +203,76 @@ func acctName(acct byte) string {
 // keep it from being deleted. Every CDR attributed to an account is in its
 // roll-ups, priced or not.
 func hasHistory(tx *bolt.Tx, acct byte, id uint64) bool {
-	for _, b := range []struct {
-		name []byte
-		key  []byte
-	}{{bucketLedgerIndex, ledgerKey(acct, id, 0)[:9]}, {bucketRollups, rollupKey(acct, id, 0)[:9]}} {
-		k, _ := tx.Bucket(b.name).Cursor().Seek(b.key)
-		if k != nil && bytes.HasPrefix(k, b.key) {
+	if ab := tx.Bucket(bucketLedger).Bucket(ledgerName(acct, id)); ab != nil {
+		if k, _ := ab.Cursor().First(); k != nil {
 			return true
 		}
 	}
-	return false
+	prefix := rollupKey(acct, id, 0)[:9]
+	k, _ := tx.Bucket(bucketRollups).Cursor().Seek(prefix)
+	return k != nil && bytes.HasPrefix(k, prefix)
+}
+
+// ledgerName is the name of an account's ledger bucket: type | account id.
+// Each account's entries sit in a bucket of their own, keyed by entry id,
+// so that posting to many accounts in one transaction only ever appends.
+func ledgerName(acct byte, id uint64) []byte { return ledgerKey(acct, id, 0)[:9] }
+
+// accountLedger returns an account's ledger bucket, creating it.
+func accountLedger(tx *bolt.Tx, acct byte, id uint64) (*bolt.Bucket, error) {
+	b, err := tx.Bucket(bucketLedger).CreateBucketIfNotExists(ledgerName(acct, id))
+	if err != nil {
+		return nil, err
+	}
+	b.FillPercent = 1 // append only
+	return b, nil
+}
+
+// putEntry appends a ledger entry to the account's bucket (ab, or found
+// when nil) under an id from the ledger's one sequence, so ids and times
+// rise together. The value is binary: CDR intake writes millions.
+func putEntry(tx *bolt.Tx, ab *bolt.Bucket, acct byte, id uint64, at time.Time, amount rating.Amount, kind, ref string, balance rating.Amount) (entryRecord, error) {
+	eid, err := nextID(tx.Bucket(bucketLedger))
+	if err != nil {
+		return entryRecord{}, err
+	}
+	if ab == nil {
+		if ab, err = accountLedger(tx, acct, id); err != nil {
+			return entryRecord{}, err
+		}
+	}
+	rec := entryRecord{ID: eid, AccountType: acctName(acct), AccountID: id, Time: at,
+		Amount: amount, Kind: kind, Ref: ref, Balance: balance}
+	v := make([]byte, 0, 32+len(ref)+len(kind))
+	v = binary.AppendVarint(v, at.UnixNano())
+	v = binary.AppendVarint(v, int64(amount))
+	v = binary.AppendVarint(v, int64(balance))
+	v = append(v, byte(len(kind)))
+	v = append(v, kind...)
+	v = append(v, ref...)
+	return rec, ab.Put(itob(eid), v)
+}
+
+// decodeEntry reads an entry written by putEntry.
+func decodeEntry(acct byte, id uint64, k, v []byte) (entryRecord, error) {
+	bad := fmt.Errorf("ledger entry %x of %s %d: corrupt", k, acctName(acct), id)
+	if len(k) != 8 {
+		return entryRecord{}, bad
+	}
+	rec := entryRecord{AccountType: acctName(acct), AccountID: id, ID: btoi(k)}
+	var nums [3]int64
+	for i := range nums {
+		x, n := binary.Varint(v)
+		if n <= 0 {
+			return rec, bad
+		}
+		nums[i], v = x, v[n:]
+	}
+	if len(v) < 1 || int(v[0]) > len(v)-1 {
+		return rec, bad
+	}
+	rec.Time = time.Unix(0, nums[0]).UTC()
+	rec.Amount, rec.Balance = rating.Amount(nums[1]), rating.Amount(nums[2])
+	rec.Kind, rec.Ref = string(v[1:1+v[0]]), string(v[1+v[0]:])
+	return rec, nil
 }

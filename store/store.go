@@ -32,29 +32,28 @@ const schemaVersion = 1
 // never have to handle a missing one.
 var (
 	bucketMeta          = []byte("meta")
-	bucketTables        = []byte("tables")          // id → tableRecord JSON
-	bucketTableNames    = []byte("table_names")     // name → id
-	bucketRates         = []byte("rates")           // table id → bucket of rows
-	bucketTenants       = []byte("tenants")         // id → tenantRecord JSON
-	bucketTenantNames   = []byte("tenant_names")    // name → id
-	bucketTenantCodes   = []byte("tenant_codes")    // accountcode → id
-	bucketProviders     = []byte("providers")       // id → providerRecord JSON
-	bucketProviderNames = []byte("provider_names")  // name → id
-	bucketLedger        = []byte("ledger")          // entry id → entryRecord JSON
-	bucketLedgerIndex   = []byte("ledger_accounts") // type|account id|entry id → empty
-	bucketNodes         = []byte("nodes")           // name → nodeRecord JSON
-	bucketNodeTokens    = []byte("node_tokens")     // SHA-256(token) → name
-	bucketStaging       = []byte("staging")         // table id → rows of an import in progress
-	bucketCDRs          = []byte("cdrs")            // sequence → cdrRecord
-	bucketCDRKeys       = []byte("cdr_keys")        // node 0x00 id → sequence (idempotency)
-	bucketUnrated       = []byte("cdr_unrated")     // sequence → empty, the unrated CDRs
-	bucketRollups       = []byte("rollups")         // type|account id|YYYYMMDD → usage
-	bucketFollow        = []byte("follow")          // file path → FollowPos JSON
+	bucketTables        = []byte("tables")         // id → tableRecord JSON
+	bucketTableNames    = []byte("table_names")    // name → id
+	bucketRates         = []byte("rates")          // table id → bucket of rows
+	bucketTenants       = []byte("tenants")        // id → tenantRecord JSON
+	bucketTenantNames   = []byte("tenant_names")   // name → id
+	bucketTenantCodes   = []byte("tenant_codes")   // accountcode → id
+	bucketProviders     = []byte("providers")      // id → providerRecord JSON
+	bucketProviderNames = []byte("provider_names") // name → id
+	bucketLedger        = []byte("ledger")         // type|account id|entry id → entry, binary
+	bucketNodes         = []byte("nodes")          // name → nodeRecord JSON
+	bucketNodeTokens    = []byte("node_tokens")    // SHA-256(token) → name
+	bucketStaging       = []byte("staging")        // table id → rows of an import in progress
+	bucketCDRs          = []byte("cdrs")           // sequence → cdrRecord
+	bucketCDRKeys       = []byte("cdr_keys")       // node 0x00 id → sequence (idempotency)
+	bucketUnrated       = []byte("cdr_unrated")    // sequence → empty, the unrated CDRs
+	bucketRollups       = []byte("rollups")        // type|account id|YYYYMMDD → usage
+	bucketFollow        = []byte("follow")         // file path → FollowPos JSON
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketTables, bucketTableNames, bucketRates,
 	bucketTenants, bucketTenantNames, bucketTenantCodes, bucketProviders, bucketProviderNames,
-	bucketLedger, bucketLedgerIndex, bucketNodes, bucketNodeTokens, bucketStaging, bucketAdmins, bucketSessions,
+	bucketLedger, bucketNodes, bucketNodeTokens, bucketStaging, bucketAdmins, bucketSessions,
 	bucketCDRs, bucketCDRKeys, bucketUnrated, bucketRollups, bucketFollow}
 
 // initialMmap is the address space mapped at Open: 1 GiB on 64-bit
