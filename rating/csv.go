@@ -3,15 +3,12 @@ package rating
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // The columns of a rate deck, in the order RateWriter writes them.
@@ -143,135 +140,6 @@ func blankRecord(rec []string) bool {
 		}
 	}
 	return true
-}
-
-// splitter reads CSV records as encoding/csv does with LazyQuotes off and
-// TrimLeadingSpace on (off for tab, whose empty cells it would eat), but
-// without copying cell by cell: a line without quotes, nearly every line
-// of a deck, costs one string, and keeps its leading spaces for ParseRates
-// to trim. FuzzSplitter holds the two to the same records.
-type splitter struct {
-	br    *bufio.Reader
-	comma byte
-	line  int // physical lines read
-	start int // first line of the last record
-	long  []byte
-	buf   []byte // a quoted record's unescaped text
-	ends  []int
-	rec   []string
-}
-
-func newSplitter(br *bufio.Reader, comma byte) *splitter {
-	return &splitter{br: br, comma: comma}
-}
-
-// readLine returns the next physical line without its \n or \r\n, and
-// whether it had one; ok is false at the end.
-func (s *splitter) readLine() (line []byte, nl, ok bool, err error) {
-	line, err = s.br.ReadSlice('\n')
-	if err == bufio.ErrBufferFull {
-		s.long = append(s.long[:0], line...)
-		for err == bufio.ErrBufferFull {
-			line, err = s.br.ReadSlice('\n')
-			s.long = append(s.long, line...)
-		}
-		line = s.long
-	}
-	if err == io.EOF {
-		err = nil
-	}
-	if err != nil || len(line) == 0 {
-		return nil, false, false, err
-	}
-	s.line++
-	if nl = line[len(line)-1] == '\n'; nl {
-		line = line[:len(line)-1]
-	}
-	return bytes.TrimSuffix(line, []byte{'\r'}), nl, true, nil
-}
-
-// next returns the next record, nil at the end, or a description of a
-// malformed quote; the rest of that line is dropped.
-func (s *splitter) next() (rec []string, bad string, err error) {
-	var line []byte
-	var nl, ok bool
-	for len(line) == 0 {
-		if line, nl, ok, err = s.readLine(); !ok {
-			return nil, "", err
-		}
-	}
-	s.start, s.rec = s.line, s.rec[:0]
-	if bytes.IndexByte(line, '"') < 0 {
-		str := string(line)
-		for i := strings.IndexByte(str, s.comma); i >= 0; i = strings.IndexByte(str, s.comma) {
-			s.rec, str = append(s.rec, str[:i]), str[i+1:]
-		}
-		return append(s.rec, str), "", nil
-	}
-	s.buf, s.ends = s.buf[:0], s.ends[:0]
-	for col := 0; ; {
-		for s.comma != '\t' && col < len(line) {
-			r, n := utf8.DecodeRune(line[col:])
-			if !unicode.IsSpace(r) {
-				break
-			}
-			col += n
-		}
-		if col == len(line) || line[col] != '"' {
-			i := bytes.IndexByte(line[col:], s.comma)
-			if i < 0 {
-				i = len(line) - col
-			}
-			if j := bytes.IndexByte(line[col:col+i], '"'); j >= 0 {
-				return nil, s.problem(`bare " in a cell without quotes`, col+j), nil
-			}
-			s.buf, col = append(s.buf, line[col:col+i]...), col+i+1
-			if s.ends = append(s.ends, len(s.buf)); col > len(line) {
-				break
-			}
-			continue
-		}
-		for col++; ; {
-			i := bytes.IndexByte(line[col:], '"')
-			if i < 0 { // the quoted cell goes on on the next line
-				if s.buf = append(s.buf, line[col:]...); !nl {
-					return nil, s.problem(`quoted cell not closed at the end of the file`, len(line)), nil
-				}
-				s.buf = append(s.buf, '\n')
-				if line, nl, ok, err = s.readLine(); !ok {
-					return nil, s.problem(`quoted cell not closed at the end of the file`, 0), err
-				}
-				col = 0
-				continue
-			}
-			s.buf, col = append(s.buf, line[col:col+i]...), col+i+1
-			if col < len(line) && line[col] == '"' {
-				s.buf, col = append(s.buf, '"'), col+1
-				continue
-			}
-			if col < len(line) && line[col] != s.comma {
-				return nil, s.problem(`" in a quoted cell must be doubled`, col-1), nil
-			}
-			s.ends, col = append(s.ends, len(s.buf)), col+1
-			break
-		}
-		if col > len(line) {
-			break
-		}
-	}
-	str, from := string(s.buf), 0
-	for _, end := range s.ends {
-		s.rec, from = append(s.rec, str[from:end]), end
-	}
-	return s.rec, "", nil
-}
-
-// problem describes a malformed quote at byte col of the current line.
-func (s *splitter) problem(what string, col int) string {
-	if s.line != s.start {
-		return fmt.Sprintf("%s (line %d, character %d)", what, s.line, col+1)
-	}
-	return fmt.Sprintf("%s (character %d)", what, col+1)
 }
 
 // rateParser holds the state of one ParseRates call.
@@ -598,74 +466,4 @@ func (p *rateParser) prefix(s *slot, text *strings.Builder) string {
 	}
 	text.WriteString(p.longs[s.long])
 	return text.String()[n:]
-}
-
-// RateWriter writes a CSV rate deck that ParseRates reads back to the same
-// rows.
-type RateWriter struct {
-	w      io.Writer
-	loc    *time.Location
-	cw     *csv.Writer
-	header bool
-	rec    [numColumns]string
-}
-
-// NewRateWriter returns a writer that writes the header at the first Write
-// (or at Flush, for an empty table).
-func NewRateWriter(w io.Writer, loc *time.Location) *RateWriter {
-	if loc == nil {
-		loc = time.UTC
-	}
-	return &RateWriter{w: w, loc: loc, cw: csv.NewWriter(w)}
-}
-
-// Write writes one row; unset fields are empty cells.
-func (w *RateWriter) Write(r *Row) error {
-	if err := w.writeHeader(); err != nil {
-		return err
-	}
-	seconds := func(v int) string {
-		if v == -1 {
-			return ""
-		}
-		return strconv.Itoa(v)
-	}
-	w.rec = [numColumns]string{r.Prefix, r.Destination, r.Rate.String(), r.ConnectFee.String(),
-		seconds(r.InitialIncrement), seconds(r.Increment), r.InitialRate.String(), seconds(r.Grace),
-		r.MinCost.String(), r.MaxCost.String(), w.instant(r.EffectiveFrom)}
-	return w.cw.Write(w.rec[:])
-}
-
-// instant formats t in the writer's zone, or in UTC where that zone's
-// offset has seconds (old local mean times) or its year leaves 0–9999:
-// RFC 3339 can write neither.
-func (w *RateWriter) instant(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	l := t.In(w.loc)
-	if _, off := l.Zone(); off%60 != 0 || l.Year() < 0 || l.Year() > 9999 {
-		l = t.UTC()
-	}
-	return l.Format(time.RFC3339)
-}
-
-func (w *RateWriter) writeHeader() error {
-	if w.header {
-		return nil
-	}
-	w.header = true
-	for c := range w.rec {
-		w.rec[c] = columnName(c)
-	}
-	return w.cw.Write(w.rec[:])
-}
-
-// Flush writes anything buffered.
-func (w *RateWriter) Flush() error {
-	if err := w.writeHeader(); err != nil {
-		return err
-	}
-	w.cw.Flush()
-	return w.cw.Error()
 }
