@@ -4,7 +4,7 @@
 //
 // main only parses the configuration, opens the store, builds the handlers
 // and serves until SIGINT or SIGTERM; everything else lives in rating, store
-// and handlers.
+// and handlers, the follow mode in follow.go and "pbxbill check" in check.go.
 package main
 
 import (
@@ -35,7 +35,13 @@ import (
 const shutdownTimeout = 15 * time.Second
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stderr); err != nil {
+	var err error
+	if len(os.Args) > 1 && os.Args[1] == "check" {
+		err = runCheck(os.Args[2:], os.Getenv, os.Stdout, os.Stderr)
+	} else {
+		err = run(context.Background(), os.Args[1:], os.Getenv, os.Stderr)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "pbxbill:", err)
 		os.Exit(1)
 	}
@@ -58,7 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	st, err := store.Open(c.DB, store.Options{TZ: c.TZ, Currency: c.Currency})
+	numbering := rating.Numbering{IntlPrefixes: c.IntlPrefixes}
+	st, err := store.Open(c.DB, store.Options{TZ: c.TZ, Currency: c.Currency, Numbering: numbering})
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", c.DB, err)
 	}
@@ -75,16 +82,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			return err
 		}
 	}
-	if c.AdminPassword != "" {
-		log.Info().Msg("-admin-password is accepted but not used yet: the browser admin arrives in a later release")
+	if err := setupAdmin(st, c.AdminPassword, log); err != nil {
+		return err
 	}
 	if c.APIToken == "" {
 		log.Info().Msg("no -api-token: only PBX node tokens are accepted, and rating stays open on loopback")
 	}
 
+	// Deferred after the store's Close, so it runs first: the follower's
+	// last commit ends before the database closes, however run returns.
+	stopFollower := startFollower(ctx, st, c.followConfig, log)
+	defer stopFollower()
+
 	h := handlers.New(handlers.Config{
 		Store:               st,
-		Numbering:           rating.Numbering{IntlPrefixes: c.IntlPrefixes},
+		Numbering:           numbering,
 		MaxCallDuration:     c.MaxCallDuration,
 		APIToken:            c.APIToken,
 		RatingRequiresToken: c.RatingRequiresToken,
@@ -153,6 +165,29 @@ func maybeSeedDemo(st *store.Store, log zerolog.Logger) error {
 	return nil
 }
 
+// setupAdmin sets the admin password from -admin-password, or on a first
+// start without one creates the admin user with a random password and
+// prints it once, in one log line, as Jenkins does: the admin pages are
+// never open without a password.
+func setupAdmin(st *store.Store, password string, log zerolog.Logger) error {
+	if password != "" {
+		if err := st.SetAdminPassword(store.AdminUser, password); err != nil {
+			return fmt.Errorf("-admin-password: %w", err)
+		}
+		log.Info().Str("user", store.AdminUser).Msg("-admin-password: set the admin password; its sessions were ended")
+		return nil
+	}
+	pw, err := st.EnsureAdmin()
+	if err != nil {
+		return fmt.Errorf("create the admin user: %w", err)
+	}
+	if pw != "" {
+		log.Warn().Str("user", store.AdminUser).Str("password", pw).
+			Msg("first start: created the admin user; log in with this password, which is shown only this once (-admin-password changes it)")
+	}
+	return nil
+}
+
 // newLogger builds the one logger that is handed down to every package.
 func newLogger(c *config, stderr io.Writer) zerolog.Logger {
 	w := stderr
@@ -193,6 +228,7 @@ type config struct {
 	Demo                     bool
 	LogFormat                string // console or json
 	LogLevel                 zerolog.Level
+	followConfig
 }
 
 // envName is the environment variable of a flag: -max-call-duration is
@@ -219,12 +255,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&intl, "intl-prefixes", "", "international access `prefixes` removed from numbers, e.g. 00,011")
 	fs.StringVar(&c.APIToken, "api-token", "", "bootstrap API `token`; empty disables it")
 	fs.BoolVar(&c.RatingRequiresToken, "rating-requires-token", false, "require a token for rating requests from loopback too")
-	fs.StringVar(&c.AdminPassword, "admin-password", "", "`password` of the admin user (not used yet)")
+	fs.StringVar(&c.AdminPassword, "admin-password", "", "set or reset the admin user's `password` at start")
 	fs.BoolVar(&c.Demo, "demo", false, "seed the Docs Demo records into an empty database")
 	fs.StringVar(&c.LogFormat, "log-format", "", "`console` or json (default console on a terminal, json otherwise)")
 	fs.StringVar(&level, "log-level", "info", "`level`: debug, info, warn or error")
+	validateFollow := followFlags(fs, &c.followConfig)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: pbxbill [flags]\n\nEvery flag can also be set by its environment variable, PBXBILL_ and the\nflag name in upper case with - as _, e.g. PBXBILL_MAX_CALL_DURATION.\nA flag on the command line wins.\n\n")
+		fmt.Fprintf(fs.Output(), "Usage: pbxbill [flags]\n       pbxbill check [-db FILE] [-tz ZONE] [-currency CODE]\n\nEvery flag can also be set by its environment variable, PBXBILL_ and the\nflag name in upper case with - as _, e.g. PBXBILL_MAX_CALL_DURATION.\nA flag on the command line wins.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -289,6 +326,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	c.LogLevel, err = zerolog.ParseLevel(strings.ToLower(level))
 	if err != nil || level == "" || c.LogLevel > zerolog.ErrorLevel {
 		return nil, bad("log-level", level, "want debug, info, warn or error")
+	}
+	if err := validateFollow(bad); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -7,5 +7,5 @@ import "embed"
 // FS holds static/ (served under /static/) and templates/ (parsed once at
 // start-up).
 //
-//go:embed static
+//go:embed static templates
 var FS embed.FS

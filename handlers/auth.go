@@ -22,7 +22,8 @@ import (
 // caller is who made a request, once authenticated.
 type caller struct {
 	Node      string // the PBX node whose token was used; "" otherwise
-	Bootstrap bool   // the bootstrap token was used
+	Bootstrap bool   // the bootstrap token or an admin session was used
+	Admin     string // the admin whose browser session was used; "" otherwise
 }
 
 type callerKey struct{}
@@ -71,6 +72,12 @@ func (s *server) rating(h handlerFunc) http.Handler {
 func (s *server) authenticate(r *http.Request) (caller, error) {
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
+		// An admin's browser session works as the bootstrap token does
+		// (API.md), so the admin pages' own calls need no token. The
+		// guard middleware has already refused it from another site.
+		if user, ok := sessionUser(s, r); ok {
+			return caller{Bootstrap: true, Admin: user}, nil
+		}
 		if hasProxyHeader(r) {
 			return caller{}, rating.Errorf(rating.EUnauthorized, "missing bearer token: a request that came through a proxy (Forwarded or X-Forwarded-For) needs one")
 		}

@@ -26,6 +26,9 @@ type Config struct {
 	APIToken            string // the bootstrap token; "" disables it
 	RatingRequiresToken bool
 	Log                 zerolog.Logger
+	// Hosts are the names, besides localhost and this machine's
+	// addresses, that a request's Host may give (the DNS-rebinding guard).
+	Hosts []string
 }
 
 // server holds the configuration and what is derived from it once at start,
@@ -64,9 +67,10 @@ func newServer(c Config) *server {
 	return s
 }
 
-// handler is the middleware chain: log, recover, route.
+// handler is the middleware chain: log, recover, guard (Host,
+// cross-origin, security headers), route.
 func (s *server) handler() http.Handler {
-	return s.logRequests(s.recoverPanics(s.dispatch()))
+	return s.logRequests(s.recoverPanics(s.guard(s.dispatch())))
 }
 
 // ratingRoutes are the read-only endpoints a dialplan calls for every call,

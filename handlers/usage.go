@@ -1,5 +1,136 @@
 package handlers
 
+import (
+	"net/http"
+	"strings"
+
+	"pbxbill/rating"
+	"pbxbill/store"
+)
+
 // usageRoutes registers the Usage, dashboard and operations endpoints of
-// API.md: CDR intake, listing and re-rating, the dashboards and the backup.
-func (s *server) usageRoutes(api *prefixed) {}
+// API.md: CDR intake, listing and re-rating, the dashboards and the backup,
+// and /metrics, which counts what these endpoints do. cdr.go takes JSON
+// CDRs in, cdrfile.go PBX files, and this file holds the reading side:
+// listing, exporting and re-rating what is stored.
+//
+// The counters live in a value made here rather than on server, whose
+// definition belongs to server.go: every handler that counts is a closure
+// over it, so two servers in one process (as in tests) keep apart.
+func (s *server) usageRoutes(api *prefixed) {
+	m := newMetrics()
+	post := m.observe("cdrs_post", s.node(s.postCDRs(m)))
+	api.Handle("/cdrs", post).Methods(http.MethodPost)
+	api.Handle("/cdrs", m.observe("cdrs_list", s.admin(s.listCDRs))).Methods(http.MethodGet)
+	api.Handle("/cdrs/rerate", m.observe("cdrs_rerate", s.admin(s.rerate))).Methods(http.MethodPost)
+
+	api.Handle("/dashboard/tenants", m.observe("dashboard_tenants", s.admin(s.tenantDashboard))).Methods(http.MethodGet)
+	api.Handle("/dashboard/providers", m.observe("dashboard_providers", s.admin(s.providerDashboard))).Methods(http.MethodGet)
+	api.Handle("/backup", m.observe("backup", s.admin(s.backup))).Methods(http.MethodGet)
+
+	// /metrics sits outside /api/v1, where Prometheus looks by default.
+	api.r.Handle("/metrics", s.scrape(m.serve)).Methods(http.MethodGet)
+}
+
+// node wraps an endpoint that a PBX node token may call as well as the
+// bootstrap token: CDR intake, which is what a PBX needs besides rating.
+// The caller's node becomes the first half of each CDR's idempotency key.
+func (s *server) node(h handlerFunc) http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		c, err := s.authenticate(r)
+		if err != nil {
+			return err
+		}
+		return h(w, s.identify(w, r, c))
+	})
+}
+
+// scrape wraps /metrics with the rating endpoints' rule: a tokenless
+// request from this machine is served, as a local Prometheus or node
+// exporter would send it; anyone else needs the bootstrap token, because
+// the counters describe the whole installation, not one node's share.
+func (s *server) scrape(h handlerFunc) http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		if r.Header["Authorization"] == nil && !s.RatingRequiresToken && localPeer(r) {
+			return h(w, r)
+		}
+		c, err := s.authenticate(r)
+		if err != nil {
+			return err
+		}
+		if !c.Bootstrap {
+			return rating.Errorf(rating.EForbidden, "node %q: /metrics needs the bootstrap token", c.Node)
+		}
+		return h(w, s.identify(w, r, c))
+	})
+}
+
+// cdrFilter reads the selectors that listing, exporting and re-rating
+// share: tenant, provider, status, and the from/to days or instants.
+func (s *server) cdrFilter(r *http.Request) (store.CDRFilter, error) {
+	q := r.URL.Query()
+	f := store.CDRFilter{Tenant: q.Get("tenant"), Provider: q.Get("provider"), Status: q.Get("status")}
+	switch f.Status {
+	case "", rating.Rated, rating.Unrated:
+	default:
+		return f, rating.Errorf(rating.EInvalid, "status %q: want rated or unrated", f.Status)
+	}
+	loc := s.Store.Location()
+	var err error
+	if f.From, err = parseBound("from", q.Get("from"), loc, false); err != nil {
+		return f, err
+	}
+	if f.To, err = parseBound("to", q.Get("to"), loc, true); err != nil {
+		return f, err
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		return f, rating.Errorf(rating.EInvalid, "from %q is after to %q", q.Get("from"), q.Get("to"))
+	}
+	return f, nil
+}
+
+// listCDRs lists stored CDRs newest first, a page at a time, or with
+// ?format=csv (or Accept: text/csv) exports every one that matches.
+func (s *server) listCDRs(w http.ResponseWriter, r *http.Request) error {
+	f, err := s.cdrFilter(r)
+	if err != nil {
+		return err
+	}
+	switch format := r.URL.Query().Get("format"); format {
+	case "csv":
+		return s.exportCDRs(w, f)
+	case "json":
+	case "":
+		if strings.Contains(r.Header.Get("Accept"), "text/csv") {
+			return s.exportCDRs(w, f)
+		}
+	default:
+		return rating.Errorf(rating.EInvalid, "format %q: want json or csv", format)
+	}
+	n, err := limit(r)
+	if err != nil {
+		return err
+	}
+	cdrs, next, err := s.Store.CDRs(f, r.URL.Query().Get("after"), n)
+	if err != nil {
+		return err
+	}
+	return replyList(w, cdrs, next)
+}
+
+// rerate prices stored CDRs again. It wants a selector, so that a stray
+// POST does not walk the whole history: the unrated CDRs, or a range.
+func (s *server) rerate(w http.ResponseWriter, r *http.Request) error {
+	f, err := s.cdrFilter(r)
+	if err != nil {
+		return err
+	}
+	if f.Status == "" && f.From.IsZero() && f.To.IsZero() {
+		return rating.Errorf(rating.EInvalid, "say which CDRs to re-rate: status=unrated or a from/to range (with tenant= or provider= to narrow it)")
+	}
+	done, err := s.Store.Rerate(f)
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, done)
+}

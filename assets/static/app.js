@@ -1,0 +1,39 @@
+// pbxbill admin: comfort only. Every action works without this file.
+"use strict";
+
+// Sortable columns: click a header of a table.sortable. A cell's
+// data-sort attribute, when present, is the value sorted on.
+function sortTable(th) {
+  const table = th.closest("table");
+  const body = table.tBodies[0];
+  const col = Array.prototype.indexOf.call(th.parentNode.children, th);
+  const asc = th.getAttribute("aria-sort") !== "ascending";
+  table.querySelectorAll("thead th").forEach((h) => h.removeAttribute("aria-sort"));
+  th.setAttribute("aria-sort", asc ? "ascending" : "descending");
+  const key = (row) => {
+    const cell = row.children[col];
+    if (!cell) return "";
+    return cell.dataset.sort !== undefined ? cell.dataset.sort : cell.textContent.trim();
+  };
+  const rows = Array.from(body.rows);
+  rows.sort((a, b) => {
+    const x = key(a), y = key(b);
+    const nx = parseFloat(x.replace(/[^0-9.+-]/g, "")), ny = parseFloat(y.replace(/[^0-9.+-]/g, ""));
+    let c;
+    if (!isNaN(nx) && !isNaN(ny) && /^[\s\d.,:+%-]*(\s*[A-Z]{3}|\s*s|\s*days)?$/.test(x)) c = nx - ny;
+    else c = x.localeCompare(y, undefined, { numeric: true, sensitivity: "base" });
+    return asc ? c : -c;
+  });
+  rows.forEach((r) => body.appendChild(r));
+}
+
+document.addEventListener("click", (e) => {
+  const th = e.target.closest("table.sortable thead th");
+  if (th && !th.classList.contains("nosort")) sortTable(th);
+});
+
+// Confirm dialogs: a form with data-confirm asks before it is sent.
+document.addEventListener("submit", (e) => {
+  const msg = e.target.dataset ? e.target.dataset.confirm : undefined;
+  if (msg && !window.confirm(msg)) e.preventDefault();
+});

@@ -1,0 +1,334 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"pbxbill/rating"
+	"pbxbill/store"
+)
+
+const (
+	// followBatch bounds the lines committed in one transaction, so a
+	// backlog (a first start on a year of Master.csv) goes in steps that
+	// leave room for the API's own CDR posts between them.
+	followBatch = 5000
+	// maxFollowLine bounds one line in memory. cdr_csv lines are a few
+	// hundred bytes; a longer one is garbage and is skipped as bad.
+	maxFollowLine = 1 << 20
+)
+
+// followConfig is the follow mode's part of the configuration.
+type followConfig struct {
+	FollowPath     string // a PBX CDR file to bill as it grows; "" for none
+	FollowFormat   rating.PBXFormat
+	FollowInterval time.Duration
+}
+
+// followFlags adds the follow mode's flags to fs. The returned validate
+// checks their values once fs is parsed; bad names the flag or variable.
+func followFlags(fs *flag.FlagSet, c *followConfig) (validate func(bad func(name, value, want string) error) error) {
+	var format string
+	fs.StringVar(&c.FollowPath, "follow-cdr-csv", "", "`path` of a PBX CDR file to bill as the PBX appends to it, e.g. /var/log/asterisk/cdr-csv/Master.csv")
+	fs.StringVar(&format, "follow-format", "asterisk", "`format` of the -follow-cdr-csv file: asterisk or freeswitch")
+	fs.DurationVar(&c.FollowInterval, "follow-interval", time.Second, "how often the -follow-cdr-csv file is read (a `duration`)")
+	return func(bad func(name, value, want string) error) error {
+		if c.FollowFormat = rating.PBXFormat(format); c.FollowFormat != rating.Asterisk && c.FollowFormat != rating.FreeSWITCH {
+			return bad("follow-format", format, "want asterisk or freeswitch")
+		}
+		if c.FollowInterval <= 0 {
+			return bad("follow-interval", c.FollowInterval.String(), "want a duration above 0, e.g. 1s")
+		}
+		return nil
+	}
+}
+
+// follower bills a PBX CDR file as the PBX appends to it (-follow-cdr-csv).
+// Each step posts the CDRs of the complete lines read and the file position
+// after them in one transaction, so a restart resumes exactly after the
+// last line stored: no CDR is lost or doubled. Unlike an upload, a bad line
+// is logged and skipped, because one garbled line must not stop billing.
+type follower struct {
+	st       *store.Store
+	path     string
+	format   rating.PBXFormat
+	interval time.Duration
+	batch    int // lines per commit
+	log      zerolog.Logger
+
+	f       *os.File        // the file being read; nil until it is opened
+	pos     store.FollowPos // the committed position in f; pos.Inode is f's
+	waiting bool            // the missing file has been logged
+	graced  bool            // a rotation has waited one poll for the old file's last line
+
+	// What was committed since the start, logged when the follower stops.
+	rated, unrated, duplicate, badLines int
+}
+
+// newFollower makes a follower of c.FollowPath that logs to log.
+func newFollower(st *store.Store, c followConfig, log zerolog.Logger) *follower {
+	return &follower{st: st, path: c.FollowPath, format: c.FollowFormat, interval: c.FollowInterval,
+		batch: followBatch, log: log.With().Str("component", "follow").Str("path", c.FollowPath).Logger()}
+}
+
+// startFollower starts following c.FollowPath when it is set. stop ends
+// the follower and waits for its commit in progress.
+func startFollower(ctx context.Context, st *store.Store, c followConfig, log zerolog.Logger) (stop func()) {
+	if c.FollowPath == "" {
+		return func() {}
+	}
+	fl := newFollower(st, c, log)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fl.run(ctx)
+	}()
+	return func() { cancel(); <-done }
+}
+
+// run polls the file every interval until ctx ends.
+func (fl *follower) run(ctx context.Context) {
+	fl.log.Info().Str("format", string(fl.format)).Dur("interval", fl.interval).Msg("following the CDR file")
+	t := time.NewTicker(fl.interval)
+	defer t.Stop()
+	for {
+		fl.poll(ctx)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			fl.close()
+			fl.log.Info().Int("rated", fl.rated).Int("unrated", fl.unrated).Int("duplicate", fl.duplicate).
+				Int("bad_lines", fl.badLines).Msg("stopped following the CDR file")
+			return
+		}
+	}
+}
+
+// poll takes one step: it notices a rotation or a truncation, then commits
+// every complete line after the position. A failure is logged, and the
+// next poll tries again from the last committed position.
+func (fl *follower) poll(ctx context.Context) {
+	fi, err := os.Stat(fl.path)
+	switch {
+	case err != nil && fl.f != nil:
+		// Between logrotate's rename and the PBX's next CDR there is no
+		// file: finish the old one and wait for the new.
+		_, _ = fl.drain(ctx)
+	case err != nil:
+	case fl.f != nil && inode(fi) != fl.pos.Inode:
+		if !fl.rotate(ctx, inode(fi)) {
+			return
+		}
+	case fl.f != nil && fi.Size() < fl.pos.Offset:
+		fl.log.Info().Int64("size", fi.Size()).Int64("offset", fl.pos.Offset).
+			Msg("the CDR file was truncated: reading it from the start")
+		fl.pos = store.FollowPos{Path: fl.path, Inode: fl.pos.Inode}
+	}
+	if err == nil && fl.f == nil {
+		err = fl.open()
+	}
+	if err != nil {
+		// Said once, not at every poll: a PBX with no call yet has no file.
+		if !fl.waiting {
+			lvl := zerolog.WarnLevel
+			if errors.Is(err, fs.ErrNotExist) {
+				lvl = zerolog.InfoLevel
+			}
+			fl.log.WithLevel(lvl).Err(err).Msg("waiting for the CDR file")
+			fl.waiting = true
+		}
+		return
+	}
+	fl.waiting = false
+	_, _ = fl.drain(ctx)
+}
+
+// open opens the file and resumes at the stored position when it is the
+// same file (same inode) and still holds it; any other file is new, or was
+// truncated, and is read from its start.
+func (fl *follower) open() error {
+	pos, err := fl.st.FollowPos(fl.path)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(fl.path)
+	if err != nil {
+		return err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	if ino := inode(fi); ino != pos.Inode || fi.Size() < pos.Offset {
+		pos = store.FollowPos{Path: fl.path, Inode: ino}
+	}
+	fl.f, fl.pos = f, pos
+	fl.log.Info().Uint64("inode", pos.Inode).Int64("offset", pos.Offset).Int("line", pos.Line).Msg("reading the CDR file")
+	return nil
+}
+
+// rotate finishes the old file after logrotate moved it away, then lets
+// poll open the new one. It reports false while the old file is not
+// finished: a commit failed, or its last line is incomplete, which gets
+// one poll for the PBX to finish writing it through its open descriptor.
+func (fl *follower) rotate(ctx context.Context, newInode uint64) bool {
+	partial, err := fl.drain(ctx)
+	if err != nil {
+		return false
+	}
+	if partial && !fl.graced {
+		fl.graced = true
+		return false
+	}
+	if partial {
+		fl.log.Warn().Int("line", fl.pos.Line+1).Uint64("inode", fl.pos.Inode).
+			Msg("the rotated CDR file ends with an incomplete line: skipped")
+	}
+	fl.log.Info().Uint64("old_inode", fl.pos.Inode).Uint64("inode", newInode).Int("lines", fl.pos.Line).
+		Msg("the CDR file was rotated: switching to the new file")
+	fl.close()
+	fl.graced = false
+	return true
+}
+
+// chunk is what one read step took from the file.
+type chunk struct {
+	cdrs []rating.CDR
+	end  store.FollowPos // after the last complete line read
+	more bool            // stopped at the batch size: more lines may follow
+}
+
+// drain commits every complete line after the position, a batch per
+// transaction. partial reports an incomplete last line, left for the next
+// poll because the PBX may be writing it now.
+func (fl *follower) drain(ctx context.Context) (partial bool, err error) {
+	// A fresh snapshot each time: providers created, renamed or deleted
+	// since the last poll are matched as they are now.
+	resolve, err := fl.st.ProviderByTrunk()
+	if err != nil {
+		fl.log.Error().Err(err).Msg("reading the providers; retrying")
+		return false, err
+	}
+	for ctx.Err() == nil {
+		c, partial, err := fl.read(resolve)
+		if err != nil {
+			fl.log.Error().Err(err).Msg("reading the CDR file; retrying")
+			return false, err
+		}
+		if c.end == fl.pos {
+			return partial, nil
+		}
+		// A refused commit is retried at the next poll, with a fresh
+		// snapshot that also heals a provider deleted since this one.
+		p, err := fl.st.PostFollowed("", c.cdrs, c.end)
+		if err != nil {
+			fl.log.Error().Err(err).Int("line", fl.pos.Line+1).Msg("storing CDRs; retrying")
+			return false, err
+		}
+		fl.pos = c.end
+		fl.rated, fl.unrated, fl.duplicate = fl.rated+p.Rated, fl.unrated+p.Unrated, fl.duplicate+p.Duplicate
+		fl.log.Debug().Int("line", c.end.Line).Int("rated", p.Rated).Int("unrated", p.Unrated).
+			Int("duplicate", p.Duplicate).Msg("CDRs stored")
+		if !c.more {
+			return partial, nil
+		}
+	}
+	return false, ctx.Err()
+}
+
+// read parses up to a batch of complete lines after the position.
+func (fl *follower) read(resolve func(string) (string, bool)) (c chunk, partial bool, err error) {
+	r := bufio.NewReaderSize(io.NewSectionReader(fl.f, fl.pos.Offset, math.MaxInt64-fl.pos.Offset), 64<<10)
+	c.end = fl.pos
+	for range fl.batch {
+		line, size, tooLong, err := nextLine(r)
+		if err == io.EOF {
+			return c, size > 0, nil
+		} else if err != nil {
+			return c, false, err
+		}
+		c.end.Offset += int64(size)
+		c.end.Line++
+		if cdr, ok := fl.parse(line, tooLong, c.end.Line, resolve); ok {
+			c.cdrs = append(c.cdrs, cdr)
+		}
+	}
+	c.more = true
+	return c, false, nil
+}
+
+// nextLine returns the next complete line of r with its '\n' and the
+// bytes it took, or io.EOF with the size of an incomplete last line. A line
+// longer than maxFollowLine comes back cut, with tooLong set.
+func nextLine(r *bufio.Reader) (line []byte, size int, tooLong bool, err error) {
+	for {
+		part, err := r.ReadSlice('\n')
+		size += len(part)
+		if len(line)+len(part) <= maxFollowLine {
+			line = append(line, part...)
+		} else {
+			tooLong = true
+		}
+		if err != bufio.ErrBufferFull {
+			return line, size, tooLong, err
+		}
+	}
+}
+
+// parse turns line n into a CDR. ok is false for a line that bills
+// nothing: a blank line, an internal call (no accountcode), or a bad line,
+// which is logged.
+func (fl *follower) parse(line []byte, tooLong bool, n int, resolve func(string) (string, bool)) (cdr rating.CDR, ok bool) {
+	var err error
+	var rec rating.PBXRecord
+	switch s := string(line); {
+	case tooLong:
+		err = rating.Errorf(rating.EInvalid, "longer than %d bytes", maxFollowLine)
+	case strings.TrimSpace(s) == "":
+		return cdr, false
+	default:
+		rec, err = rating.ParsePBXLine(fl.format, s, n, fl.st.Location())
+	}
+	if err == nil && rec.AccountCode == "" {
+		return cdr, false
+	}
+	if err == nil {
+		cdr = rec.CDR(0, resolve)
+		// A malformed CDR would refuse its whole batch at every poll.
+		err = cdr.Validate()
+	}
+	if err != nil {
+		fl.badLines++
+		fl.log.Warn().Int("line", n).Str("error", rating.ErrorMessage(err)).Msg("bad CDR line skipped")
+		return cdr, false
+	}
+	return cdr, true
+}
+
+func (fl *follower) close() {
+	if fl.f != nil {
+		fl.f.Close()
+		fl.f = nil
+	}
+}
+
+// inode is the file's inode number: a rotated file gets a new one.
+func inode(fi os.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Ino)
+	}
+	return 0
+}

@@ -1,0 +1,118 @@
+package handlers
+
+import (
+	"bufio"
+	"encoding/csv"
+	"net/http"
+	"strconv"
+	"time"
+
+	"pbxbill/rating"
+	"pbxbill/store"
+)
+
+// postPBXFile imports an Asterisk Master.csv or a FreeSWITCH mod_cdr_csv
+// file as one batch: the whole file is parsed and checked before the store
+// is touched, so a bad line changes nothing, and a line's id (its uniqueid,
+// or a hash of the line) makes a second upload of the same file a no-op.
+func (s *server) postPBXFile(w http.ResponseWriter, r *http.Request, m *metrics, format rating.PBXFormat) error {
+	q := r.URL.Query()
+	var kind rating.Kind // 0: derived per line from the trunks and lastapp
+	if v := q.Get("kind"); v != "" {
+		var err error
+		if kind, err = rating.ParseKind(v); err != nil {
+			return err
+		}
+	}
+	loc := s.Store.Location()
+	if tz := q.Get("tz"); tz != "" {
+		var err error
+		// The PBX writes local stamps in its own zone, which need not be
+		// the installation's.
+		if loc, err = time.LoadLocation(tz); err != nil {
+			return rating.Errorf(rating.EInvalid, "tz %q: not a known time zone (want an IANA name such as Europe/Berlin)", tz)
+		}
+	}
+	body := &limitedBody{r: http.MaxBytesReader(unwrap(w), r.Body, s.csvLimit)}
+	recs, skipped, err := rating.ParsePBXFile(body, format, loc)
+	if body.tooLarge {
+		return tooLarge(s.csvLimit)
+	}
+	if err != nil {
+		return err
+	}
+	resolve, err := s.Store.ProviderByTrunk()
+	if err != nil {
+		return err
+	}
+	cdrs := make([]rating.CDR, len(recs))
+	var bad []rating.LineError
+	for i := range recs {
+		cdrs[i] = recs[i].CDR(kind, resolve)
+		// The parser has checked what it reads; an over-long uniqueid or
+		// number is only caught here, and is reported by its line too.
+		if err := cdrs[i].Validate(); err != nil && len(bad) < 100 {
+			bad = append(bad, rating.LineError{Line: recs[i].Line, Message: rating.ErrorMessage(err)})
+		}
+	}
+	if len(bad) > 0 {
+		return &rating.Error{Code: rating.EInvalid, Lines: bad,
+			Message: "bad lines in " + string(format) + " CDR file; first: line " + strconv.Itoa(bad[0].Line) + ": " + bad[0].Message + "; nothing was stored"}
+	}
+	out := postedOut{Results: []cdrResult{}}
+	if len(cdrs) > 0 {
+		p, err := s.Store.PostCDRs(callerOf(r).Node, cdrs)
+		if err != nil {
+			return err
+		}
+		out = newPostedOut(p)
+		m.posted(p, skipped)
+	} else {
+		m.posted(store.Posted{}, skipped)
+	}
+	out.Skipped = &skipped
+	return out.write(w)
+}
+
+// cdrColumns is the header of a CDR export.
+var cdrColumns = []string{"id", "node", "tenant", "kind", "number", "provider", "start", "duration",
+	"billed_seconds", "status", "reason", "cost", "provider_cost", "prefix", "rate_table"}
+
+// exportCDRs streams every CDR that f selects as CSV, newest first, with
+// start times in the installation's zone. As with a rate export, an error
+// after the first bytes went out cuts the connection, so that the client
+// sees a broken transfer rather than a short file.
+func (s *server) exportCDRs(w http.ResponseWriter, f store.CDRFilter) error {
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="cdrs.csv"`)
+	loc := s.Store.Location()
+	bw := bufio.NewWriterSize(w, 64<<10)
+	cw := csv.NewWriter(bw)
+	rec := make([]string, len(cdrColumns))
+	err := cw.Write(cdrColumns)
+	if err == nil {
+		err = s.Store.EachCDR(f, func(c *rating.CDR) error {
+			rec = append(rec[:0], c.ID, c.Node, c.Tenant, c.Kind.String(), c.Number, c.Provider,
+				c.Start.In(loc).Format(time.RFC3339), strconv.Itoa(c.Duration), strconv.Itoa(c.Billed),
+				c.Status, c.Reason, c.Cost.String(), c.ProviderCost.String(), c.Prefix, c.RateTable)
+			return cw.Write(rec)
+		})
+	}
+	if err == nil {
+		cw.Flush()
+		err = cw.Error()
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		return nil
+	}
+	if !started(w) {
+		h.Del("Content-Disposition")
+		return err
+	}
+	s.Log.Warn().Err(err).Msg("CDR export cut short")
+	panic(http.ErrAbortHandler)
+}

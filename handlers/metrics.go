@@ -1,0 +1,171 @@
+package handlers
+
+import (
+	"bufio"
+	"cmp"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"pbxbill/store"
+)
+
+// metrics counts what the usage endpoints did, for GET /metrics in the
+// Prometheus text format. It is written by hand: the format is a few lines
+// of text, not worth a dependency.
+//
+// It exports only what it really counts. The rating endpoints and the
+// admin endpoints are served before any hook of this file is reached, so
+// their requests are not in it; the HELP lines say which requests are.
+type metrics struct {
+	mu       sync.Mutex
+	requests map[requestKey]uint64
+	latency  map[string]*histogram
+	cdrs     map[string]uint64 // by status
+	skipped  uint64            // internal calls in uploaded PBX files
+}
+
+type requestKey struct {
+	handler string
+	code    int
+}
+
+// latencyBuckets are the histogram's upper bounds in seconds: from a cached
+// single CDR to a batch of 10^4 on a busy disk, and a backup.
+var latencyBuckets = [...]float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+
+// histogram is a Prometheus histogram: counts per upper bound (not yet
+// cumulative), the sum and the count.
+type histogram struct {
+	counts [len(latencyBuckets)]uint64
+	sum    float64
+	count  uint64
+}
+
+func newMetrics() *metrics {
+	m := &metrics{requests: map[requestKey]uint64{}, latency: map[string]*histogram{}, cdrs: map[string]uint64{}}
+	for _, status := range []string{"rated", "unrated", "duplicate"} {
+		m.cdrs[status] = 0 // always exported, so that a rate() has a start
+	}
+	return m
+}
+
+// observe counts next's requests by status code and their latency, under
+// the name handler.
+func (m *metrics) observe(handler string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec, ok := w.(*recorder)
+		if !ok {
+			rec = &recorder{ResponseWriter: w}
+		}
+		start := time.Now()
+		defer func() {
+			v := recover()
+			status := rec.status
+			switch {
+			case v != nil && !rec.wrote:
+				status = http.StatusInternalServerError // what recoverPanics will answer
+			case status == 0:
+				status = http.StatusOK
+			}
+			m.request(handler, status, time.Since(start))
+			if v != nil {
+				panic(v)
+			}
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+func (m *metrics) request(handler string, status int, d time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.requests[requestKey{handler, status}]++
+	h := m.latency[handler]
+	if h == nil {
+		h = &histogram{}
+		m.latency[handler] = h
+	}
+	sec := d.Seconds()
+	if i, _ := slices.BinarySearch(latencyBuckets[:], sec); i < len(latencyBuckets) {
+		h.counts[i]++
+	}
+	h.sum += sec
+	h.count++
+}
+
+// posted counts the CDRs of one accepted batch.
+func (m *metrics) posted(p store.Posted, skipped int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.cdrs["rated"] += uint64(p.Rated)
+	m.cdrs["unrated"] += uint64(p.Unrated)
+	m.cdrs["duplicate"] += uint64(p.Duplicate)
+	m.skipped += uint64(skipped)
+}
+
+// serve answers GET /metrics.
+func (m *metrics) serve(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	bw := bufio.NewWriter(w)
+	m.write(bw)
+	return bw.Flush()
+}
+
+// write prints every series, sorted, so that two scrapes differ only in
+// their values.
+func (m *metrics) write(w *bufio.Writer) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+
+	fmt.Fprintln(w, "# HELP pbxbill_http_requests_total Requests answered by the CDR, dashboard and backup endpoints, by handler and status code.")
+	fmt.Fprintln(w, "# TYPE pbxbill_http_requests_total counter")
+	keys := make([]requestKey, 0, len(m.requests))
+	for k := range m.requests {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b requestKey) int {
+		return cmp.Or(strings.Compare(a.handler, b.handler), cmp.Compare(a.code, b.code))
+	})
+	for _, k := range keys {
+		fmt.Fprintf(w, "pbxbill_http_requests_total{handler=%q,code=\"%d\"} %d\n", k.handler, k.code, m.requests[k])
+	}
+
+	fmt.Fprintln(w, "# HELP pbxbill_http_request_duration_seconds Latency of the CDR, dashboard and backup endpoints, by handler.")
+	fmt.Fprintln(w, "# TYPE pbxbill_http_request_duration_seconds histogram")
+	for _, name := range sortedKeys(m.latency) {
+		h := m.latency[name]
+		var cum uint64
+		for i, le := range latencyBuckets {
+			cum += h.counts[i]
+			fmt.Fprintf(w, "pbxbill_http_request_duration_seconds_bucket{handler=%q,le=%q} %d\n", name, formatFloat(le), cum)
+		}
+		fmt.Fprintf(w, "pbxbill_http_request_duration_seconds_bucket{handler=%q,le=\"+Inf\"} %d\n", name, h.count)
+		fmt.Fprintf(w, "pbxbill_http_request_duration_seconds_sum{handler=%q} %s\n", name, formatFloat(h.sum))
+		fmt.Fprintf(w, "pbxbill_http_request_duration_seconds_count{handler=%q} %d\n", name, h.count)
+	}
+
+	fmt.Fprintln(w, "# HELP pbxbill_cdrs_total CDRs posted through POST /api/v1/cdrs (JSON or PBX files), by outcome.")
+	fmt.Fprintln(w, "# TYPE pbxbill_cdrs_total counter")
+	for _, status := range sortedKeys(m.cdrs) {
+		fmt.Fprintf(w, "pbxbill_cdrs_total{status=%q} %d\n", status, m.cdrs[status])
+	}
+	fmt.Fprintln(w, "# HELP pbxbill_cdrs_skipped_total Internal calls (no accountcode) skipped in uploaded PBX CDR files.")
+	fmt.Fprintln(w, "# TYPE pbxbill_cdrs_skipped_total counter")
+	fmt.Fprintf(w, "pbxbill_cdrs_skipped_total %d\n", m.skipped)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }

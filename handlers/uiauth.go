@@ -1,0 +1,192 @@
+package handlers
+
+import (
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"pbxbill/rating"
+	"pbxbill/store"
+)
+
+// sessionCookie holds the session token. It is HttpOnly so that no script
+// can read it, and SameSite=Lax so that other sites' forms do not send it.
+const sessionCookie = "pbxbill_session"
+
+// sessionUser returns the admin of r's session cookie.
+func (u *ui) sessionUser(r *http.Request) (string, bool) {
+	return sessionUser(u.server, r)
+}
+
+func sessionUser(s *server, r *http.Request) (string, bool) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return "", false
+	}
+	sess, err := s.Store.Session(c.Value)
+	if err != nil {
+		return "", false
+	}
+	return sess.User, true
+}
+
+// loginPage is the data of the login form.
+type loginPage struct {
+	pageBase
+	Name  string
+	Next  string
+	Error string
+}
+
+func (u *ui) loginPage(w http.ResponseWriter, r *http.Request) error {
+	if _, ok := u.sessionUser(r); ok {
+		return u.redirect(w, r, localPath(r.URL.Query().Get("next")), "", "")
+	}
+	p := loginPage{pageBase: u.base(w, r, "Log in", "login"), Name: store.AdminUser, Next: localPath(r.URL.Query().Get("next"))}
+	return u.render(w, http.StatusOK, "login", p)
+}
+
+// login checks the password, throttled per client address, and starts a
+// session. The message does not say whether the name or the password was
+// wrong.
+func (u *ui) login(w http.ResponseWriter, r *http.Request) error {
+	name, password := r.PostFormValue("name"), r.PostFormValue("password")
+	p := loginPage{pageBase: u.base(w, r, "Log in", "login"), Name: name, Next: localPath(r.PostFormValue("next"))}
+	client := clientAddr(r)
+	if wait := u.throttle.wait(client); wait > 0 {
+		p.Error = "Too many failed logins from your address: try again in " + roundUp(wait) + "."
+		return u.render(w, http.StatusTooManyRequests, "login", p)
+	}
+	err := u.Store.CheckAdminPassword(name, password)
+	if rating.ErrorCode(err) == rating.EUnauthorized {
+		u.throttle.fail(client)
+		u.Log.Warn().Str("user", name).Str("client", client).Msg("failed admin login")
+		p.Error = "Wrong user name or password."
+		return u.render(w, http.StatusUnauthorized, "login", p)
+	}
+	if err != nil {
+		return err
+	}
+	u.throttle.reset(client)
+	token, sess, err := u.Store.CreateSession(name, sessionTTL)
+	// MaxAge rather than Expires: relative, so a browser whose clock is
+	// off still keeps the cookie as long as the store keeps the session.
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", MaxAge: int(sess.Expires.Sub(sess.Created).Seconds()),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+	u.Log.Info().Str("user", name).Str("client", client).Msg("admin logged in")
+	return u.redirect(w, r, p.Next, "", "")
+}
+
+func (u *ui) logout(w http.ResponseWriter, r *http.Request) error {
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		if err := u.Store.DeleteSession(c.Value); err != nil {
+			return err
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	return u.redirect(w, r, "/login", "ok", "You are logged out.")
+}
+
+// localPath keeps a ?next= target on this site: a path, never another
+// host ("//evil.example" or "/\evil.example" are hosts to a browser).
+func localPath(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+		return "/tenants"
+	}
+	return p
+}
+
+// clientAddr is the socket peer's address, without the port.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func roundUp(d time.Duration) string {
+	if d <= time.Minute {
+		return "a minute"
+	}
+	return d.Round(time.Minute).String()
+}
+
+// Failed logins: after loginFailures failures from one address within
+// loginWindow, that address must wait until the window has passed since
+// its first failure. bcrypt already makes each guess slow; this makes a
+// guessing run hopeless.
+const (
+	loginFailures = 5
+	loginWindow   = 15 * time.Minute
+	// throttleKeep bounds the memory a flood of addresses can take.
+	throttleKeep = 10000
+)
+
+// throttle counts failed logins per client address.
+type throttle struct {
+	mu  sync.Mutex
+	now func() time.Time
+	m   map[string]*failures
+}
+
+type failures struct {
+	n     int
+	first time.Time
+}
+
+func newThrottle(now func() time.Time) *throttle {
+	return &throttle{now: now, m: map[string]*failures{}}
+}
+
+// wait is how long client must wait before trying again; 0 when it may.
+func (t *throttle) wait(client string) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f := t.m[client]
+	if f == nil {
+		return 0
+	}
+	left := loginWindow - t.now().Sub(f.first)
+	if left <= 0 {
+		delete(t.m, client)
+		return 0
+	}
+	if f.n < loginFailures {
+		return 0
+	}
+	return left
+}
+
+func (t *throttle) fail(client string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	if len(t.m) >= throttleKeep {
+		for k, f := range t.m {
+			if now.Sub(f.first) >= loginWindow {
+				delete(t.m, k)
+			}
+		}
+	}
+	f := t.m[client]
+	if f == nil || now.Sub(f.first) >= loginWindow {
+		if len(t.m) >= throttleKeep {
+			return // full of live entries: the bcrypt cost still applies
+		}
+		f = &failures{first: now}
+		t.m[client] = f
+	}
+	f.n++
+}
+
+func (t *throttle) reset(client string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.m, client)
+}

@@ -1,0 +1,143 @@
+package handlers
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"pbxbill/rating"
+)
+
+// Charts are drawn on the server as SVG shapes whose coordinates the
+// templates place into <svg>: no script, and nothing to load.
+
+// chart is one SVG chart: polylines over a plot area, with labels.
+type chart struct {
+	W, H   int
+	Series []series
+	Labels []label
+	Grid   []float64 // y of the horizontal grid lines
+	Empty  bool      // every value is zero: the template says so
+}
+
+// series is one polyline; Class picks its colour in the stylesheet.
+type series struct {
+	Name   string
+	Class  string
+	Points string
+	Total  string
+}
+
+// label is a text placed on the chart.
+type label struct {
+	X, Y   float64
+	Text   string
+	Anchor string // start, middle or end
+}
+
+// sparkline draws values as a small line with no axes.
+func sparkline(values []int64) chart {
+	c := chart{W: 96, H: 28}
+	c.Series = []series{{Class: "s0", Points: points(values, 1, 1, 94, 26, maxOf(values))}}
+	c.Empty = maxOf(values) == 0 && minOf(values) == 0
+	return c
+}
+
+// lineChart draws one line per named series over days, with the largest
+// value and the first and last day labelled. unit formats the y labels.
+// An all-zero chart spans minSpan, so its axis reads 0 to a round unit.
+func lineChart(days []time.Time, names []string, values [][]int64, unit func(int64) string, minSpan int64) chart {
+	const w, h, left, right, top, bottom = 640, 220, 70, 10, 10, 28
+	c := chart{W: w, H: h}
+	var all []int64
+	for _, v := range values {
+		all = append(all, v...)
+	}
+	hi, lo := maxOf(all), min(minOf(all), 0)
+	if hi == lo {
+		hi = lo + max(minSpan, 1)
+		c.Empty = true
+	}
+	pw, ph := float64(w-left-right), float64(h-top-bottom)
+	for i, v := range values {
+		var total int64
+		for _, x := range v {
+			total += x
+		}
+		c.Series = append(c.Series, series{Name: names[i], Class: "s" + strconv.Itoa(i%6),
+			Points: pointsRange(v, left, top, pw, ph, lo, hi), Total: unit(total)})
+	}
+	for _, f := range []float64{0, 0.5, 1} {
+		y := float64(top) + ph*(1-f)
+		c.Grid = append(c.Grid, y)
+		v := lo + int64(f*float64(hi-lo))
+		c.Labels = append(c.Labels, label{X: left - 6, Y: y + 4, Text: unit(v), Anchor: "end"})
+	}
+	if len(days) > 0 {
+		c.Labels = append(c.Labels,
+			label{X: left, Y: h - 8, Text: days[0].Format("Jan 2"), Anchor: "start"},
+			label{X: w - right, Y: h - 8, Text: days[len(days)-1].Format("Jan 2"), Anchor: "end"})
+	}
+	return c
+}
+
+func points(v []int64, x0, y0, w, h float64, hi int64) string {
+	return pointsRange(v, x0, y0, w, h, min(minOf(v), 0), max(hi, 1))
+}
+
+// pointsRange maps v onto the box, lo at the bottom and hi at the top.
+func pointsRange(v []int64, x0, y0, w, h float64, lo, hi int64) string {
+	var b strings.Builder
+	span := float64(hi - lo)
+	if span <= 0 {
+		span = 1
+	}
+	for i, x := range v {
+		px := x0
+		if len(v) > 1 {
+			px += w * float64(i) / float64(len(v)-1)
+		}
+		py := y0 + h*(1-float64(x-lo)/span)
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strconv.FormatFloat(px, 'f', 1, 64))
+		b.WriteByte(',')
+		b.WriteString(strconv.FormatFloat(py, 'f', 1, 64))
+	}
+	return b.String()
+}
+
+func maxOf(v []int64) int64 {
+	var m int64
+	for i, x := range v {
+		if i == 0 || x > m {
+			m = x
+		}
+	}
+	return m
+}
+
+func minOf(v []int64) int64 {
+	var m int64
+	for i, x := range v {
+		if i == 0 || x < m {
+			m = x
+		}
+	}
+	return m
+}
+
+// Minimum spans of an empty chart: one currency unit, one minute.
+const (
+	moneySpan   = 100_000_000
+	minutesSpan = 60
+)
+
+// moneyUnit labels a chart axis of amounts in the installation currency.
+func (u *ui) moneyUnit(decimals int) func(int64) string {
+	return func(v int64) string { return rating.Amount(v).Fixed(decimals) }
+}
+
+// minutesUnit labels an axis of seconds as minutes.
+func minutesUnit(v int64) string { return strconv.FormatInt(v/60, 10) + " min" }

@@ -1,0 +1,162 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"html/template"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"pbxbill/rating"
+)
+
+// defaultDecimals shows an account's money when it has no rate table to
+// take the decimals from: the tables' own default.
+const defaultDecimals = 4
+
+// funcs are the template functions. They close over the installation's
+// currency and zone, which are fixed when the database is created, so the
+// templates can be parsed once at start.
+func (u *ui) funcs() template.FuncMap {
+	return template.FuncMap{
+		// money shows an amount with the currency and the decimals given:
+		// "12.3400 EUR"; an unset amount is a dash.
+		"money": func(a rating.Amount, decimals int) string {
+			if !a.Set() {
+				return "—"
+			}
+			return a.Fixed(decimals) + " " + u.currency
+		},
+		// price shows a rate: every decimal it has, at least the table's.
+		"price": func(a rating.Amount, decimals int) string {
+			if !a.Set() {
+				return "—"
+			}
+			places := decimals
+			if s := a.String(); strings.Contains(s, ".") {
+				places = max(places, len(s)-strings.IndexByte(s, '.')-1)
+			}
+			return a.Fixed(places) + " " + u.currency
+		},
+		// amount is the bare number, for form values and CSV.
+		"amount": func(a rating.Amount) string { return a.String() },
+		"when": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.In(u.loc).Format("2006-01-02 15:04")
+		},
+		"day":       func(t time.Time) string { return t.In(u.loc).Format(time.DateOnly) },
+		"pe":        url.PathEscape,
+		"num":       showNumber,
+		"pct":       showRatio,
+		"secs":      optSeconds,
+		"lower":     strings.ToLower,
+		"kindTitle": kindTitle,
+		"rateURL":   tableURL,
+		"effective": effString,
+		"tdec":      u.tableDecimals,
+		"dict":      dict,
+	}
+}
+
+// showNumber shows an optional figure of the dashboards.
+func showNumber(n *json.Number) string {
+	if n == nil {
+		return "—"
+	}
+	return n.String()
+}
+
+// showRatio shows a ratio such as ASR or utilisation as a percentage.
+func showRatio(n *json.Number) string {
+	if n == nil {
+		return "—"
+	}
+	d, err := decimal.NewFromString(n.String())
+	if err != nil {
+		return n.String()
+	}
+	return d.Mul(decimal.NewFromInt(100)).StringFixed(1) + "%"
+}
+
+// optSeconds shows a row's optional integer, -1 meaning "the default".
+func optSeconds(v int) string {
+	if v < 0 {
+		return ""
+	}
+	return itoa(v)
+}
+
+func itoa(v int) string { return decimal.NewFromInt(int64(v)).String() }
+
+// kindTitle is the admin manual's name of each rate page.
+func kindTitle(k rating.Kind) string {
+	switch k {
+	case rating.Outbound:
+		return "Outbound Call Rates"
+	case rating.Inbound:
+		return "Inbound Call Rates"
+	case rating.Conference:
+		return "Conference Rooms Rates"
+	}
+	return ""
+}
+
+// tableDecimals is the decimals of the named table, defaultDecimals when
+// there is none: an account's money is shown as its prices are.
+func (u *ui) tableDecimals(name string) int {
+	if name == "" {
+		return defaultDecimals
+	}
+	if idx := u.Store.Book().Get(name); idx != nil {
+		return idx.Table().Decimals
+	}
+	return defaultDecimals
+}
+
+// formErrors holds a form's messages, by field; "" is the form's own.
+type formErrors map[string]string
+
+// add files err under the field its message names: messages start with
+// the field (DOMAIN.md style, "credit_limit: required"), and a CSV line
+// error names its column.
+func (e formErrors) add(err error, fields ...string) {
+	var re *rating.Error
+	msg := rating.ErrorMessage(err)
+	if errors.As(err, &re) && len(re.Lines) > 0 {
+		for _, l := range re.Lines {
+			if _, dup := e[l.Column]; !dup {
+				e[l.Column] = l.Message
+			}
+		}
+		return
+	}
+	for _, f := range fields {
+		if msg == f || strings.HasPrefix(msg, f+":") || strings.HasPrefix(msg, f+" ") {
+			e[f] = msg
+			return
+		}
+	}
+	e[""] = msg
+}
+
+// dict builds a map from key, value pairs, to hand a partial more than
+// one value.
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, errors.New("dict: want key, value pairs")
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			return nil, errors.New("dict: keys are strings")
+		}
+		m[k] = kv[i+1]
+	}
+	return m, nil
+}

@@ -1,0 +1,99 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/shopspring/decimal"
+
+	"pbxbill/rating"
+)
+
+func errorsAs(err error, target **rating.Error) bool { return errors.As(err, target) }
+
+// try prices one call on table t as the rating endpoints do, and writes
+// out each step of DOMAIN.md's "Pricing one call leg" with its numbers.
+func (u *ui) try(t rating.Table, number, duration, date string) *tryResult {
+	res := &tryResult{Number: number, Duration: duration, At: date}
+	d := 60
+	if duration != "" {
+		n, err := strconv.Atoi(duration)
+		if err != nil || n < 0 || n > maxPriceDuration {
+			res.Error = fmt.Sprintf("duration %q: want whole seconds from 0 to %d", duration, maxPriceDuration)
+			return res
+		}
+		d = n
+	}
+	res.Duration = strconv.Itoa(d)
+	at, err := parseTryAt(date, u.loc)
+	if err != nil {
+		res.Error = rating.ErrorMessage(err)
+		return res
+	}
+	if res.Normalised, err = u.Numbering.Normalise(number); err != nil {
+		res.Error = rating.ErrorMessage(err)
+		return res
+	}
+	idx := u.Store.Book().Get(t.Name)
+	if idx == nil {
+		res.Error = "the table has no rows yet"
+		return res
+	}
+	rt, ok := idx.Lookup(res.Normalised, at)
+	if !ok {
+		res.Error = "no row matches " + res.Normalised + ": the call is unrated, and would not be allowed"
+		return res
+	}
+	res.Rate = &rt
+	q := rt.Price(d)
+	res.Billed, res.Cost = q.Billed, q.Cost
+	res.Steps = explain(&rt, d, q)
+	return res
+}
+
+// explain spells out the arithmetic of pricing d seconds at rt.
+func explain(rt *rating.Rate, d int, q rating.Quote) []string {
+	i, s := rt.InitialIncrement, rt.Increment
+	var steps []string
+	if d == 0 || d <= rt.Grace {
+		why := "d = 0: the call was not answered"
+		if d > 0 {
+			why = fmt.Sprintf("d = %d ≤ grace %d", d, rt.Grace)
+		}
+		return append(steps, why+", so the cost is 0, connect fee included, and b = 0.")
+	}
+	if d <= i {
+		steps = append(steps, fmt.Sprintf("d = %d ≤ initial increment %d, so b = %d.", d, i, q.Billed))
+	} else {
+		steps = append(steps, fmt.Sprintf("b = %d + ⌈(%d − %d) / %d⌉ × %d = %d billed seconds.", i, d, i, s, s, q.Billed))
+	}
+	first := min(q.Billed, i)
+	cf, ir, r := rt.ConnectFee.Decimal(), rt.InitialRate.Decimal(), rt.Rate.Decimal()
+	raw := cf.Add(ir.Mul(decimal.NewFromInt(int64(first))).Add(r.Mul(decimal.NewFromInt(int64(q.Billed-first)))).
+		DivRound(decimal.NewFromInt(60), 16))
+	steps = append(steps, fmt.Sprintf("raw = %s + (%s × %d + %s × %d) / 60 = %s",
+		cf, ir, first, r, q.Billed-first, raw.String()))
+	rounded := roundAs(raw, rt.Decimals, rt.Rounding)
+	steps = append(steps, fmt.Sprintf("rounded %s to %d decimals: %s", rt.Rounding, rt.Decimals, rounded.StringFixed(int32(rt.Decimals))))
+	if rt.MinCost.Set() {
+		steps = append(steps, fmt.Sprintf("min_cost %s: cost = max(%s, %s)", rt.MinCost, rounded.StringFixed(int32(rt.Decimals)), rt.MinCost))
+	}
+	if rt.MaxCost.Set() {
+		steps = append(steps, fmt.Sprintf("max_cost %s: cost = min(…, %s)", rt.MaxCost, rt.MaxCost))
+	}
+	return append(steps, "cost = "+q.Cost.Fixed(rt.Decimals))
+}
+
+// roundAs rounds raw the way the table does; only for the explanation,
+// the cost itself comes from rating.Rate.Price.
+func roundAs(raw decimal.Decimal, places int, how rating.Rounding) decimal.Decimal {
+	p := int32(places)
+	switch how {
+	case rating.Up:
+		return raw.RoundCeil(p)
+	case rating.Down:
+		return raw.RoundFloor(p)
+	}
+	return raw.Round(p)
+}

@@ -1,0 +1,182 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"pbxbill/rating"
+	"pbxbill/store"
+)
+
+// cdrsPerPage is how many CDRs the CDR browser shows at once.
+const cdrsPerPage = 50
+
+// usagePage is the data of the CDR browser and its Unrated view.
+type usagePage struct {
+	pageBase
+	Tenant, Provider, Status, From, To string
+	Tenants, Providers                 []string
+	CDRs                               []rating.CDR
+	Next                               string
+	Query                              string // the filter, for the export and next links
+	Error                              string
+}
+
+func (u *ui) usagePage(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	p := usagePage{pageBase: u.base(w, r, "Usage", "usage"), Tenant: q.Get("tenant"), Provider: q.Get("provider"),
+		Status: q.Get("status"), From: q.Get("from"), To: q.Get("to")}
+	if p.Status == rating.Unrated {
+		p.Title, p.Section = "Unrated CDRs", "unrated"
+	}
+	keep := url.Values{}
+	for _, k := range []string{"tenant", "provider", "status", "from", "to"} {
+		if v := q.Get(k); v != "" {
+			keep.Set(k, v)
+		}
+	}
+	p.Query = keep.Encode()
+	ts, err := u.Store.Tenants()
+	if err != nil {
+		return err
+	}
+	for _, t := range ts {
+		p.Tenants = append(p.Tenants, t.Name)
+	}
+	ps, err := u.Store.Providers()
+	if err != nil {
+		return err
+	}
+	for _, pr := range ps {
+		p.Providers = append(p.Providers, pr.Name)
+	}
+	status := http.StatusOK
+	f, err := u.cdrFilter(r)
+	if rating.ErrorCode(err) == rating.EInvalid {
+		p.Error, status = rating.ErrorMessage(err), http.StatusBadRequest
+	} else if err != nil {
+		return err
+	} else if p.CDRs, p.Next, err = u.Store.CDRs(f, q.Get("after"), cdrsPerPage); err != nil {
+		if rating.ErrorCode(err) != rating.EInvalid {
+			return err
+		}
+		p.Error, status = rating.ErrorMessage(err), http.StatusBadRequest
+	}
+	return u.render(w, status, "usage", p)
+}
+
+// exportCDRs downloads what the CDR browser's filter selects, as CSV.
+func (u *ui) exportCDRs(w http.ResponseWriter, r *http.Request) error {
+	f, err := u.cdrFilter(r)
+	if err != nil {
+		return err
+	}
+	return u.server.exportCDRs(w, f)
+}
+
+// rerate prices the unrated CDRs (or those of a range) again.
+func (u *ui) rerate(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return rating.Errorf(rating.EInvalid, "form: %v", err)
+	}
+	fr := r.Clone(r.Context())
+	fr.URL.RawQuery = r.PostForm.Encode()
+	f, err := u.cdrFilter(fr)
+	if err != nil {
+		return err
+	}
+	back := "/usage?" + fr.URL.RawQuery
+	if f.Status == "" && f.From.IsZero() && f.To.IsZero() {
+		return u.redirect(w, r, back, "error", "Say which CDRs to re-rate: the unrated ones, or a From/To range.")
+	}
+	done, err := u.Store.Rerate(f)
+	if err != nil {
+		return err
+	}
+	return u.redirect(w, r, back, "ok", fmt.Sprintf("Re-rated: %d newly rated, %d corrected, %d unchanged.",
+		done.Rated, done.Corrected, done.Unchanged))
+}
+
+// uploadPage is the data of the CDR file upload form.
+type uploadPage struct {
+	pageBase
+	Format, Kind string
+	Error        string
+	Lines        []rating.LineError
+}
+
+func (u *ui) uploadPage(w http.ResponseWriter, r *http.Request) error {
+	p := uploadPage{pageBase: u.base(w, r, "Upload CDRs", "upload"), Format: string(rating.Asterisk)}
+	return u.render(w, http.StatusOK, "upload", p)
+}
+
+// uploadCDRs imports an Asterisk or FreeSWITCH CDR file as the API does:
+// all or nothing, and a second upload of the same file changes nothing.
+func (u *ui) uploadCDRs(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(unwrap(w), r.Body, u.csvLimit)
+	p := uploadPage{pageBase: u.base(w, r, "Upload CDRs", "upload"), Format: r.PostFormValue("format"), Kind: r.PostFormValue("kind")}
+	fail := func(msg string, lines []rating.LineError) error {
+		p.Error, p.Lines = msg, lines
+		return u.render(w, http.StatusBadRequest, "upload", p)
+	}
+	format := rating.PBXFormat(p.Format)
+	if format != rating.Asterisk && format != rating.FreeSWITCH {
+		return fail("Format: choose Asterisk or FreeSWITCH.", nil)
+	}
+	var kind rating.Kind
+	if p.Kind != "" {
+		var err error
+		if kind, err = rating.ParseKind(p.Kind); err != nil {
+			return fail(rating.ErrorMessage(err), nil)
+		}
+	}
+	file, hdr, err := r.FormFile("file")
+	if err != nil {
+		if isTooLarge(err) {
+			return tooLarge(u.csvLimit)
+		}
+		return fail("Choose a CDR file to upload.", nil)
+	}
+	defer file.Close()
+	recs, skipped, err := rating.ParsePBXFile(file, format, u.loc)
+	var re *rating.Error
+	if errorsAs(err, &re) && re.Code == rating.EInvalid {
+		return fail(hdr.Filename+" was rejected, and nothing was stored: "+re.Message, re.Lines)
+	} else if err != nil {
+		return err
+	}
+	resolve, err := u.Store.ProviderByTrunk()
+	if err != nil {
+		return err
+	}
+	cdrs := make([]rating.CDR, len(recs))
+	var bad []rating.LineError
+	for i := range recs {
+		cdrs[i] = recs[i].CDR(kind, resolve)
+		if err := cdrs[i].Validate(); err != nil && len(bad) < 100 {
+			bad = append(bad, rating.LineError{Line: recs[i].Line, Message: rating.ErrorMessage(err)})
+		}
+	}
+	if len(bad) > 0 {
+		return fail(hdr.Filename+" was rejected, and nothing was stored.", bad)
+	}
+	var posted store.Posted
+	if len(cdrs) > 0 {
+		if posted, err = u.Store.PostCDRs("", cdrs); err != nil {
+			if errorsAs(err, &re) && re.Code == rating.EInvalid {
+				return fail(hdr.Filename+" was rejected, and nothing was stored: "+re.Message, re.Lines)
+			}
+			return err
+		}
+	}
+	msg := fmt.Sprintf("Imported %s: %d rated, %d duplicate, %d unrated, %d internal calls skipped.",
+		hdr.Filename, posted.Rated, posted.Duplicate, posted.Unrated, skipped)
+	target := "/usage"
+	if posted.Unrated > 0 {
+		target = "/usage?status=unrated"
+		msg += " Fix the tenants or rates of the unrated ones, then re-rate them."
+	}
+	return u.redirect(w, r, target, "ok", strings.TrimSpace(msg))
+}
