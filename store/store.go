@@ -85,6 +85,7 @@ type Store struct {
 	currency string
 	now      func() time.Time
 	book     rating.Book
+	group    *group // commits concurrent single-CDR posts together
 	// numbering normalises CDR numbers before they are priced.
 	numbering rating.Numbering
 
@@ -144,9 +145,6 @@ func Open(path string, opt Options) (*Store, error) {
 	}
 	s := &Store{db: db, loc: loc, tz: opt.TZ, currency: cur, now: opt.Now, stageChunk: defaultStageChunk,
 		numbering: opt.Numbering}
-	// Concurrent single-CDR posts share a commit: a batch closes at 256
-	// functions or after 2 ms, well under a dialplan's patience.
-	db.MaxBatchSize, db.MaxBatchDelay = 256, 2*time.Millisecond
 	if err := db.Update(s.init); err != nil {
 		db.Close()
 		return nil, err
@@ -155,6 +153,7 @@ func Open(path string, opt Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	s.startGroup()
 	return s, nil
 }
 
@@ -222,7 +221,10 @@ func (s *Store) loadBook() error {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stopGroup()
+	return s.db.Close()
+}
 
 // Location is the installation's time zone.
 func (s *Store) Location() *time.Location { return s.loc }

@@ -1,0 +1,122 @@
+package store
+
+import (
+	"sync"
+
+	bolt "go.etcd.io/bbolt"
+
+	"pbxbill/rating"
+)
+
+// group commits concurrent single-CDR posts together. One goroutine takes
+// every post that is waiting, processes them in one transaction with one
+// set of cached accounts, and commits once: while it commits, the next
+// posts queue up, so the group grows with the load and an idle system
+// answers at once, with no timer. bbolt's DB.Batch would do the grouping
+// too, but it flushes the accounts and roll-ups once per post.
+type group struct {
+	mu     sync.Mutex
+	queue  []*groupPost
+	wake   chan struct{}
+	closed bool
+	done   chan struct{}
+}
+
+type groupPost struct {
+	node string
+	cdr  rating.CDR
+	err  error
+	done chan struct{}
+}
+
+// maxGroup bounds one group's transaction.
+const maxGroup = 1024
+
+func (s *Store) startGroup() {
+	s.group = &group{wake: make(chan struct{}, 1), done: make(chan struct{})}
+	go s.runGroup()
+}
+
+// postOne queues one validated CDR and waits for its commit.
+func (s *Store) postOne(node string, c rating.CDR) (rating.CDR, error) {
+	g := s.group
+	p := &groupPost{node: node, cdr: c, done: make(chan struct{})}
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return c, bolt.ErrDatabaseNotOpen
+	}
+	g.queue = append(g.queue, p)
+	select { // under the lock, so that stopGroup cannot close wake meanwhile
+	case g.wake <- struct{}{}:
+	default:
+	}
+	g.mu.Unlock()
+	<-p.done
+	return p.cdr, p.err
+}
+
+func (s *Store) runGroup() {
+	g := s.group
+	defer close(g.done)
+	for ok := true; ok; {
+		_, ok = <-g.wake
+		for { // after the close too: finish what was queued
+			g.mu.Lock()
+			n := min(len(g.queue), maxGroup)
+			posts := g.queue[:n:n]
+			g.queue = g.queue[n:]
+			g.mu.Unlock()
+			if n == 0 {
+				break
+			}
+			s.commitGroup(posts)
+		}
+	}
+}
+
+// commitGroup processes posts in one transaction. A post that is malformed
+// (an unknown provider) fails alone: post checks that before it writes.
+// Any other failure undoes the group, and each post is then tried alone so
+// that one bad post cannot fail the others.
+func (s *Store) commitGroup(posts []*groupPost) {
+	err := s.update(func(tx *txn) error {
+		b := s.newBatch(tx)
+		for _, p := range posts {
+			c := p.cdr
+			if err := b.post(p.node, &c); err != nil {
+				if rating.ErrorCode(err) != rating.EInvalid {
+					return err
+				}
+				p.err = err
+				continue
+			}
+			p.cdr, p.err = c, nil
+		}
+		return b.flush()
+	})
+	if err != nil && len(posts) > 1 {
+		for _, p := range posts {
+			s.commitGroup([]*groupPost{p})
+		}
+		return
+	}
+	for _, p := range posts {
+		if err != nil {
+			p.err = err
+		}
+		close(p.done)
+	}
+}
+
+// stopGroup finishes the queued posts and stops the goroutine.
+func (s *Store) stopGroup() {
+	g := s.group
+	g.mu.Lock()
+	if !g.closed {
+		g.closed = true
+		close(g.wake)
+	}
+	g.mu.Unlock()
+	<-g.done
+}
