@@ -203,7 +203,7 @@ func seedUI(tb testing.TB, ts *testServer) {
 	if _, err := ts.Store.PostCDRs("", []rating.CDR{
 		{ID: "docs-demo-1", Tenant: "Docs Demo Acme", Kind: rating.Outbound, Number: "442079460000", Provider: "carrier-a", Start: now.Add(-time.Hour), Duration: 45},
 		{ID: "docs-demo-2", Tenant: "Docs Demo Acme", Kind: rating.Outbound, Number: "447700900000", Provider: "carrier-a", Start: now.Add(-2 * time.Hour), Duration: 0},
-		{ID: "docs-demo-3", Tenant: "Nobody", Kind: rating.Outbound, Number: "1555", Start: now.Add(-3 * time.Hour), Duration: 30},
+		{ID: "docs-demo-3", Tenant: "Docs Demo Nobody", Kind: rating.Outbound, Number: "1555", Start: now.Add(-3 * time.Hour), Duration: 30},
 	}); err != nil {
 		tb.Fatal(err)
 	}

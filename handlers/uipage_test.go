@@ -68,8 +68,8 @@ func TestUIEveryPageRenders(t *testing.T) {
 // A name is data, never markup: a tenant named like a script shows as text.
 func TestUIEscapesNames(t *testing.T) {
 	ts := mustServeUI(t, nil)
-	evil := `<script>alert(1)<`
-	img := `"><img src=x onerror=alert(2)>`
+	evil := `Docs Demo <script>alert(1)<`
+	img := `Docs Demo "><img src=x onerror=alert(2)>`
 	ts.mustTenant(rating.Tenant{Name: evil}, "1")
 	ts.mustTenant(rating.Tenant{Name: img}, "")
 	b := newBrowser(ts)
@@ -83,7 +83,7 @@ func TestUIEscapesNames(t *testing.T) {
 	}
 	// Flash messages carry names too.
 	p := b.post("/tenants/"+url.PathEscape(evil)+"/credits", url.Values{"amount": {"5"}, "kind": {"topup"}})
-	b.follow(p).want(http.StatusOK).has("Posted a topup of 5.0000 EUR to &lt;script&gt;alert(1)&lt;").hasNot(evil)
+	b.follow(p).want(http.StatusOK).has("Posted a topup of 5.0000 EUR to Docs Demo &lt;script&gt;alert(1)&lt;").hasNot(evil)
 }
 
 // The templates parse, and every page file defines content.
@@ -118,5 +118,5 @@ func TestUILedgerPages(t *testing.T) {
 	next := p.body[i+len("after=") : i+strings.IndexAny(p.body[i:], "#\"")]
 	b.get(path+"?after="+next).want(http.StatusOK).has("Docs Demo #3<", "Docs Demo #1<").hasNot("Docs Demo #4<", "Older entries")
 	b.get(path + "?from=2000-01-01&to=2000-01-31").want(http.StatusOK).has("No ledger entries").hasNot("Docs Demo #")
-	b.get(path+"?from=yesterday").want(http.StatusOK).has("from &#34;yesterday&#34;")
+	b.get(path + "?from=yesterday").want(http.StatusOK).has("from &#34;yesterday&#34;")
 }

@@ -163,7 +163,7 @@ func TestUITenantWorkflow(t *testing.T) {
 	b.get("/providers?from=2025-02-01&to=2025-01-01").want(http.StatusBadRequest).has("is after To")
 
 	// Unrated CDRs get priced once their tenant exists.
-	ts.mustTenant(rating.Tenant{Name: "Nobody", OutboundTable: "Docs Demo Retail"}, "5")
+	ts.mustTenant(rating.Tenant{Name: "Docs Demo Nobody", OutboundTable: "Docs Demo Retail"}, "5")
 	b.follow(b.post("/usage/rerate", url.Values{"status": {"unrated"}})).has("Re-rated: 1 newly rated")
 
 	// Nodes: the token is shown once.
