@@ -100,6 +100,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		MaxCallDuration:     c.MaxCallDuration,
 		APIToken:            c.APIToken,
 		RatingRequiresToken: c.RatingRequiresToken,
+		Hosts:               c.Hosts,
 		Log:                 log,
 	})
 	// Listening before serving lets -listen 127.0.0.1:0 pick a free port
@@ -225,6 +226,7 @@ type config struct {
 	APIToken                 string
 	RatingRequiresToken      bool
 	AdminPassword            string
+	Hosts                    []string // extra names the admin may be reached by
 	Demo                     bool
 	LogFormat                string // console or json
 	LogLevel                 zerolog.Level
@@ -244,7 +246,7 @@ func envName(flagName string) string {
 // came from.
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
 	c := &config{}
-	var intl, level string
+	var intl, level, hosts string
 	fs := flag.NewFlagSet("pbxbill", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "`address` to serve HTTP on; port 0 picks a free port")
@@ -256,6 +258,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.APIToken, "api-token", "", "bootstrap API `token`; empty disables it")
 	fs.BoolVar(&c.RatingRequiresToken, "rating-requires-token", false, "require a token for rating requests from loopback too")
 	fs.StringVar(&c.AdminPassword, "admin-password", "", "set or reset the admin user's `password` at start")
+	fs.StringVar(&hosts, "hosts", "", "other host `names` the browser admin is reached by, comma-separated (localhost and the listen address always work)")
 	fs.BoolVar(&c.Demo, "demo", false, "seed the Docs Demo records into an empty database")
 	fs.StringVar(&c.LogFormat, "log-format", "", "`console` or json (default console on a terminal, json otherwise)")
 	fs.StringVar(&level, "log-level", "info", "`level`: debug, info, warn or error")
@@ -295,6 +298,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	}
 	if c.Listen == "" {
 		return nil, bad("listen", c.Listen, "want host:port, e.g. 127.0.0.1:8080")
+	}
+	for _, h := range strings.Split(hosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			c.Hosts = append(c.Hosts, h)
+		}
 	}
 	if c.DB == "" {
 		return nil, bad("db", c.DB, "want the path of the database file")

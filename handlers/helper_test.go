@@ -99,7 +99,7 @@ func (ts *testServer) do(r req) response {
 	for k, v := range r.header {
 		hr.Header.Set(k, v)
 	}
-	res, err := http.DefaultClient.Do(hr)
+	res, err := noRedirects.Do(hr)
 	if err != nil {
 		ts.tb.Fatalf("%s %s: %v", r.method, r.path, err)
 	}
@@ -110,6 +110,9 @@ func (ts *testServer) do(r req) response {
 	}
 	return response{tb: ts.tb, status: res.StatusCode, header: res.Header, body: b}
 }
+
+// noRedirects answers a redirect itself, so that tests see the 303s.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 // admin sends a JSON request with the bootstrap token.
 func (ts *testServer) admin(method, path, body string) response {

@@ -18,9 +18,8 @@ import (
 // Prometheus text format. It is written by hand: the format is a few lines
 // of text, not worth a dependency.
 //
-// It exports only what it really counts. The rating endpoints and the
-// admin endpoints are served before any hook of this file is reached, so
-// their requests are not in it; the HELP lines say which requests are.
+// It exports only what it really counts: the rating endpoints and the
+// usage endpoints, not the admin's pages and forms; the HELP lines say so.
 type metrics struct {
 	mu       sync.Mutex
 	requests map[requestKey]uint64
@@ -122,7 +121,7 @@ func (m *metrics) write(w *bufio.Writer) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 
-	fmt.Fprintln(w, "# HELP pbxbill_http_requests_total Requests answered by the CDR, dashboard and backup endpoints, by handler and status code.")
+	fmt.Fprintln(w, "# HELP pbxbill_http_requests_total Requests answered by the rating, CDR, dashboard and backup endpoints, by handler and status code.")
 	fmt.Fprintln(w, "# TYPE pbxbill_http_requests_total counter")
 	keys := make([]requestKey, 0, len(m.requests))
 	for k := range m.requests {
@@ -135,7 +134,7 @@ func (m *metrics) write(w *bufio.Writer) {
 		fmt.Fprintf(w, "pbxbill_http_requests_total{handler=%q,code=\"%d\"} %d\n", k.handler, k.code, m.requests[k])
 	}
 
-	fmt.Fprintln(w, "# HELP pbxbill_http_request_duration_seconds Latency of the CDR, dashboard and backup endpoints, by handler.")
+	fmt.Fprintln(w, "# HELP pbxbill_http_request_duration_seconds Latency of the rating, CDR, dashboard and backup endpoints, by handler.")
 	fmt.Fprintln(w, "# TYPE pbxbill_http_request_duration_seconds histogram")
 	for _, name := range sortedKeys(m.latency) {
 		h := m.latency[name]

@@ -17,6 +17,8 @@ func TestMetrics(t *testing.T) {
 	ts.postFile("format=asterisk", readTestdata(t, "Master.csv"))
 	ts.post(testToken, "/api/v1/cdrs", `{"id":"x3"}`, "").want(400)
 	ts.admin("GET", "/api/v1/dashboard/tenants", "").want(200)
+	ts.local("/api/v1/authorize?tenant=acme&number=447911123456&format=text").want(200)
+	ts.local("/api/v1/price?tenant=acme&number=447911123456").want(400) // no duration
 
 	res := ts.local("/metrics").want(200)
 	if ct := res.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
@@ -31,6 +33,8 @@ func TestMetrics(t *testing.T) {
 		`pbxbill_http_requests_total{handler="cdrs_post",code="200"} 2`,
 		`pbxbill_http_requests_total{handler="cdrs_post",code="400"} 1`,
 		`pbxbill_http_requests_total{handler="dashboard_tenants",code="200"} 1`,
+		`pbxbill_http_requests_total{handler="authorize",code="200"} 1`,
+		`pbxbill_http_requests_total{handler="price",code="400"} 1`,
 		`pbxbill_http_request_duration_seconds_count{handler="cdrs_post"} 3`,
 		`pbxbill_http_request_duration_seconds_bucket{handler="cdrs_post",le="+Inf"} 3`,
 		"# TYPE pbxbill_http_request_duration_seconds histogram",

@@ -39,6 +39,7 @@ type server struct {
 	static      fs.FS             // assets.FS below static/
 	jsonLimit   int64             // body limits; fields so that tests can lower them
 	csvLimit    int64
+	metrics     *metrics // what /metrics exports
 }
 
 // handlerFunc is an endpoint that reports its failure as an error, so that
@@ -55,7 +56,7 @@ func newServer(c Config) *server {
 	if c.MaxCallDuration <= 0 {
 		c.MaxCallDuration = rating.DefaultMaxCallDuration
 	}
-	s := &server{Config: c, jsonLimit: maxJSONBody, csvLimit: maxCSVBody}
+	s := &server{Config: c, jsonLimit: maxJSONBody, csvLimit: maxCSVBody, metrics: newMetrics()}
 	if c.APIToken != "" {
 		s.apiTokenSum = sha256.Sum256([]byte(c.APIToken))
 	}
@@ -77,10 +78,10 @@ func (s *server) handler() http.Handler {
 // by path under /api/v1; each answers GET only.
 func (s *server) ratingRoutes() map[string]http.Handler {
 	return map[string]http.Handler{
-		"/authorize": s.rating(s.authorize),
-		"/rate":      s.rating(s.rate),
-		"/price":     s.rating(s.price),
-		"/lcr":       s.rating(s.lcr),
+		"/authorize": s.metrics.observe("authorize", s.rating(s.authorize)),
+		"/rate":      s.metrics.observe("rate", s.rating(s.rate)),
+		"/price":     s.metrics.observe("price", s.rating(s.price)),
+		"/lcr":       s.metrics.observe("lcr", s.rating(s.lcr)),
 	}
 }
 
@@ -211,9 +212,11 @@ func healthz(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ok"))
 }
 
-// index serves static/index.html at "/".
+// index sends "/" to the Tenants Dashboard, the admin's home page; it
+// asks for a login first when there is no session.
 func (s *server) index(w http.ResponseWriter, r *http.Request) error {
-	return s.serveAsset(w, r, "index.html")
+	http.Redirect(w, r, "/tenants", http.StatusSeeOther)
+	return nil
 }
 
 // staticFile serves one file under /static/; directories are not listed.

@@ -23,16 +23,9 @@ func TestHealthzIndexStatic(t *testing.T) {
 		t.Errorf("healthz body %q, want ok", r.body)
 	}
 
-	index, err := assets.FS.ReadFile("static/index.html")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r = ts.local("/").want(http.StatusOK)
-	if string(r.body) != string(index) {
-		t.Errorf("/ does not serve static/index.html")
-	}
-	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
-		t.Errorf("/ Content-Type %q", ct)
+	r = ts.local("/").want(http.StatusSeeOther)
+	if loc := r.header.Get("Location"); loc != "/tenants" {
+		t.Errorf("/ redirects to %q, want /tenants", loc)
 	}
 
 	css, err := assets.FS.ReadFile("static/style.css")
@@ -46,7 +39,7 @@ func TestHealthzIndexStatic(t *testing.T) {
 	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/css") {
 		t.Errorf("style.css Content-Type %q", ct)
 	}
-	ts.local("/static/index.html").want(http.StatusOK)
+	ts.local("/static/app.js").want(http.StatusOK)
 
 	ts.local("/static/").wantError(http.StatusNotFound, rating.ENotFound)
 	ts.local("/static/nope.js").wantError(http.StatusNotFound, rating.ENotFound, "/static/nope.js")

@@ -13,12 +13,8 @@ import (
 // and /metrics, which counts what these endpoints do. cdr.go takes JSON
 // CDRs in, cdrfile.go PBX files, and this file holds the reading side:
 // listing, exporting and re-rating what is stored.
-//
-// The counters live in a value made here rather than on server, whose
-// definition belongs to server.go: every handler that counts is a closure
-// over it, so two servers in one process (as in tests) keep apart.
 func (s *server) usageRoutes(api *prefixed) {
-	m := newMetrics()
+	m := s.metrics
 	post := m.observe("cdrs_post", s.node(s.postCDRs(m)))
 	api.Handle("/cdrs", post).Methods(http.MethodPost)
 	api.Handle("/cdrs", m.observe("cdrs_list", s.admin(s.listCDRs))).Methods(http.MethodGet)
