@@ -18,6 +18,15 @@ func (s *server) backup(w http.ResponseWriter, r *http.Request) error {
 	h.Set("Cache-Control", "no-store")
 	bw := bufio.NewWriterSize(w, 256<<10)
 	_, err := s.Store.Backup(bw)
+	return s.endStream(w, bw, err, "backup")
+}
+
+// endStream ends a streamed download: it flushes bw, and then, on an
+// error, answers it when nothing has gone out yet, or else cuts the
+// connection. A cut is the only way left to tell the client that the file
+// it has is incomplete: a short backup or export must not pass for a
+// whole one.
+func (s *server) endStream(w http.ResponseWriter, bw *bufio.Writer, err error, what string) error {
 	if err == nil {
 		err = bw.Flush()
 	}
@@ -25,12 +34,9 @@ func (s *server) backup(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	if !started(w) {
-		h.Del("Content-Disposition")
+		w.Header().Del("Content-Disposition")
 		return err
 	}
-	// A cut connection is the only way left to tell the client that the
-	// file it has is incomplete, and an incomplete backup must not pass
-	// for a good one.
-	s.Log.Warn().Err(err).Msg("backup cut short")
+	s.Log.Warn().Err(err).Msg(what + " cut short")
 	panic(http.ErrAbortHandler)
 }

@@ -41,19 +41,9 @@ func (s *server) postPBXFile(w http.ResponseWriter, r *http.Request, m *metrics,
 	if err != nil {
 		return err
 	}
-	resolve, err := s.Store.ProviderByTrunk()
+	cdrs, bad, err := s.pbxCDRs(recs, kind)
 	if err != nil {
 		return err
-	}
-	cdrs := make([]rating.CDR, len(recs))
-	var bad []rating.LineError
-	for i := range recs {
-		cdrs[i] = recs[i].CDR(kind, resolve)
-		// The parser has checked what it reads; an over-long uniqueid or
-		// number is only caught here, and is reported by its line too.
-		if err := cdrs[i].Validate(); err != nil && len(bad) < 100 {
-			bad = append(bad, rating.LineError{Line: recs[i].Line, Message: rating.ErrorMessage(err)})
-		}
 	}
 	if len(bad) > 0 {
 		return &rating.Error{Code: rating.EInvalid, Lines: bad,
@@ -103,16 +93,25 @@ func (s *server) exportCDRs(w http.ResponseWriter, f store.CDRFilter) error {
 		cw.Flush()
 		err = cw.Error()
 	}
-	if err == nil {
-		err = bw.Flush()
+	return s.endStream(w, bw, err, "CDR export")
+}
+
+// pbxCDRs turns parsed PBX file records into CDRs, deriving kind and
+// provider from the trunks when kind is 0. The parser has checked what it
+// reads; what only a CDR can check (an over-long uniqueid or number) is
+// reported by its line, as many as 100.
+func (s *server) pbxCDRs(recs []rating.PBXRecord, kind rating.Kind) ([]rating.CDR, []rating.LineError, error) {
+	resolve, err := s.Store.ProviderByTrunk()
+	if err != nil {
+		return nil, nil, err
 	}
-	if err == nil {
-		return nil
+	cdrs := make([]rating.CDR, len(recs))
+	var bad []rating.LineError
+	for i := range recs {
+		cdrs[i] = recs[i].CDR(kind, resolve)
+		if err := cdrs[i].Validate(); err != nil && len(bad) < 100 {
+			bad = append(bad, rating.LineError{Line: recs[i].Line, Message: rating.ErrorMessage(err)})
+		}
 	}
-	if !started(w) {
-		h.Del("Content-Disposition")
-		return err
-	}
-	s.Log.Warn().Err(err).Msg("CDR export cut short")
-	panic(http.ErrAbortHandler)
+	return cdrs, bad, nil
 }

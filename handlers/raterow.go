@@ -166,16 +166,5 @@ func (s *server) exportCSV(w http.ResponseWriter, r *http.Request) error {
 	if err == nil {
 		err = rw.Flush()
 	}
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		return nil
-	}
-	if !started(w) {
-		h.Del("Content-Disposition")
-		return err
-	}
-	s.Log.Warn().Err(err).Str("table", name).Msg("rate export cut short")
-	panic(http.ErrAbortHandler)
+	return s.endStream(w, bw, err, "rate export of "+name)
 }

@@ -147,17 +147,9 @@ func (u *ui) uploadCDRs(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	resolve, err := u.Store.ProviderByTrunk()
+	cdrs, bad, err := u.pbxCDRs(recs, kind)
 	if err != nil {
 		return err
-	}
-	cdrs := make([]rating.CDR, len(recs))
-	var bad []rating.LineError
-	for i := range recs {
-		cdrs[i] = recs[i].CDR(kind, resolve)
-		if err := cdrs[i].Validate(); err != nil && len(bad) < 100 {
-			bad = append(bad, rating.LineError{Line: recs[i].Line, Message: rating.ErrorMessage(err)})
-		}
 	}
 	if len(bad) > 0 {
 		return fail(hdr.Filename+" was rejected, and nothing was stored.", bad)
