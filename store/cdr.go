@@ -92,7 +92,7 @@ func (s *Store) postCDRs(node string, cdrs []rating.CDR, pos *FollowPos) (Posted
 // post stores, prices, charges and rolls up one CDR, or marks it a
 // duplicate.
 func (b *batch) post(node string, c *rating.CDR) error {
-	key := cdrKey(node, c.ID)
+	key := b.cdrKey(node, c.ID)
 	if b.keys.Get(key) != nil {
 		c.Status, c.Cost, c.ProviderCost = rating.Duplicate, rating.NoAmount, rating.NoAmount
 		return nil
@@ -115,15 +115,15 @@ func (b *batch) post(node string, c *rating.CDR) error {
 	if err != nil {
 		return err
 	}
-	// bbolt keeps the value slice until the commit: each Put needs its own.
-	if err := b.cdrs.Put(itob(seq), rec.encode(nil)); err != nil {
+	sk := b.arena.u64(seq)
+	if err := b.cdrs.Put(sk, rec.encode(b.arena.take(rec.size()))); err != nil {
 		return err
 	}
-	if err := b.keys.Put(key, itob(seq)); err != nil {
+	if err := b.keys.Put(key, sk); err != nil {
 		return err
 	}
 	if rec.Status == statusUnrated {
-		if err := b.unrated.Put(itob(seq), nil); err != nil {
+		if err := b.unrated.Put(sk, nil); err != nil {
 			return err
 		}
 	}

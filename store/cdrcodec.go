@@ -68,6 +68,15 @@ func (r *cdrRecord) encode(dst []byte) []byte {
 	return dst
 }
 
+// size bounds the length of the record's encoding.
+func (r *cdrRecord) size() int {
+	n := cdrHead + 1 + 5*binary.MaxVarintLen64
+	for _, s := range [...]string{r.ID, r.Node, r.TenantRef, r.ProviderRef, r.Number, r.Reason, r.Prefix, r.RateTable} {
+		n += binary.MaxVarintLen64 + len(s)
+	}
+	return n
+}
+
 // headOf reads the fixed fields a filter needs.
 func headOf(v []byte) (start int64, tenant, provider uint64, status byte) {
 	return int64(binary.BigEndian.Uint64(v)), binary.BigEndian.Uint64(v[8:]),
@@ -120,7 +129,15 @@ func (r *cdrRecord) decode(v []byte) error {
 
 // cdrKey is the idempotency key: node, a zero byte, id.
 func cdrKey(node, id string) []byte {
-	k := make([]byte, 0, len(node)+1+len(id))
+	return appendCDRKey(make([]byte, 0, len(node)+1+len(id)), node, id)
+}
+
+// cdrKey is cdrKey from the batch's arena.
+func (b *batch) cdrKey(node, id string) []byte {
+	return appendCDRKey(b.arena.take(len(node)+1+len(id)), node, id)
+}
+
+func appendCDRKey(k []byte, node, id string) []byte {
 	k = append(k, node...)
 	k = append(k, 0)
 	return append(k, id...)

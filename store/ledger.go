@@ -113,7 +113,7 @@ func post(tx *txn, acct byte, id uint64, amount rating.Amount, kind, ref string)
 	if err := save(); err != nil {
 		return rating.Entry{}, err
 	}
-	rec, err := putEntry(tx.Tx, nil, acct, id, tx.now, amount, kind, ref, after)
+	rec, err := putEntry(tx.Tx, nil, &arena{buf: make([]byte, 0, 128)}, acct, id, tx.now, amount, kind, ref, after)
 	if err != nil {
 		return rating.Entry{}, err
 	}
@@ -231,7 +231,7 @@ func accountLedger(tx *bolt.Tx, acct byte, id uint64) (*bolt.Bucket, error) {
 // putEntry appends a ledger entry to the account's bucket (ab, or found
 // when nil) under an id from the ledger's one sequence, so ids and times
 // rise together. The value is binary: CDR intake writes millions.
-func putEntry(tx *bolt.Tx, ab *bolt.Bucket, acct byte, id uint64, at time.Time, amount rating.Amount, kind, ref string, balance rating.Amount) (entryRecord, error) {
+func putEntry(tx *bolt.Tx, ab *bolt.Bucket, a *arena, acct byte, id uint64, at time.Time, amount rating.Amount, kind, ref string, balance rating.Amount) (entryRecord, error) {
 	eid, err := nextID(tx.Bucket(bucketLedger))
 	if err != nil {
 		return entryRecord{}, err
@@ -243,14 +243,14 @@ func putEntry(tx *bolt.Tx, ab *bolt.Bucket, acct byte, id uint64, at time.Time, 
 	}
 	rec := entryRecord{ID: eid, AccountType: acctName(acct), AccountID: id, Time: at,
 		Amount: amount, Kind: kind, Ref: ref, Balance: balance}
-	v := make([]byte, 0, 32+len(ref)+len(kind))
+	v := a.take(3*binary.MaxVarintLen64 + 1 + len(kind) + len(ref))
 	v = binary.AppendVarint(v, at.UnixNano())
 	v = binary.AppendVarint(v, int64(amount))
 	v = binary.AppendVarint(v, int64(balance))
 	v = append(v, byte(len(kind)))
 	v = append(v, kind...)
 	v = append(v, ref...)
-	return rec, ab.Put(itob(eid), v)
+	return rec, ab.Put(a.u64(eid), v)
 }
 
 // decodeEntry reads an entry written by putEntry.

@@ -103,7 +103,7 @@ func (b *batch) rerate(k, v []byte, out *Rerated) error {
 	if err := b.apply(&old, &rec, false); err != nil {
 		return err
 	}
-	if err := b.cdrs.Put(k, rec.encode(nil)); err != nil {
+	if err := b.cdrs.Put(k, rec.encode(b.arena.take(rec.size()))); err != nil {
 		return err
 	}
 	switch {
