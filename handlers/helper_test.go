@@ -38,6 +38,11 @@ func mustServe(tb testing.TB, opts ...func(*server)) *testServer {
 		tb.Fatalf("open store: %v", err)
 	}
 	tb.Cleanup(func() {
+		// Every test leaves books that balance (DOMAIN.md: every balance
+		// is its ledger's sum; roll-ups are their CDRs' sums).
+		if err := st.Check(); err != nil {
+			tb.Errorf("books: %v", err)
+		}
 		if err := st.Close(); err != nil {
 			tb.Errorf("close store: %v", err)
 		}
