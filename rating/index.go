@@ -68,62 +68,91 @@ func (s *segment) start() uint64 { return uint64(s.hi)<<32 | uint64(s.lo) }
 // then effective_from (the store's order) are used as they are; any other
 // order is sorted first.
 func NewIndex(t Table, rows []Row) *Index {
-	x := &Index{table: t, long: map[string][]entry{}}
-	x.table.Rows = len(rows)
 	order := make([]int32, len(rows))
 	for i := range order {
 		order[i] = int32(i)
 	}
-	less := func(a, b int32) int {
-		ra, rb := &rows[a], &rows[b]
-		if ra.Prefix != rb.Prefix {
-			if ra.Prefix < rb.Prefix {
-				return -1
-			}
-			return 1
-		}
-		return ra.EffectiveFrom.Compare(rb.EffectiveFrom)
-	}
+	less := func(a, b int32) int { return compareRows(&rows[a], &rows[b]) }
 	if !slices.IsSortedFunc(order, less) {
 		slices.SortStableFunc(order, less)
 	}
-
-	destID := map[string]uint32{}
-	x.entries = make([]entry, 0, len(rows))
-	var nodes []node // one per distinct prefix, by key
+	b := NewIndexBuilder(t, len(rows))
 	for _, ri := range order {
-		row := &rows[ri]
-		id, ok := destID[row.Destination]
-		if !ok {
-			id = uint32(len(x.dests))
-			destID[row.Destination] = id
-			x.dests = append(x.dests, row.Destination)
-		}
-		e := t.pack(row, id<<8|uint32(min(len(row.Prefix), MaxPrefixLen)))
-		switch p := row.Prefix; {
-		case p == Wildcard:
-			e.dest &^= 0xff
-			x.wildcard = append(x.wildcard, e)
-		case len(p) > keyDigits:
-			x.long[p] = append(x.long[p], e)
-			x.longMax = max(x.longMax, len(p))
-		default:
-			k := packKey(p)
-			if n := len(nodes); n > 0 && nodes[n-1].key == k {
-				e.older = x.entries[len(x.entries)-1].older + 1
-				nodes[n-1].last++
-			} else {
-				nodes = append(nodes, node{key: k, last: int32(len(x.entries))})
-			}
-			x.entries = append(x.entries, e)
-		}
+		b.Add(&rows[ri])
 	}
-	x.prefixes = len(nodes) + len(x.long)
+	return b.Build()
+}
+
+// compareRows orders rows by prefix, then effective_from: the store's order.
+func compareRows(a, b *Row) int {
+	if a.Prefix != b.Prefix {
+		if a.Prefix < b.Prefix {
+			return -1
+		}
+		return 1
+	}
+	return a.EffectiveFrom.Compare(b.EffectiveFrom)
+}
+
+// IndexBuilder builds an index from rows added one at a time in the
+// store's order (prefix, then effective_from), so that a large table can be
+// indexed while it is read, without ever holding all its rows.
+type IndexBuilder struct {
+	x      *Index
+	nodes  []node // one per distinct prefix, by key
+	destID map[string]uint32
+}
+
+// NewIndexBuilder starts the index of table t; size is a hint of the number
+// of rows to come.
+func NewIndexBuilder(t Table, size int) *IndexBuilder {
+	x := &Index{table: t, long: map[string][]entry{}}
+	x.table.Rows = 0
+	x.entries = make([]entry, 0, size)
+	return &IndexBuilder{x: x, destID: map[string]uint32{}}
+}
+
+// Add adds the next row. Rows must come in the store's order; the row is
+// copied, so the caller may reuse it.
+func (b *IndexBuilder) Add(row *Row) {
+	x := b.x
+	x.table.Rows++
+	id, ok := b.destID[row.Destination]
+	if !ok {
+		id = uint32(len(x.dests))
+		b.destID[row.Destination] = id
+		x.dests = append(x.dests, row.Destination)
+	}
+	e := x.table.pack(row, id<<8|uint32(min(len(row.Prefix), MaxPrefixLen)))
+	switch p := row.Prefix; {
+	case p == Wildcard:
+		e.dest &^= 0xff
+		x.wildcard = append(x.wildcard, e)
+	case len(p) > keyDigits:
+		x.long[p] = append(x.long[p], e)
+		x.longMax = max(x.longMax, len(p))
+	default:
+		k := packKey(p)
+		if n := len(b.nodes); n > 0 && b.nodes[n-1].key == k {
+			e.older = x.entries[len(x.entries)-1].older + 1
+			b.nodes[n-1].last++
+		} else {
+			b.nodes = append(b.nodes, node{key: k, last: int32(len(x.entries))})
+		}
+		x.entries = append(x.entries, e)
+	}
+}
+
+// Build finishes the index. The builder must not be used afterwards.
+func (b *IndexBuilder) Build() *Index {
+	x := b.x
+	x.prefixes = len(b.nodes) + len(x.long)
 	if len(x.wildcard) > 0 {
 		x.prefixes++
 	}
-	x.cut(nodes)
+	x.cut(b.nodes)
 	x.buildBuckets()
+	b.x, b.nodes = nil, nil
 	return x
 }
 
