@@ -24,7 +24,8 @@ type group struct {
 
 type groupPost struct {
 	node string
-	cdr  rating.CDR
+	cdr  rating.CDR // as posted; a retry starts from it again
+	out  rating.CDR // as processed
 	err  error
 	done chan struct{}
 }
@@ -53,7 +54,7 @@ func (s *Store) postOne(node string, c rating.CDR) (rating.CDR, error) {
 	}
 	g.mu.Unlock()
 	<-p.done
-	return p.cdr, p.err
+	return p.out, p.err
 }
 
 func (s *Store) runGroup() {
@@ -75,23 +76,19 @@ func (s *Store) runGroup() {
 	}
 }
 
-// commitGroup processes posts in one transaction. A post that is malformed
-// (an unknown provider) fails alone: post checks that before it writes.
-// Any other failure undoes the group, and each post is then tried alone so
-// that one bad post cannot fail the others.
+// commitGroup processes posts in one transaction. Any failure (a post
+// naming an unknown provider, say) undoes the whole group, and each post
+// is then tried alone, so that one bad post fails alone and the others
+// are stored.
 func (s *Store) commitGroup(posts []*groupPost) {
 	err := s.update(func(tx *txn) error {
 		b := s.newBatch(tx)
 		for _, p := range posts {
 			c := p.cdr
 			if err := b.post(p.node, &c); err != nil {
-				if rating.ErrorCode(err) != rating.EInvalid {
-					return err
-				}
-				p.err = err
-				continue
+				return err
 			}
-			p.cdr, p.err = c, nil
+			p.out = c
 		}
 		return b.flush()
 	})
