@@ -298,13 +298,20 @@ func (x *Index) Lookup(number string, at time.Time) (Rate, bool) {
 	k := packKey(number)
 	v := x.bucket(k)
 	lo, hi := int(x.buckets[v]), int(x.buckets[v+1])
-	for lo < hi { // first segment that starts after k
-		m := int(uint(lo+hi) >> 1)
-		if x.segs[m].start() <= k {
-			lo = m + 1
-		} else {
-			hi = m
+	// The first segment that starts after k lies in [lo, lo+n]. Each step
+	// halves n with no branch but the loop's: the compiler makes the step a
+	// conditional move, so the CPU never guesses wrong and can run ahead
+	// into the next lookup while this one waits on memory.
+	n := hi - lo
+	for n > 1 {
+		half := n >> 1
+		if x.segs[lo+half].start() <= k {
+			lo += half
 		}
+		n -= half
+	}
+	if n == 1 && x.segs[lo].start() <= k {
+		lo++
 	}
 	e := int32(-1)
 	if lo > 0 {
