@@ -35,9 +35,7 @@ func ParseIntlPrefixes(s string) ([]string, error) {
 // the number invalid. A number that is already clean is returned without
 // allocating.
 func (n Numbering) Normalise(s string) (string, error) {
-	if strings.HasPrefix(s, "+") {
-		s = s[1:]
-	}
+	s = strings.TrimPrefix(s, "+")
 	clean := true
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < '0' || c > '9' {

@@ -23,7 +23,6 @@ type matcher struct {
 	tenant, provider uint64
 	status           byte
 	from, to         int64
-	none             bool // a named account does not exist: nothing matches
 }
 
 func (f *CDRFilter) matcher(tx *bolt.Tx) (matcher, error) {

@@ -3,7 +3,7 @@ package store
 import (
 	"sync"
 
-	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"pbxbill/rating"
 )
@@ -45,7 +45,7 @@ func (s *Store) postOne(node string, c rating.CDR) (rating.CDR, error) {
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
-		return c, bolt.ErrDatabaseNotOpen
+		return c, berrors.ErrDatabaseNotOpen
 	}
 	g.queue = append(g.queue, p)
 	select { // under the lock, so that stopGroup cannot close wake meanwhile

@@ -150,8 +150,8 @@ func (s *Store) Ledger(accountType, name string, from, to time.Time, after strin
 			return nil
 		}
 		c := ab.Cursor()
-		k, v := c.Seek(itob(start))
-		if k == nil {
+		var k, v []byte
+		if k, _ = c.Seek(itob(start)); k == nil {
 			k, v = c.Last()
 		} else {
 			k, v = c.Prev()
