@@ -24,8 +24,8 @@ type importOut struct {
 }
 
 // importRates replaces (or with ?mode=merge upserts) a table's rows from a
-// CSV deck. ParseRates checks the whole file before the store is touched,
-// so a bad line changes nothing.
+// CSV deck. The whole file is checked before the table changes, so a bad
+// line changes nothing.
 func (s *server) importRates(w http.ResponseWriter, r *http.Request) error {
 	name := mux.Vars(r)["name"]
 	mode := r.URL.Query().Get("mode")
@@ -41,7 +41,22 @@ func (s *server) importRates(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	body := &limitedBody{r: http.MaxBytesReader(unwrap(w), r.Body, s.csvLimit)}
-	rows, err := rating.ParseRates(body, t, s.Store.Location())
+	out := importOut{Mode: mode}
+	if mode == "merge" {
+		var rows []rating.Row
+		if rows, err = rating.ParseRates(body, t, s.Store.Location()); err == nil {
+			out.Rows = len(rows)
+			out.Added, out.Replaced, err = s.Store.MergeRates(name, rows)
+		}
+	} else {
+		// A replace streams: the store keeps each chunk aside and only
+		// swaps the rows in once the whole deck has parsed.
+		out.Rows, err = s.Store.ImportRates(name, func(stage func([]rating.Row) error) error {
+			_, err := rating.ParseRatesChunks(body, t, s.Store.Location(), importChunk, stage)
+			return err
+		})
+		out.Added = out.Rows
+	}
 	if body.tooLarge {
 		// The parser may report the cut-off as a bad line; the real
 		// problem is the size.
@@ -50,17 +65,12 @@ func (s *server) importRates(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := importOut{Mode: mode, Rows: len(rows)}
-	if mode == "merge" {
-		out.Added, out.Replaced, err = s.Store.MergeRates(name, rows)
-	} else {
-		out.Added, err = len(rows), s.Store.ReplaceRates(name, rows)
-	}
-	if err != nil {
-		return err
-	}
 	return reply(w, http.StatusOK, out)
 }
+
+// importChunk is how many rows of a replace-mode deck the parser hands to
+// the store at a time: the store sorts each chunk and keeps it on disk.
+const importChunk = 1 << 16
 
 // limitedBody notes whether reading stopped at the size limit.
 type limitedBody struct {

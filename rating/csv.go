@@ -1,7 +1,6 @@
 package rating
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -63,45 +62,25 @@ func columnList() string {
 // A deck is all or nothing, so that a typo never prices calls silently;
 // scanning goes on after a problem to list the others. Rows come in file
 // order, every cell trimmed of spaces, effective_from in UTC. Errors from
-// r itself are returned as they are.
+// r itself are returned as they are. ParseRatesChunks reads the same decks
+// without holding every row.
 func ParseRates(r io.Reader, t Table, loc *time.Location) ([]Row, error) {
-	if loc == nil {
-		loc = time.UTC
+	// Chunks are kept and joined once at the end: appending to one slice
+	// would copy a million rows again and again as it grew.
+	var chunks [][]Row
+	n, err := parseRates(r, t, loc, 8192, true, func(chunk []Row) error {
+		chunks = append(chunks, chunk)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	br := bufio.NewReaderSize(r, 64<<10)
-	if b, _ := br.Peek(3); bytes.HasPrefix(b, []byte("\xef\xbb\xbf")) {
-		br.Discard(3)
+	rows := make([]Row, 0, n)
+	for i, c := range chunks {
+		rows = append(rows, c...)
+		chunks[i] = nil // the collector may take it back at once
 	}
-	head, _ := br.Peek(br.Size())
-	s := newSplitter(br, detectComma(head))
-	p := &rateParser{t: t, loc: loc, decimalComma: s.comma == ';' || s.comma == '\t',
-		dests: []string{""}, destID: map[string]uint32{"": 0}, longs: []string{""}}
-	for c := range p.names {
-		p.names[c] = columnName(c)
-	}
-	for {
-		rec, bad, err := s.next()
-		switch {
-		case err != nil:
-			return nil, err
-		case bad != "":
-			if p.fail(s.start, -1, "%s", bad); p.cols == nil {
-				return nil, p.err()
-			}
-		case rec == nil:
-			if p.cols == nil {
-				return nil, Errorf(EInvalid, "empty CSV: a header row is required")
-			}
-			return p.finish()
-		case blankRecord(rec):
-		case p.cols == nil:
-			if !p.header(rec, s.start) {
-				return nil, p.err()
-			}
-		default:
-			p.row(rec, s.start)
-		}
-	}
+	return rows, nil
 }
 
 // detectComma picks the delimiter that occurs most often, outside quotes,
@@ -142,7 +121,7 @@ func blankRecord(rec []string) bool {
 	return true
 }
 
-// rateParser holds the state of one ParseRates call.
+// rateParser holds the state of one ParseRatesChunks call.
 type rateParser struct {
 	t            Table
 	loc          *time.Location
@@ -150,11 +129,18 @@ type rateParser struct {
 	cols         []int // file column → col*
 	names        [numColumns]string
 
-	// Rows are kept in chunks, not in a slice that append would copy again
-	// and again as a million rows come in.
-	chunks   [][]slot
+	// What the file-wide duplicate check needs of every valid row is kept
+	// in chunks, not in a slice that append would copy again and again as
+	// a million rows come in; the rows themselves only until fn has them.
+	keys     [][]dupKey
 	n        int
-	digits   int      // of all prefixes
+	rows     []Row // the chunk being filled
+	text     *strings.Builder
+	chunk    int
+	fresh    bool // a new slice for each chunk
+	fn       func([]Row) error
+	fnErr    error
+	last     dupKey   // of the row before, to share its prefix
 	longs    []string // digits after the 16th of long prefixes; longs[0] is ""
 	dests    []string // interned destinations; dests[0] is ""
 	destID   map[string]uint32
@@ -165,17 +151,22 @@ type rateParser struct {
 	errs []LineError
 }
 
-// slot is a valid row as the parser keeps it until the end. It holds no
-// pointers, so the collector never scans a million of them, and the prefix
-// is packed as the index packs it (packKey; "*" is 0), so that the
-// duplicate check hashes integers and no prefix bytes are copied until the
-// rows are built.
+// slot is a valid row as the parser packs it: the prefix as the index
+// packs it (packKey; "*" is 0), the destination as an interned id.
 type slot struct {
-	key                                             uint64
-	from                                            int64
+	dupKey
 	rate, connectFee, initialRate, minCost, maxCost Amount
-	long, dest, line                                uint32
+	dest                                            uint32
 	initialIncrement, increment, grace              int32
+}
+
+// dupKey is what the duplicate check keeps of each row until the end: 24
+// bytes and no pointers, so the collector never scans a million of them,
+// and the check hashes integers.
+type dupKey struct {
+	key        uint64
+	from       int64
+	long, line uint32
 }
 
 // fail records a problem; col is -1 for one not about a cell.
@@ -276,8 +267,8 @@ func (p *rateParser) row(rec []string, line int) {
 		p.fail(line, slices.Index(p.names[:], strings.TrimSuffix(field, ":")), "%s", msg)
 		return
 	}
-	s := slot{from: alwaysUnix, rate: row.Rate, connectFee: row.ConnectFee, initialRate: row.InitialRate,
-		minCost: row.MinCost, maxCost: row.MaxCost, line: uint32(line), initialIncrement: int32(row.InitialIncrement),
+	s := slot{dupKey: dupKey{from: alwaysUnix, line: uint32(line)}, rate: row.Rate, connectFee: row.ConnectFee, initialRate: row.InitialRate,
+		minCost: row.MinCost, maxCost: row.MaxCost, initialIncrement: int32(row.InitialIncrement),
 		increment: int32(row.Increment), grace: int32(row.Grace)}
 	if row.Prefix != Wildcard {
 		s.key = packKey(row.Prefix)
@@ -296,15 +287,8 @@ func (p *rateParser) row(rec []string, line int) {
 		p.destID[p.dests[id]] = id
 	}
 	s.dest = id
-	if p.n%slotChunk == 0 {
-		p.chunks = append(p.chunks, make([]slot, 0, slotChunk))
-	}
-	p.digits += len(row.Prefix)
-	p.chunks[len(p.chunks)-1] = append(p.chunks[len(p.chunks)-1], s)
-	p.n++
+	p.keep(&s)
 }
-
-const slotChunk = 8192
 
 // money parses a price; a decimal comma is only unambiguous when the
 // delimiter is not a comma.
@@ -352,111 +336,13 @@ func (p *rateParser) instant(s string) (time.Time, string) {
 	return t, ""
 }
 
-// finish reports duplicates, then builds the rows in file order.
-func (p *rateParser) finish() ([]Row, error) {
-	if p.duplicates(); p.nerr > 0 {
-		return nil, p.err()
-	}
-	var text strings.Builder // every prefix, in one allocation
-	text.Grow(p.digits)
-	rows := make([]Row, p.n)
-	i := 0
-	for _, c := range p.chunks {
-		for j := range c {
-			// Field by field: the rows are zeroed, and copying whole Rows
-			// would run the collector's bulk barrier over every one.
-			s, r := &c[j], &rows[i]
-			if j > 0 && p.samePrefix(s, &c[j-1]) {
-				r.Prefix = rows[i-1].Prefix
-			} else {
-				r.Prefix = p.prefix(s, &text)
-			}
-			if s.dest != 0 {
-				r.Destination = p.dests[s.dest]
-			}
-			r.Rate, r.ConnectFee, r.InitialRate, r.MinCost, r.MaxCost = s.rate, s.connectFee, s.initialRate, s.minCost, s.maxCost
-			r.InitialIncrement, r.Increment, r.Grace = int(s.initialIncrement), int(s.increment), int(s.grace)
-			if s.from != alwaysUnix {
-				r.EffectiveFrom = time.Unix(s.from, 0).UTC()
-			}
-			i++
-		}
-	}
-	return rows, nil
-}
-
-// duplicates reports each row whose prefix and effective_from an earlier
-// row has, naming that row's line. Sorting a million rows would cost more
-// than the rest of the parse, so a bitmap of hashes picks out the few rows
-// that may repeat another, and only those go through a map.
-func (p *rateParser) duplicates() {
-	size := uint64(64)
-	for size < 16*uint64(p.n) {
-		size *= 2
-	}
-	once, twice := make([]uint64, size/64), make([]uint64, size/64)
-	bit := func(s *slot) (int, uint64) {
-		h := s.key ^ uint64(s.from)*0x9e3779b97f4a7c15 // splitmix64's mixer
-		h = (h ^ h>>30) * 0xbf58476d1ce4e5b9
-		h = (h ^ h>>27) * 0x94d049bb133111eb
-		h = (h ^ h>>31) & (size - 1)
-		return int(h / 64), 1 << (h % 64)
-	}
-	for _, c := range p.chunks {
-		for i := range c {
-			w, b := bit(&c[i])
-			twice[w] |= once[w] & b
-			once[w] |= b
-		}
-	}
-	type key struct {
-		key  uint64
-		from int64
-		tail string
-	}
-	first := map[key]uint32{}
-	var dups []LineError
-	ndup := 0
-	for _, c := range p.chunks {
-		for i := range c {
-			s := &c[i]
-			if w, b := bit(s); twice[w]&b == 0 {
-				continue
-			}
-			k := key{s.key, s.from, p.longs[s.long]}
-			line, ok := first[k]
-			if !ok {
-				first[k] = s.line
-				continue
-			}
-			if ndup++; len(dups) == 100 {
-				continue // found in line order: later ones cannot be among the first 100
-			}
-			from := "always"
-			if s.from != alwaysUnix {
-				from = time.Unix(s.from, 0).In(p.loc).Format(time.RFC3339)
-			}
-			var b strings.Builder
-			dups = append(dups, LineError{Line: int(s.line), Column: "prefix", Message: fmt.Sprintf(
-				"duplicate of line %d: prefix %s, effective_from %s", line, p.prefix(s, &b), from)})
-		}
-	}
-	if ndup > 0 {
-		// Keep the first 100 problems by line, wherever they were found.
-		p.nerr += ndup
-		p.errs = append(p.errs, dups...)
-		slices.SortStableFunc(p.errs, func(a, b LineError) int { return a.Line - b.Line })
-		p.errs = p.errs[:min(len(p.errs), 100)]
-	}
-}
-
-func (p *rateParser) samePrefix(a, b *slot) bool {
+func (p *rateParser) samePrefix(a, b *dupKey) bool {
 	return a.key == b.key && p.longs[a.long] == p.longs[b.long]
 }
 
 // prefix unpacks s's prefix onto text and returns it. Bytes written to a
 // strings.Builder never change, so the strings stay valid as it grows.
-func (p *rateParser) prefix(s *slot, text *strings.Builder) string {
+func (p *rateParser) prefix(s *dupKey, text *strings.Builder) string {
 	if s.key == 0 {
 		return Wildcard
 	}

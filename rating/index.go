@@ -109,7 +109,7 @@ func NewIndexBuilder(t Table, size int) *IndexBuilder {
 	x := &Index{table: t, long: map[string][]entry{}}
 	x.table.Rows = 0
 	x.entries = make([]entry, 0, size)
-	return &IndexBuilder{x: x, destID: map[string]uint32{}}
+	return &IndexBuilder{x: x, nodes: make([]node, 0, size), destID: map[string]uint32{}}
 }
 
 // Add adds the next row. Rows must come in the store's order; the row is
@@ -170,7 +170,7 @@ func (n *node) end() uint64 {
 // cut sweeps the nested prefix intervals in key order with a stack of the
 // open ones, sets parent links, and emits a segment at every start and end.
 func (x *Index) cut(nodes []node) {
-	x.segs = make([]segment, 0, len(nodes)*3/2+1)
+	x.segs = make([]segment, 0, 2*len(nodes)+1) // a start and an end each, at most
 	emit := func(at uint64, e int32) {
 		if n := len(x.segs); n > 0 && x.segs[n-1].start() == at {
 			x.segs[n-1].e = e
@@ -361,7 +361,7 @@ func (x *Index) rate(e *entry, number string) Rate {
 // Bytes is the memory the index holds, for the bytes-per-prefix figure.
 func (x *Index) Bytes() int {
 	es := int(unsafe.Sizeof(entry{}))
-	n := len(x.entries)*es + len(x.segs)*int(unsafe.Sizeof(segment{})) + len(x.buckets)*4
+	n := cap(x.entries)*es + cap(x.segs)*int(unsafe.Sizeof(segment{})) + cap(x.buckets)*4
 	for _, d := range x.dests {
 		n += len(d) + 16
 	}
