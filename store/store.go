@@ -5,8 +5,9 @@
 //
 // Each exported method runs in one transaction: a read transaction for a
 // read, a write transaction for a change, so a change that fails changes
-// nothing. ReplaceRates is the exception that keeps the rule: it writes a
-// large deck aside in several transactions and makes it visible in one.
+// nothing. ReplaceRates and ImportRates are the exception that keeps the
+// rule: they write a large deck aside in several transactions and make it
+// visible in one.
 // Returned values are copies that stay valid after the transaction.
 package store
 
