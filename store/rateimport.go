@@ -117,7 +117,6 @@ func (s *Store) stageRuns(id uint64, t rating.Table, runs *runFile) (*rating.Ind
 // touched once sent.
 func (s *Store) mergeRuns(id uint64, runs *runFile, batches chan<- []kv) error {
 	defer close(batches)
-	key := itob(id)
 	var (
 		arena []byte
 		batch []kv
@@ -126,21 +125,9 @@ func (s *Store) mergeRuns(id uint64, runs *runFile, batches chan<- []kv) error {
 	write := func() error {
 		batches <- batch
 		err := s.db.Update(func(tx *bolt.Tx) error {
-			staging := tx.Bucket(bucketStaging)
-			b := staging.Bucket(key)
-			if first {
-				if b != nil {
-					if err := staging.DeleteBucket(key); err != nil {
-						return err
-					}
-				}
-				var err error
-				if b, err = staging.CreateBucket(key); err != nil {
-					return err
-				}
-			}
-			if b == nil {
-				return fmt.Errorf("staged rows of table %d vanished", id)
+			b, err := stagingBucket(tx, id, first)
+			if err != nil {
+				return err
 			}
 			// Rows arrive in key order, so pages can be packed full.
 			b.FillPercent = 1.0

@@ -22,30 +22,17 @@ const defaultStageChunk = 1 << 16
 // keyed by table id, where no reader looks. Any rows left there by an
 // import that failed are dropped first.
 func (s *Store) stage(id uint64, rows []rating.Row, keys []rowKey) error {
-	key := itob(id)
 	for start := 0; start == 0 || start < len(rows); start += s.stageChunk {
 		end := min(start+s.stageChunk, len(rows))
 		err := s.db.Update(func(tx *bolt.Tx) error {
-			staging := tx.Bucket(bucketStaging)
-			b := staging.Bucket(key)
-			if start == 0 {
-				if b != nil {
-					if err := staging.DeleteBucket(key); err != nil {
-						return err
-					}
-				}
-				var err error
-				if b, err = staging.CreateBucket(key); err != nil {
-					return err
-				}
-			}
-			if b == nil {
-				return fmt.Errorf("staged rows of table %d vanished", id)
+			b, err := stagingBucket(tx, id, start == 0)
+			if err != nil {
+				return err
 			}
 			// Rows arrive in key order, so pages can be packed full:
 			// the file is about half the size of the default 50% fill.
 			b.FillPercent = 1.0
-			_, err := putRows(b, rows[start:end], keys[start:end], false)
+			_, err = putRows(b, rows[start:end], keys[start:end], false)
 			return err
 		})
 		if err != nil {
@@ -53,6 +40,26 @@ func (s *Store) stage(id uint64, rows []rating.Row, keys []rowKey) error {
 		}
 	}
 	return nil
+}
+
+// stagingBucket returns the bucket that stages table id's rows: a fresh
+// one for the first chunk, dropping any rows a failed import left there,
+// and the same one for the chunks after it.
+func stagingBucket(tx *bolt.Tx, id uint64, first bool) (*bolt.Bucket, error) {
+	key := itob(id)
+	staging := tx.Bucket(bucketStaging)
+	if !first {
+		if b := staging.Bucket(key); b != nil {
+			return b, nil
+		}
+		return nil, fmt.Errorf("staged rows of table %d vanished", id)
+	}
+	if staging.Bucket(key) != nil {
+		if err := staging.DeleteBucket(key); err != nil {
+			return nil, err
+		}
+	}
+	return staging.CreateBucket(key)
 }
 
 // swapStaged replaces the rows of table id by its staged rows, in the
