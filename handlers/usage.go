@@ -46,18 +46,11 @@ func (s *server) node(h handlerFunc) http.Handler {
 // exporter would send it; anyone else needs the bootstrap token, because
 // the counters describe the whole installation, not one node's share.
 func (s *server) scrape(h handlerFunc) http.Handler {
-	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		if r.Header["Authorization"] == nil && !s.RatingRequiresToken && localPeer(r) {
-			return h(w, r)
-		}
-		c, err := s.authenticate(r)
-		if err != nil {
-			return err
-		}
-		if !c.Bootstrap {
+	return s.rating(func(w http.ResponseWriter, r *http.Request) error {
+		if c := callerOf(r); c.Node != "" {
 			return rating.Errorf(rating.EForbidden, "node %q: /metrics needs the bootstrap token", c.Node)
 		}
-		return h(w, s.identify(w, r, c))
+		return h(w, r)
 	})
 }
 
