@@ -41,7 +41,7 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) error {
 	if reason == "" && err != nil {
 		return err
 	}
-	out.Number = m.number
+	out.Number, out.Tenant = m.number, m.tenantName(&rq)
 	if reason != rating.ReasonUnknownTenant {
 		state := m.tenant.State()
 		out.State, out.Available = &state, m.tenant.Available()

@@ -132,3 +132,22 @@ func TestAuthorizeMaxCallDuration(t *testing.T) {
 		t.Errorf("half: %q", r.body)
 	}
 }
+
+// The dialplan has ${CDR(accountcode)}, not the tenant's name: both work,
+// and the answer names the tenant.
+func TestAuthorizeByAccountCode(t *testing.T) {
+	ts := authorizeServer(t)
+	ts.mustTenant(rating.Tenant{Name: "Docs Demo Acme", AccountCode: "acme-pbx", OutboundTable: "t60"}, "1.00")
+	r := ts.local("/api/v1/authorize?tenant=acme-pbx&number=4420")
+	var out struct {
+		Tenant      string `json:"tenant"`
+		MaxDuration int    `json:"max_duration"`
+	}
+	r.want(200).decode(&out)
+	if out.Tenant != "Docs Demo Acme" || out.MaxDuration != 960 {
+		t.Errorf("by accountcode: %+v, want Docs Demo Acme and 960 s", out)
+	}
+	if body := string(ts.local("/api/v1/authorize?tenant=acme-pbx&number=4420&format=text").want(200).body); body != "960\n" {
+		t.Errorf("text form %q", body)
+	}
+}

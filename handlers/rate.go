@@ -137,7 +137,7 @@ func (s *server) rate(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.find(&rq, &m); err != nil {
 		return err
 	}
-	return reply(w, http.StatusOK, rateOut{rq.tenant, rq.kind, m.number, newRateFields(&m.rate, m.currency)})
+	return reply(w, http.StatusOK, rateOut{m.tenantName(&rq), rq.kind, m.number, newRateFields(&m.rate, m.currency)})
 }
 
 // maxPriceDuration bounds ?duration= far above any real call and far below
@@ -164,7 +164,7 @@ func (s *server) price(w http.ResponseWriter, r *http.Request) error {
 	}
 	quote := m.rate.Price(d)
 	return reply(w, http.StatusOK, priceOut{
-		rateOut:       rateOut{rq.tenant, rq.kind, m.number, newRateFields(&m.rate, m.currency)},
+		rateOut:       rateOut{m.tenantName(&rq), rq.kind, m.number, newRateFields(&m.rate, m.currency)},
 		BilledSeconds: quote.Billed,
 		Cost:          quote.Cost.Fixed(m.rate.Decimals),
 	})
@@ -233,4 +233,14 @@ func (s *server) lcr(w http.ResponseWriter, r *http.Request) error {
 			Currency: c, RateTable: o.Rate.Table}
 	}
 	return replyList(w, items, "")
+}
+
+// tenantName is the tenant's name once it is found, so that an answer to
+// a request by accountcode still names the tenant; what was asked for
+// otherwise.
+func (m *match) tenantName(rq *rateQuery) string {
+	if m.tenant.Name != "" {
+		return m.tenant.Name
+	}
+	return rq.tenant
 }
