@@ -33,6 +33,7 @@ type Index struct {
 
 	depth   int      // leading digits the bucket table covers
 	buckets []uint32 // buckets[v]: first segment whose bucket is ≥ v
+	step    int      // the largest power of two ≤ the fullest bucket
 
 	long     map[string][]entry // prefixes of 17–24 digits
 	longMax  int
@@ -109,20 +110,20 @@ func (x *Index) Lookup(number string, at time.Time) (Rate, bool) {
 	k := packKey(number)
 	v := x.bucket(k)
 	lo, hi := int(x.buckets[v]), int(x.buckets[v+1])
-	// The first segment that starts after k lies in [lo, lo+n]. Each step
-	// halves n with no branch but the loop's: the compiler makes the step a
-	// conditional move, so the CPU never guesses wrong and can run ahead
-	// into the next lookup while this one waits on memory.
-	n := hi - lo
-	for n > 1 {
-		half := n >> 1
-		if x.segs[lo+half].start() <= k {
-			lo += half
+	// Count the bucket's segments that start at or before k, one power of
+	// two at a time, the same number of steps for every number: no branch
+	// depends on the data, so the CPU never guesses wrong and can run ahead
+	// into the next lookup while this one waits on memory. A step past hi
+	// reads the bucket's last segment; if even that starts at or before k
+	// every step is taken, and the count is cut back to the bucket.
+	if hi > lo {
+		base := lo
+		for step := x.step; step > 0; step >>= 1 {
+			if x.segs[min(base+step, hi)-1].start() <= k {
+				base += step
+			}
 		}
-		n -= half
-	}
-	if n == 1 && x.segs[lo].start() <= k {
-		lo++
+		lo = min(base, hi)
 	}
 	e := int32(-1)
 	if lo > 0 {

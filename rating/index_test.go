@@ -225,3 +225,21 @@ func BenchmarkLookup(b *testing.B) {
 		})
 	}
 }
+
+// One crowded bucket beside empty ones: the fixed-step search must stop at
+// the bucket's end whichever side of its segments a number falls.
+func TestLookupCrowdedBucket(t *testing.T) {
+	var rows []Row
+	for i := 0; i < 200; i++ {
+		rows = append(rows, row(t, fmt.Sprintf("44%03d", i*3), "0.01", time.Time{}))
+	}
+	rows = append(rows, row(t, "4", "0.50", time.Time{}), row(t, "45", "0.20", time.Time{}))
+	x := NewIndex(testTable(), rows)
+	for _, n := range []string{"4400000", "4459700", "4459900", "44599", "4400100", "4499999", "4500000", "4", "3", "5"} {
+		want, wantOK := bruteLookup(rows, n, day1)
+		got, ok := x.Lookup(n, day1)
+		if ok != wantOK || got.Prefix != want.Prefix {
+			t.Errorf("Lookup(%s) = %q %v; brute force %q %v", n, got.Prefix, ok, want.Prefix, wantOK)
+		}
+	}
+}

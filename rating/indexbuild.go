@@ -187,5 +187,10 @@ func (x *Index) buildBuckets() {
 			j++
 		}
 		x.buckets[v] = uint32(j)
+		if v > 0 {
+			for full := j - int(x.buckets[v-1]); x.step*2 <= full; {
+				x.step = max(1, x.step*2)
+			}
+		}
 	}
 }
