@@ -9,89 +9,20 @@ import (
 	"pbxbill/rating"
 )
 
-// ReplaceRates replaces every row of the table and swaps in the new index.
-// Rows are validated first; nothing changes on error. rows is sorted in
-// place into key order, the order the index is built in, so a deck of a
-// million rows is never copied.
-//
-// The new rows are written aside first, in transactions of at most
-// stageChunk rows (see staging.go), and one transaction then swaps them
-// in for the old rows and updates the table: readers see the old table or
-// the new one, never a mix, while the import holds a bounded amount of
-// memory and never blocks other writers for long. The index is built
-// while the rows are written, since both only read rows.
+// ReplaceRates replaces every row of the table with rows and swaps in the
+// new index; nothing changes on error. It is ImportRates with the whole
+// deck as one chunk, so that a replace from memory and an upload go
+// through the one mechanism: rows written aside, then swapped in by one
+// transaction. The caller's rows are left as they are.
 func (s *Store) ReplaceRates(name string, rows []rating.Row) error {
-	s.rateMu.Lock()
-	defer s.rateMu.Unlock()
-	// rateMu keeps the table's id and settings as read here until the swap.
-	var rec tableRecord
-	err := s.db.View(func(tx *bolt.Tx) (err error) {
-		rec, err = getTable(tx, name)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	keys, err := prepareRows(rows, rec.Decimals)
-	if err != nil {
-		return err
-	}
-	// The import's one clock reading, so that the stored table and the
-	// index's copy of it agree.
-	rec.Rows, rec.Updated = len(rows), s.now().UTC()
-	built := buildIndex(rec.Table, rows)
-	if err := s.stage(rec.ID, rows, keys); err != nil {
-		<-built // the builder reads rows, which the caller owns again on return
-		s.unstage(rec.ID)
-		return err
-	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		cur, err := getTable(tx, name)
-		if err != nil {
-			return err
-		}
-		if cur.ID != rec.ID {
-			return fmt.Errorf("rate table %q was replaced during the import", name)
-		}
-		if err := swapStaged(tx, rec.ID); err != nil {
-			return fmt.Errorf("replace rows of table %q: %w", name, err)
-		}
-		cur.Rows, cur.Updated = rec.Rows, rec.Updated
-		return putTable(tx, &cur)
-	})
-	x := <-built
-	if err != nil {
-		s.unstage(rec.ID)
-		return err
-	}
-	if x.err != nil {
-		// Only a bug in the index gets here: the rows are stored, the old
-		// index keeps serving, and the caller sees an internal error.
-		return x.err
-	}
-	s.book.Set(x.index)
-	return nil
+	_, err := s.ImportRates(name, func(stage func([]rating.Row) error) error { return stage(rows) })
+	return err
 }
 
-// built is the outcome of buildIndex.
+// built is the outcome of building an index in a goroutine.
 type built struct {
 	index *rating.Index
 	err   error
-}
-
-// buildIndex builds the index of t from rows in a goroutine. A panic in
-// the builder becomes an error rather than taking the server down.
-func buildIndex(t rating.Table, rows []rating.Row) <-chan built {
-	ch := make(chan built, 1)
-	go func() {
-		defer func() {
-			if r := recover(); r != nil {
-				ch <- built{err: fmt.Errorf("index table %q: %v", t.Name, r)}
-			}
-		}()
-		ch <- built{index: rating.NewIndex(t, rows)}
-	}()
-	return ch
 }
 
 // MergeRates upserts rows by (prefix, effective_from) in one transaction.

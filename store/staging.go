@@ -6,8 +6,6 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
-
-	"pbxbill/rating"
 )
 
 // defaultStageChunk is how many rows one staging transaction writes.
@@ -17,30 +15,6 @@ import (
 // million-row deck in one transaction would hold some 150 MB on top of the
 // parsed rows; in chunks of 64k rows the import holds about 10 MB.
 const defaultStageChunk = 1 << 16
-
-// stage writes sorted rows (keys are their sort keys) into a fresh bucket of the staging bucket,
-// keyed by table id, where no reader looks. Any rows left there by an
-// import that failed are dropped first.
-func (s *Store) stage(id uint64, rows []rating.Row, keys []rowKey) error {
-	for start := 0; start == 0 || start < len(rows); start += s.stageChunk {
-		end := min(start+s.stageChunk, len(rows))
-		err := s.db.Update(func(tx *bolt.Tx) error {
-			b, err := stagingBucket(tx, id, start == 0)
-			if err != nil {
-				return err
-			}
-			// Rows arrive in key order, so pages can be packed full:
-			// the file is about half the size of the default 50% fill.
-			b.FillPercent = 1.0
-			_, err = putRows(b, rows[start:end], keys[start:end], false)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("stage rows of table %d: %w", id, err)
-		}
-	}
-	return nil
-}
 
 // stagingBucket returns the bucket that stages table id's rows: a fresh
 // one for the first chunk, dropping any rows a failed import left there,
