@@ -170,18 +170,12 @@ func (s *server) price(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-// lcrItem is one provider's offer for a number.
+// lcrItem is one provider's offer for a number: who, and the rate fields
+// every rating answer has.
 type lcrItem struct {
-	Provider         string        `json:"provider"`
-	Trunk            string        `json:"trunk"`
-	Prefix           string        `json:"prefix"`
-	Destination      string        `json:"destination"`
-	Rate             rating.Amount `json:"rate"`
-	ConnectFee       rating.Amount `json:"connect_fee"`
-	InitialIncrement int           `json:"initial_increment"`
-	Increment        int           `json:"increment"`
-	Currency         string        `json:"currency"`
-	RateTable        string        `json:"rate_table"`
+	Provider string `json:"provider"`
+	Trunk    string `json:"trunk"`
+	rateFields
 }
 
 // lcr lists the active providers whose outbound table rates the number,
@@ -206,7 +200,6 @@ func (s *server) lcr(w http.ResponseWriter, r *http.Request) error {
 	}
 	book := s.Store.Book()
 	var offers []rating.Offer
-	currency := map[string]string{}
 	for _, p := range ps {
 		if p.Status != rating.Active || p.OutboundTable == "" {
 			continue
@@ -217,20 +210,13 @@ func (s *server) lcr(w http.ResponseWriter, r *http.Request) error {
 		}
 		if rt, ok := idx.Lookup(number, at); ok {
 			offers = append(offers, rating.Offer{Provider: p.Name, Trunk: p.Trunk, Rate: rt})
-			currency[p.OutboundTable] = idx.Table().Currency
 		}
 	}
 	rating.SortOffers(offers)
 	items := make([]lcrItem, len(offers))
-	for i, o := range offers {
-		c := currency[o.Rate.Table]
-		if c == "" {
-			c = s.Store.Currency()
-		}
-		items[i] = lcrItem{Provider: o.Provider, Trunk: o.Trunk, Prefix: o.Rate.Prefix,
-			Destination: o.Rate.Destination, Rate: o.Rate.Rate, ConnectFee: o.Rate.ConnectFee,
-			InitialIncrement: o.Rate.InitialIncrement, Increment: o.Rate.Increment,
-			Currency: c, RateTable: o.Rate.Table}
+	for i := range offers {
+		o := &offers[i]
+		items[i] = lcrItem{o.Provider, o.Trunk, newRateFields(&o.Rate, s.Store.Currency())}
 	}
 	return replyList(w, items, "")
 }

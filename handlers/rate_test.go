@@ -164,8 +164,9 @@ func TestLCR(t *testing.T) {
 	if want := "c2 c1 c6"; strings.Join(order, " ") != want || l.Next == nil || *l.Next != "" {
 		t.Fatalf("lcr order %v, want %s (%+v)", order, want, l)
 	}
-	want := lcrItem{Provider: "c2", Trunk: "trunk2", Prefix: "44", Destination: "UK", Rate: amt(t, "0.008"),
-		ConnectFee: amt(t, "0.01"), InitialIncrement: 60, Increment: 60, Currency: "EUR", RateTable: "buy2"}
+	want := lcrItem{Provider: "c2", Trunk: "trunk2", rateFields: rateFields{RateTable: "buy2", Prefix: "44",
+		Destination: "UK", Rate: amt(t, "0.008"), ConnectFee: amt(t, "0.01"), InitialIncrement: 60, Increment: 60,
+		InitialRate: amt(t, "0.008"), MinCost: rating.NoAmount, MaxCost: rating.NoAmount, Currency: "EUR"}}
 	if l.Items[0] != want {
 		t.Errorf("lcr item %+v, want %+v", l.Items[0], want)
 	}

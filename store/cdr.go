@@ -16,6 +16,18 @@ type Posted struct {
 	Unrated   int
 }
 
+// count tallies one processed CDR by its status.
+func (p *Posted) count(c *rating.CDR) {
+	switch c.Status {
+	case rating.Rated:
+		p.Rated++
+	case rating.Unrated:
+		p.Unrated++
+	default:
+		p.Duplicate++
+	}
+}
+
 // PostCDRs processes a batch of CDRs posted by node ("" for the bootstrap
 // token and the admin) in one transaction: each is stored under the
 // idempotency key (node, id), priced from the tenant's and the provider's
@@ -48,14 +60,7 @@ func (s *Store) postCDRs(node string, cdrs []rating.CDR, pos *FollowPos) (Posted
 			return Posted{}, err
 		}
 		out := Posted{Results: []rating.CDR{c}}
-		switch c.Status {
-		case rating.Rated:
-			out.Rated++
-		case rating.Unrated:
-			out.Unrated++
-		default:
-			out.Duplicate++
-		}
+		out.count(&c)
 		return out, nil
 	}
 	var out Posted
@@ -67,14 +72,7 @@ func (s *Store) postCDRs(node string, cdrs []rating.CDR, pos *FollowPos) (Posted
 			if err := b.post(node, &out.Results[i]); err != nil {
 				return err
 			}
-			switch out.Results[i].Status {
-			case rating.Rated:
-				out.Rated++
-			case rating.Unrated:
-				out.Unrated++
-			default:
-				out.Duplicate++
-			}
+			out.count(&out.Results[i])
 		}
 		if pos != nil {
 			if err := putJSON(tx.Bucket(bucketFollow), []byte(pos.Path), pos); err != nil {
