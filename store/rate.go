@@ -63,11 +63,11 @@ func (s *Store) MergeRates(name string, rows []rating.Row) (added, replaced int,
 	}
 	// The rows are read back outside the write transaction, so other
 	// writers do not wait for it; rateMu keeps them as committed.
-	all, err := s.loadRows(id, t.Rows)
+	x, err := s.loadIndex(id, t)
 	if err != nil {
 		return 0, 0, err
 	}
-	s.book.Set(rating.NewIndex(t, all))
+	s.book.Set(x)
 	return added, replaced, nil
 }
 
@@ -97,28 +97,31 @@ func putRows(b *bolt.Bucket, rows []rating.Row, keys []rowKey, count bool) (exis
 	return existed, nil
 }
 
-// loadRows reads every row of table id in a read transaction.
-func (s *Store) loadRows(id uint64, n int) (rows []rating.Row, err error) {
-	err = s.db.View(func(tx *bolt.Tx) error {
-		rows, err = readRows(tx, id, n)
-		return err
+// loadIndex builds the index of table t (id) from its stored rows, read
+// one at a time in key order in one read transaction: the rows of a large
+// table are never all in memory, only the index they make.
+func (s *Store) loadIndex(id uint64, t rating.Table) (*rating.Index, error) {
+	b := rating.NewIndexBuilder(t, t.Rows)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		rows := tx.Bucket(bucketRates).Bucket(itob(id))
+		if rows == nil {
+			return nil
+		}
+		in := interner{}
+		var row rating.Row
+		return rows.ForEach(func(k, v []byte) error {
+			row = rating.Row{}
+			if err := decodeRow(k, v, &row, in); err != nil {
+				return err
+			}
+			b.Add(&row)
+			return nil
+		})
 	})
-	return rows, err
-}
-
-// readRows reads every row of table id in key order; n is a size hint.
-func readRows(tx *bolt.Tx, id uint64, n int) ([]rating.Row, error) {
-	rows := make([]rating.Row, 0, max(n, 0))
-	b := tx.Bucket(bucketRates).Bucket(itob(id))
-	if b == nil {
-		return rows, nil
+	if err != nil {
+		return nil, err
 	}
-	in := interner{}
-	err := b.ForEach(func(k, v []byte) error {
-		rows = append(rows, rating.Row{})
-		return decodeRow(k, v, &rows[len(rows)-1], in)
-	})
-	return rows, err
+	return b.Build(), nil
 }
 
 // Rates pages through a table's rows in (prefix, effective_from) order,

@@ -120,13 +120,13 @@ func (s *Store) UpdateRateTable(name string, fn func(*rating.Table) error) (rati
 	// The index holds rows resolved with the table's defaults, so any
 	// settings change means rebuilding it. rateMu keeps the rows as they
 	// are while they are read outside the write transaction.
-	rows, err := s.loadRows(id, t.Rows)
+	x, err := s.loadIndex(id, t)
 	if err != nil {
 		return rating.Table{}, err
 	}
 	// Install the new name before dropping the old one, so a lookup never
 	// finds neither.
-	s.book.Set(rating.NewIndex(t, rows))
+	s.book.Set(x)
 	if t.Name != name {
 		s.book.Delete(name)
 	}

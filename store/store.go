@@ -212,11 +212,11 @@ func (s *Store) loadBook() error {
 		}); err != nil {
 			return err
 		}
-		rows, err := s.loadRows(id, rec.Rows)
+		x, err := s.loadIndex(id, rec.Table)
 		if err != nil {
 			return err
 		}
-		s.book.Set(rating.NewIndex(rec.Table, rows))
+		s.book.Set(x)
 	}
 	return nil
 }
