@@ -247,8 +247,9 @@ func TestImportRatesDuringChanges(t *testing.T) {
 	}
 }
 
-// TestReadersDuringImport pages through a table while ImportRates
-// replaces it over and over: every page comes from one complete version.
+// TestReadersDuringImport pages through a table while it is replaced over
+// and over, by uploads in chunks and by ReplaceRates in turn: every page
+// comes from one complete version.
 func TestReadersDuringImport(t *testing.T) {
 	s := MustOpen(t)
 	s.stageChunk = 5
@@ -267,7 +268,13 @@ func TestReadersDuringImport(t *testing.T) {
 	go func() {
 		defer close(done)
 		for v := 1; v <= 20; v++ {
-			if _, err := importRows(s, "t", version(v), 7, nil); err != nil {
+			var err error
+			if v%2 == 0 {
+				err = s.ReplaceRates("t", version(v))
+			} else {
+				_, err = importRows(s, "t", version(v), 7, nil)
+			}
+			if err != nil {
 				t.Error(err)
 				return
 			}
