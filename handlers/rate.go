@@ -53,10 +53,7 @@ func (s *server) find(rq *rateQuery, m *match) (reason string, err error) {
 	m.number = rq.number
 	// T is a name (API.md); an accountcode also works, because the dialplan
 	// has ${CDR(accountcode)} at hand and not the name.
-	m.tenant, err = s.Store.Tenant(rq.tenant)
-	if rating.ErrorCode(err) == rating.ENotFound {
-		m.tenant, err = s.Store.TenantByAccountCode(rq.tenant)
-	}
+	m.tenant, err = s.Store.TenantByName(rq.tenant)
 	if rating.ErrorCode(err) == rating.ENotFound {
 		return rating.ReasonUnknownTenant, rating.Errorf(rating.ENotFound, "unknown tenant %q", rq.tenant)
 	}

@@ -37,18 +37,31 @@ func (s *Store) Tenant(name string) (rating.Tenant, error) {
 	return rec.Tenant, err
 }
 
-// TenantByAccountCode reads one tenant by accountcode, falling back to name.
+// TenantByAccountCode reads one tenant by accountcode, falling back to
+// name: the order for CDRs, which carry what the PBX wrote.
 func (s *Store) TenantByAccountCode(code string) (rating.Tenant, error) {
+	return s.tenantByRef(code, bucketTenantCodes, bucketTenantNames)
+}
+
+// TenantByName reads one tenant by name, falling back to accountcode: the
+// order for rating requests, whose tenant=T is a name (API.md) but which a
+// dialplan fills with ${CDR(accountcode)}. One read transaction either way.
+func (s *Store) TenantByName(name string) (rating.Tenant, error) {
+	return s.tenantByRef(name, bucketTenantNames, bucketTenantCodes)
+}
+
+// tenantByRef looks ref up in the first index, then the second.
+func (s *Store) tenantByRef(ref string, first, second []byte) (rating.Tenant, error) {
 	var rec tenantRecord
 	err := s.db.View(func(tx *bolt.Tx) (err error) {
-		if id := tx.Bucket(bucketTenantCodes).Get([]byte(code)); id != nil {
-			rec, err = getTenantByID(tx, btoi(id))
-			return err
+		id := tx.Bucket(first).Get([]byte(ref))
+		if id == nil {
+			id = tx.Bucket(second).Get([]byte(ref))
 		}
-		rec, err = getTenant(tx, code)
-		if rating.ErrorCode(err) == rating.ENotFound {
-			err = rating.Errorf(rating.ENotFound, "no tenant has accountcode or name %q", code)
+		if id == nil {
+			return rating.Errorf(rating.ENotFound, "no tenant has accountcode or name %q", ref)
 		}
+		rec, err = getTenantByID(tx, btoi(id))
 		return err
 	})
 	return rec.Tenant, err

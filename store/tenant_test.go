@@ -121,3 +121,27 @@ func TestDeleteTenant(t *testing.T) {
 	must[rating.Tenant](t)(s.CreateTenant(rating.Tenant{Name: "Quiet2", AccountCode: "q"}))
 	must[rating.Tenant](t)(s.CreateTenant(rating.Tenant{Name: "Quiet"}))
 }
+
+// A name that is also another tenant's accountcode: rating requests look
+// names up first, CDRs accountcodes.
+func TestTenantByNameAndByAccountCode(t *testing.T) {
+	s := MustOpen(t)
+	if _, err := s.CreateTenant(rating.Tenant{Name: "7001", AccountCode: "first"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateTenant(rating.Tenant{Name: "Second", AccountCode: "7001"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := must[rating.Tenant](t)(s.TenantByName("7001")); got.Name != "7001" {
+		t.Errorf("by name: %q", got.Name)
+	}
+	if got := must[rating.Tenant](t)(s.TenantByAccountCode("7001")); got.Name != "Second" {
+		t.Errorf("by accountcode: %q", got.Name)
+	}
+	if got := must[rating.Tenant](t)(s.TenantByName("first")); got.Name != "7001" {
+		t.Errorf("by name, falling back to the accountcode: %q", got.Name)
+	}
+	if _, err := s.TenantByName("nobody"); rating.ErrorCode(err) != rating.ENotFound {
+		t.Errorf("unknown: %v", err)
+	}
+}
