@@ -68,9 +68,9 @@ func (s *Store) newBatch(tx *txn) *batch {
 
 // tenantID resolves a CDR's tenant reference: accountcode first, since
 // that is what a PBX writes, then name. 0 means no such tenant.
-func (b *batch) tenantID(ref string) (uint64, error) {
+func (b *batch) tenantID(ref string) uint64 {
 	if id, ok := b.tenantRefs[ref]; ok {
-		return id, nil
+		return id
 	}
 	var id uint64
 	if v := b.tx.Bucket(bucketTenantCodes).Get([]byte(ref)); v != nil {
@@ -79,7 +79,7 @@ func (b *batch) tenantID(ref string) (uint64, error) {
 		id = btoi(v)
 	}
 	b.tenantRefs[ref] = id
-	return id, nil
+	return id
 }
 
 // tenant returns the cached record of tenant id, nil for id 0.

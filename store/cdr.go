@@ -102,10 +102,7 @@ func (b *batch) post(node string, c *rating.CDR) error {
 			return rating.Errorf(rating.EInvalid, "cdr %q: provider %q: no provider has that name or trunk", c.ID, c.Provider)
 		}
 	}
-	var err error
-	if rec.TenantID, err = b.tenantID(c.Tenant); err != nil {
-		return err
-	}
+	rec.TenantID = b.tenantID(c.Tenant)
 	if err := b.price(&rec); err != nil {
 		return err
 	}

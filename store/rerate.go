@@ -79,11 +79,7 @@ func (b *batch) rerate(k, v []byte, out *Rerated) error {
 	}
 	rec := old
 	if rec.TenantID == 0 {
-		id, err := b.tenantID(rec.TenantRef)
-		if err != nil {
-			return err
-		}
-		rec.TenantID = id
+		rec.TenantID = b.tenantID(rec.TenantRef)
 	}
 	if err := b.price(&rec); err != nil {
 		return err
