@@ -48,7 +48,7 @@ type demoTable struct {
 func seedDemo(st *store.Store, now time.Time) error {
 	loc := st.Location()
 	n := now.In(loc)
-	change := time.Date(n.Year(), n.Month()+1, 1, 0, 0, 0, 0, loc)
+	change := rating.DayStart(n.Year(), n.Month()+1, 1, loc)
 	for _, dt := range demoTables(st.Currency(), change) {
 		if _, err := st.CreateRateTable(dt.table); err != nil {
 			return fmt.Errorf("rate table %s: %w", dt.table.Name, err)

@@ -45,7 +45,7 @@ func (s *server) providerDashboard(w http.ResponseWriter, r *http.Request) error
 	q := r.URL.Query()
 	loc := s.Store.Location()
 	now := time.Now().In(loc)
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	today := rating.StartOfDay(now, loc)
 	from, to := time.Time{}, today
 	var err error
 	if v := q.Get("to"); v != "" {
@@ -81,7 +81,7 @@ func (s *server) providerDashboard(w http.ResponseWriter, r *http.Request) error
 
 // parseDay parses a YYYY-MM-DD date as midnight in loc.
 func parseDay(field, v string, loc *time.Location) (time.Time, error) {
-	t, err := time.ParseInLocation(time.DateOnly, v, loc)
+	t, err := rating.ParseDate(v, loc)
 	if err != nil {
 		return t, rating.Errorf(rating.EInvalid, "%s %q: want a date YYYY-MM-DD", field, v)
 	}

@@ -105,9 +105,9 @@ func parseBound(field, v string, loc *time.Location, end bool) (time.Time, error
 	if v == "" {
 		return time.Time{}, nil
 	}
-	if t, err := time.ParseInLocation(time.DateOnly, v, loc); err == nil {
+	if t, err := rating.ParseDate(v, loc); err == nil {
 		if end {
-			t = t.AddDate(0, 0, 1)
+			t = rating.DayStart(t.In(loc).Year(), t.In(loc).Month(), t.In(loc).Day()+1, loc)
 		}
 		return t, nil
 	}

@@ -81,7 +81,7 @@ func (u *ui) loadAccount(r *http.Request, accountType, name string, decimals int
 // today is midnight today in the installation's zone.
 func (u *ui) today() time.Time {
 	n := time.Now().In(u.loc)
-	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, u.loc)
+	return rating.StartOfDay(n, u.loc)
 }
 
 // credit posts the top-up / adjustment form. A refused one re-renders the

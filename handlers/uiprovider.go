@@ -61,7 +61,7 @@ func (u *ui) providersPage(w http.ResponseWriter, r *http.Request) error {
 	today := u.today()
 	q := r.URL.Query()
 	p := providersPage{pageBase: u.base(w, r, "Providers Dashboard", "providers"), Dec: defaultDecimals}
-	first := time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, u.loc)
+	first := rating.DayStart(today.Year(), today.Month(), 1, u.loc)
 	day := func(t time.Time) string { return t.Format(time.DateOnly) }
 	p.Quick = []quickRange{
 		{"Today", day(today), day(today)},
@@ -72,14 +72,14 @@ func (u *ui) providersPage(w http.ResponseWriter, r *http.Request) error {
 	from, to := today.AddDate(0, 0, -6), today
 	status := http.StatusOK
 	if v := q.Get("from"); v != "" {
-		if t, err := time.ParseInLocation(time.DateOnly, v, u.loc); err == nil {
+		if t, err := rating.ParseDate(v, u.loc); err == nil {
 			from = t
 		} else {
 			p.Error, status = "From "+v+": want a date YYYY-MM-DD", http.StatusBadRequest
 		}
 	}
 	if v := q.Get("to"); v != "" {
-		if t, err := time.ParseInLocation(time.DateOnly, v, u.loc); err == nil {
+		if t, err := rating.ParseDate(v, u.loc); err == nil {
 			to = t
 		} else {
 			p.Error, status = "To "+v+": want a date YYYY-MM-DD", http.StatusBadRequest

@@ -216,7 +216,7 @@ func parseTryAt(v string, loc *time.Location) (time.Time, error) {
 	if v == "" {
 		return time.Now(), nil
 	}
-	if t, err := time.ParseInLocation(time.DateOnly, v, loc); err == nil {
+	if t, err := rating.ParseDate(v, loc); err == nil {
 		return t.Add(12 * time.Hour), nil // midday: clear of any change at midnight
 	}
 	t, err := time.Parse(time.RFC3339, v)

@@ -319,11 +319,13 @@ func (p *rateParser) instant(s string) (time.Time, string) {
 	if s == p.lastDate {
 		return p.lastTime, ""
 	}
-	layout := time.RFC3339
+	var t time.Time
+	var err error
 	if len(s) == len(time.DateOnly) {
-		layout = time.DateOnly
+		t, err = ParseDate(s, p.loc)
+	} else {
+		t, err = time.Parse(time.RFC3339, s)
 	}
-	t, err := time.ParseInLocation(layout, s, p.loc)
 	switch t = t.UTC(); {
 	case err != nil:
 		return time.Time{}, "want RFC 3339 (2025-07-01T00:00:00Z) or YYYY-MM-DD"

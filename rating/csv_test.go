@@ -383,6 +383,19 @@ func TestRatesRoundTrip(t *testing.T) {
 			t.Errorf("%s: %+v\nparse back to %+v", name, rows, back)
 		}
 	}
+	// A date whose midnight a change of summer time skips starts at the
+	// first minute that exists (DOMAIN.md, "Dates"), not on the day before.
+	santiago, err := time.LoadLocation("America/Santiago")
+	if err != nil {
+		t.Fatal(err)
+	}
+	skipped := mustParseDeck(t, "prefix,rate,effective_from\n56,1,2026-09-06\n", 4, santiago)
+	if got, want := skipped[0].EffectiveFrom, time.Date(2026, 9, 6, 4, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("2026-09-06 in America/Santiago: %s, want %s (01:00 local)", got, want)
+	}
+	if back := mustParseDeck(t, writeDeck(t, skipped, santiago), 4, santiago); !reflect.DeepEqual(back, skipped) {
+		t.Errorf("America/Santiago: %+v\nparse back to %+v", skipped, back)
+	}
 	rows := mustParseDeck(t, "Code;Setup;Price;Effective_Date\n49;0,05;0,0120;2025-01-01\n49;;0,011;\n", 4, berlin)
 	want := []Row{deckRow("49", "", "0.012", func(r *Row) {
 		r.ConnectFee = 5_000_000

@@ -152,7 +152,7 @@ func dayOf(t time.Time, loc *time.Location) uint32 {
 
 // dayTime is the midnight that starts day in loc.
 func dayTime(day uint32, loc *time.Location) time.Time {
-	return time.Date(int(day/10000), time.Month(day/100%100), int(day%100), 0, 0, 0, 0, loc)
+	return rating.DayStart(int(day/10000), time.Month(day/100%100), int(day%100), loc)
 }
 
 // rollupKey is acct | account id | day.

@@ -30,8 +30,8 @@ func (s *Store) TenantDashboard() ([]rating.TenantFigures, error) {
 	now := s.now().In(s.loc)
 	today := dayOf(now, s.loc)
 	y, m, d := now.Date()
-	monthStart := dayOf(time.Date(y, m, 1, 0, 0, 0, 0, s.loc), s.loc)
-	weekStart := dayOf(time.Date(y, m, d-7, 0, 0, 0, 0, s.loc), s.loc)
+	monthStart := dayOf(rating.DayStart(y, m, 1, s.loc), s.loc)
+	weekStart := dayOf(rating.DayStart(y, m, d-7, s.loc), s.loc)
 	out := []rating.TenantFigures{}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		rb := tx.Bucket(bucketRollups)
