@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"sort"
 	"strings"
 
 	"pbxbill/rating"
@@ -137,4 +138,30 @@ func replyList[T any](w http.ResponseWriter, items []T, next string) error {
 		items = []T{}
 	}
 	return reply(w, http.StatusOK, list[T]{Items: items, Next: next})
+}
+
+// replyNamed answers a list kept in name order, paged by ?after= (the last
+// name of the previous page) and ?limit=. Without limit it answers every
+// item, as these lists did before they were paged: they hold tenants,
+// providers, tables or nodes, which are few, and a script that read the
+// whole list must go on doing so.
+func replyNamed[T any](w http.ResponseWriter, r *http.Request, items []T, name func(*T) string) error {
+	q := r.URL.Query()
+	if after := q.Get("after"); after != "" {
+		i := sort.Search(len(items), func(i int) bool { return name(&items[i]) > after })
+		items = items[i:]
+	}
+	if q.Get("limit") == "" {
+		return replyList(w, items, "")
+	}
+	n, err := limit(r)
+	if err != nil {
+		return err
+	}
+	next := ""
+	if len(items) > n {
+		items = items[:n]
+		next = name(&items[n-1])
+	}
+	return replyList(w, items, next)
 }

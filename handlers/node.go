@@ -39,7 +39,7 @@ func (s *server) listNodes(w http.ResponseWriter, r *http.Request) error {
 			out[i].LastSeen = &ns[i].LastSeen
 		}
 	}
-	return replyList(w, out, "")
+	return replyNamed(w, r, out, func(n *nodeOut) string { return n.Name })
 }
 
 func (s *server) createNode(w http.ResponseWriter, r *http.Request) error {

@@ -40,7 +40,7 @@ func (s *server) listProviders(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return replyList(w, ps, "")
+	return replyNamed(w, r, ps, func(p *rating.Provider) string { return p.Name })
 }
 
 func (s *server) getProvider(w http.ResponseWriter, r *http.Request) error {

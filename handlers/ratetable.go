@@ -60,7 +60,7 @@ func (s *server) listRateTables(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return replyList(w, ts, "")
+	return replyNamed(w, r, ts, func(t *rating.Table) string { return t.Name })
 }
 
 func (s *server) getRateTable(w http.ResponseWriter, r *http.Request) error {

@@ -82,7 +82,7 @@ func (s *server) listTenants(w http.ResponseWriter, r *http.Request) error {
 	for i, t := range ts {
 		out[i] = newTenantOut(t)
 	}
-	return replyList(w, out, "")
+	return replyNamed(w, r, out, func(t *tenantOut) string { return t.Name })
 }
 
 func (s *server) getTenant(w http.ResponseWriter, r *http.Request) error {

@@ -231,3 +231,49 @@ func testLedger(t *testing.T, ts *testServer, path string, amounts []string) {
 	ts.admin("GET", path+"?limit=0", "").wantError(400, rating.EInvalid, "limit")
 	ts.admin("GET", path+"?limit=x", "").wantError(400, rating.EInvalid, "limit")
 }
+
+// The lists of named records page by ?limit= and ?after=, in name order;
+// without limit they answer every record, as before.
+func TestNamedListsPage(t *testing.T) {
+	ts := mustServe(t)
+	for _, n := range []string{"delta", "alpha", "charlie", "bravo", "echo"} {
+		ts.admin("POST", "/api/v1/tenants", `{"name":"`+n+`"}`).want(201)
+		ts.admin("POST", "/api/v1/providers", `{"name":"`+n+`"}`).want(201)
+		ts.admin("POST", "/api/v1/rate-tables", `{"name":"`+n+`","kind":"outbound"}`).want(201)
+		ts.admin("POST", "/api/v1/nodes", `{"name":"`+n+`"}`).want(201)
+	}
+	for _, path := range []string{"/api/v1/tenants", "/api/v1/providers", "/api/v1/rate-tables", "/api/v1/nodes"} {
+		var names []string
+		next := ""
+		for pages := 0; ; pages++ {
+			if pages > 5 {
+				t.Fatalf("%s: more pages than records", path)
+			}
+			var page struct {
+				Items []struct{ Name string }
+				Next  string
+			}
+			q := "?limit=2"
+			if next != "" {
+				q += "&after=" + url.QueryEscape(next)
+			}
+			ts.admin("GET", path+q, "").want(200).decode(&page)
+			if len(page.Items) > 2 {
+				t.Fatalf("%s%s: %d items, want at most 2", path, q, len(page.Items))
+			}
+			for _, it := range page.Items {
+				names = append(names, it.Name)
+			}
+			if next = page.Next; next == "" {
+				break
+			}
+		}
+		if got := strings.Join(names, ","); got != "alpha,bravo,charlie,delta,echo" {
+			t.Errorf("%s paged: %s", path, got)
+		}
+		if n := len(ts.admin("GET", path, "").want(200).items()); n != 5 {
+			t.Errorf("%s without limit: %d items, want all 5", path, n)
+		}
+		ts.admin("GET", path+"?limit=0", "").wantError(400, "invalid", "limit")
+	}
+}
