@@ -96,7 +96,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 
 	h := handlers.New(handlers.Config{
 		Store:               st,
-		Numbering:           numbering,
 		MaxCallDuration:     c.MaxCallDuration,
 		APIToken:            c.APIToken,
 		RatingRequiresToken: c.RatingRequiresToken,

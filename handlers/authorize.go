@@ -21,10 +21,9 @@ type authorizeOut struct {
 	*rateFields               // left out when no rate matched
 }
 
-// authorize answers DOMAIN.md's "Authorizing a call". A suspended or
-// blocked tenant is refused for that reason even when the number has a
-// rate, whose fields are still shown; the other reasons follow the order
-// of find.
+// authorize answers DOMAIN.md's "Authorizing a call", which
+// rating.Authorize decides; it only renders the decision. The rate fields
+// are shown whenever a row matched, also when the tenant is refused.
 //
 // With format=text the body is the maximum duration alone, "0" when the
 // call is not allowed, so that a dialplan can use it as a timeout.
@@ -35,34 +34,19 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err // 200 "0\n" in text form: see server.error
 	}
-	var m match
-	out := authorizeOut{Reason: rating.ReasonOK, Available: rating.NoAmount, Tenant: rq.tenant, Kind: rq.kind}
-	reason, err := s.find(&rq, &m)
-	if reason == "" && err != nil {
+	t, res, err := s.resolve(&rq)
+	if err != nil {
 		return err
 	}
-	out.Number, out.Tenant = m.number, m.tenantName(&rq)
-	if reason != rating.ReasonUnknownTenant {
-		state := m.tenant.State()
-		out.State, out.Available = &state, m.tenant.Available()
-		if state == rating.StateSuspended || state == rating.StateBlocked {
-			reason = string(state) // the reasons share the states' names
-		}
+	a := rating.Authorize(t, &res, s.MaxCallDuration)
+	out := authorizeOut{Allowed: a.Allowed, MaxDuration: a.MaxDuration, Reason: a.Reason,
+		Available: a.Available, Tenant: rq.tenant, Kind: rq.kind, Number: res.Number}
+	if t != nil {
+		out.State, out.Tenant = &a.State, t.Name
 	}
-	if reason == "" {
-		rf := newRateFields(&m.rate, m.currency)
+	if res.Rated() {
+		rf := newRateFields(&res.Rate, res.Currency)
 		out.rateFields = &rf
-		if d, ok := m.rate.MaxDuration(out.Available, s.MaxCallDuration); ok {
-			out.Allowed, out.MaxDuration = true, d
-		} else {
-			reason = rating.ReasonInsufficientCredit
-		}
-	} else if m.rate.Table != "" {
-		rf := newRateFields(&m.rate, m.currency)
-		out.rateFields = &rf
-	}
-	if reason != "" {
-		out.Reason = reason
 	}
 	if text {
 		b := strconv.AppendInt(make([]byte, 0, 8), int64(out.MaxDuration), 10)

@@ -114,7 +114,18 @@ func TestAuthorize(t *testing.T) {
 		if string(r.body) != "0\n" {
 			t.Errorf("%s: %q, want 0", query, r.body)
 		}
+		if query == "tenant=pre" {
+			continue // an empty number is an answer, below
+		}
 		ts.local("/api/v1/authorize?"+query).wantError(400, rating.EInvalid)
+	}
+	// An empty number is DOMAIN.md's reason invalid_number, not a bad
+	// request; an unknown tenant still comes first.
+	for query, reason := range map[string]string{"tenant=pre": "invalid_number", "tenant=pre&number=": "invalid_number",
+		"tenant=nobody&number=": "unknown_tenant"} {
+		if m := ts.local("/api/v1/authorize?" + query).want(200).obj(); m["reason"] != reason || m["allowed"] != false {
+			t.Errorf("%s: %v, want reason %s", query, m, reason)
+		}
 	}
 }
 

@@ -20,13 +20,13 @@ type rateQuery struct {
 	at     time.Time
 }
 
+// parseRateQuery reads the query of rate, price and authorize. An empty
+// number is left to the resolution, which answers invalid_number for it;
+// rate and price call needNumber first.
 func parseRateQuery(q params) (rateQuery, error) {
 	rq := rateQuery{tenant: q.Get("tenant"), number: q.Get("number")}
 	if rq.tenant == "" {
 		return rq, rating.Errorf(rating.EInvalid, "tenant: required")
-	}
-	if rq.number == "" {
-		return rq, rating.Errorf(rating.EInvalid, "number: required")
 	}
 	var err error
 	if rq.kind, err = parseKind(q.Get("kind")); err != nil {
@@ -36,50 +36,47 @@ func parseRateQuery(q params) (rateQuery, error) {
 	return rq, err
 }
 
-// match is a tenant's call and the rate that prices it.
-type match struct {
-	tenant   rating.Tenant
-	number   string // normalised
-	table    string
-	currency string
-	rate     rating.Rate
+// needNumber is rate's and price's rule: they answer a number's rate, so
+// without a number the request itself is wrong.
+func (rq *rateQuery) needNumber() error {
+	if rq.number == "" {
+		return rating.Errorf(rating.EInvalid, "number: required")
+	}
+	return nil
 }
 
-// find looks up the tenant, its table of the call's kind, the normalised
-// number and its rate, in that order. When one is missing it answers the
-// authorize reason and the error that rate and price answer; a failure of
-// the store itself has no reason.
-func (s *server) find(rq *rateQuery, m *match) (reason string, err error) {
-	m.number = rq.number
+// resolve finds the tenant, by name or accountcode, and the rate of its
+// call through the one resolution (rating.Rater). A nil tenant is an
+// unknown one; only a failure of the store itself is an error.
+func (s *server) resolve(rq *rateQuery) (*rating.Tenant, rating.Resolution, error) {
 	// T is a name (API.md); an accountcode also works, because the dialplan
 	// has ${CDR(accountcode)} at hand and not the name.
-	m.tenant, err = s.Store.TenantByName(rq.tenant)
-	if rating.ErrorCode(err) == rating.ENotFound {
-		return rating.ReasonUnknownTenant, rating.Errorf(rating.ENotFound, "unknown tenant %q", rq.tenant)
+	t, err := s.Store.TenantByName(rq.tenant)
+	var tenant *rating.Tenant
+	switch {
+	case err == nil:
+		tenant = &t
+	case rating.ErrorCode(err) != rating.ENotFound:
+		return nil, rating.Resolution{}, err
 	}
-	if err != nil {
-		return "", err
+	res := s.Store.Rater().Resolve(tenant, rq.kind, rq.number, rq.at)
+	if tenant == nil {
+		res.Err = rating.Errorf(rating.ENotFound, "unknown tenant %q", rq.tenant)
 	}
-	m.table = m.tenant.TableFor(rq.kind)
-	if m.table == "" {
-		return rating.ReasonNoTable, rating.Errorf(rating.ENotFound, "tenant %s has no %s rate table", rq.tenant, rq.kind)
+	return tenant, res, nil
+}
+
+// found is resolve for rate and price, which answer an error where
+// authorize answers a reason.
+func (s *server) found(rq *rateQuery) (*rating.Tenant, rating.Resolution, error) {
+	if err := rq.needNumber(); err != nil {
+		return nil, rating.Resolution{}, err
 	}
-	idx := s.Store.Book().Get(m.table)
-	if idx == nil {
-		return rating.ReasonNoTable, rating.Errorf(rating.ENotFound, "tenant %s: its %s rate table %q does not exist", rq.tenant, rq.kind, m.table)
+	t, res, err := s.resolve(rq)
+	if err == nil && !res.Rated() {
+		err = res.Err
 	}
-	if m.number, err = s.Numbering.Normalise(rq.number); err != nil {
-		m.number = rq.number
-		return rating.ReasonInvalidNumber, err
-	}
-	if m.currency = idx.Table().Currency; m.currency == "" {
-		m.currency = s.Store.Currency()
-	}
-	var ok bool
-	if m.rate, ok = idx.Lookup(m.number, rq.at); !ok {
-		return rating.ReasonUnrated, rating.Errorf(rating.ENotFound, "no rate for %s in table %s", m.number, m.table)
-	}
-	return "", nil
+	return t, res, err
 }
 
 // rateFields are the fields of the rate that applies, in every rating
@@ -130,11 +127,11 @@ func (s *server) rate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var m match
-	if _, err := s.find(&rq, &m); err != nil {
+	t, res, err := s.found(&rq)
+	if err != nil {
 		return err
 	}
-	return reply(w, http.StatusOK, rateOut{m.tenantName(&rq), rq.kind, m.number, newRateFields(&m.rate, m.currency)})
+	return reply(w, http.StatusOK, rateOut{t.Name, rq.kind, res.Number, newRateFields(&res.Rate, res.Currency)})
 }
 
 // maxPriceDuration bounds ?duration= far above any real call and far below
@@ -155,15 +152,15 @@ func (s *server) price(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || d < 0 || d > maxPriceDuration {
 		return rating.Errorf(rating.EInvalid, "duration %q: want whole seconds from 0 to %d", v, maxPriceDuration)
 	}
-	var m match
-	if _, err := s.find(&rq, &m); err != nil {
+	t, res, err := s.found(&rq)
+	if err != nil {
 		return err
 	}
-	quote := m.rate.Price(d)
+	quote := res.Rate.Price(d)
 	return reply(w, http.StatusOK, priceOut{
-		rateOut:       rateOut{m.tenantName(&rq), rq.kind, m.number, newRateFields(&m.rate, m.currency)},
+		rateOut:       rateOut{t.Name, rq.kind, res.Number, newRateFields(&res.Rate, res.Currency)},
 		BilledSeconds: quote.Billed,
-		Cost:          quote.Cost.Fixed(m.rate.Decimals),
+		Cost:          quote.Cost.Fixed(res.Rate.Decimals),
 	})
 }
 
@@ -183,10 +180,6 @@ func (s *server) lcr(w http.ResponseWriter, r *http.Request) error {
 	if raw == "" {
 		return rating.Errorf(rating.EInvalid, "number: required")
 	}
-	number, err := s.Numbering.Normalise(raw)
-	if err != nil {
-		return err
-	}
 	at, err := parseAt(q.Get("at"))
 	if err != nil {
 		return err
@@ -195,35 +188,14 @@ func (s *server) lcr(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	book := s.Store.Book()
-	var offers []rating.Offer
-	for _, p := range ps {
-		if p.Status != rating.Active || p.OutboundTable == "" {
-			continue
-		}
-		idx := book.Get(p.OutboundTable)
-		if idx == nil {
-			continue
-		}
-		if rt, ok := idx.Lookup(number, at); ok {
-			offers = append(offers, rating.Offer{Provider: p.Name, Trunk: p.Trunk, Rate: rt})
-		}
+	offers, err := s.Store.Rater().Offers(ps, raw, at)
+	if err != nil {
+		return err
 	}
-	rating.SortOffers(offers)
 	items := make([]lcrItem, len(offers))
 	for i := range offers {
 		o := &offers[i]
 		items[i] = lcrItem{o.Provider, o.Trunk, newRateFields(&o.Rate, s.Store.Currency())}
 	}
 	return replyList(w, items, "")
-}
-
-// tenantName is the tenant's name once it is found, so that an answer to
-// a request by accountcode still names the tenant; what was asked for
-// otherwise.
-func (m *match) tenantName(rq *rateQuery) string {
-	if m.tenant.Name != "" {
-		return m.tenant.Name
-	}
-	return rq.tenant
 }

@@ -85,7 +85,7 @@ func TestRate(t *testing.T) {
 	}
 
 	// International access prefixes are removed once.
-	intl := rateServer(t, func(s *server) { s.Numbering = rating.Numbering{IntlPrefixes: []string{"00", "011"}} })
+	intl := rateServer(t, func(s *server) { s.Store.Rater().Numbering = rating.Numbering{IntlPrefixes: []string{"00", "011"}} })
 	if m := intl.local("/api/v1/rate?tenant=acme&number=00447911123456").want(200).obj(); m["number"] != "447911123456" || m["prefix"] != "447" {
 		t.Errorf("00 not removed: %v", m)
 	}

@@ -21,7 +21,6 @@ import (
 // Config is what the HTTP layer needs from main.
 type Config struct {
 	Store               *store.Store
-	Numbering           rating.Numbering
 	MaxCallDuration     int
 	APIToken            string // the bootstrap token; "" disables it
 	RatingRequiresToken bool

@@ -31,20 +31,20 @@ func (u *ui) try(t rating.Table, number, duration, date string) *tryResult {
 		res.Error = rating.ErrorMessage(err)
 		return res
 	}
-	if res.Normalised, err = u.Numbering.Normalise(number); err != nil {
-		res.Error = rating.ErrorMessage(err)
+	rr := u.Store.Rater().ResolveIn(t.Name, number, at)
+	res.Normalised = rr.Number
+	switch rr.Reason {
+	case rating.ReasonInvalidNumber:
+		res.Normalised, res.Error = "", rating.ErrorMessage(rr.Err)
 		return res
-	}
-	idx := u.Store.Book().Get(t.Name)
-	if idx == nil {
+	case rating.ReasonNoTable:
 		res.Error = "the table has no rows yet"
 		return res
-	}
-	rt, ok := idx.Lookup(res.Normalised, at)
-	if !ok {
-		res.Error = "no row matches " + res.Normalised + ": the call is unrated, and would not be allowed"
+	case rating.ReasonUnrated:
+		res.Error = "no row matches " + rr.Number + ": the call is unrated, and would not be allowed"
 		return res
 	}
+	rt := rr.Rate
 	res.Rate = &rt
 	q := rt.Price(d)
 	res.Billed, res.Cost = q.Billed, q.Cost

@@ -17,6 +17,45 @@ const (
 // DefaultMaxCallDuration is the installation default for max_call_duration.
 const DefaultMaxCallDuration = 10800
 
+// Authorization answers "may this tenant call this number now, and for
+// how long?" (DOMAIN.md "Authorizing a call").
+type Authorization struct {
+	Allowed     bool
+	MaxDuration int    // > 0 when allowed
+	Reason      string // ReasonOK when allowed
+	// State and Available are the tenant's; "" and NoAmount for an
+	// unknown tenant.
+	State     State
+	Available Amount
+}
+
+// Authorize decides a call that res resolved for tenant t (nil: unknown),
+// with maxCall the longest call the installation allows. It refuses with
+// the first reason that applies, in DOMAIN.md's order: unknown_tenant,
+// suspended or blocked, then what the resolution lacks (no_table,
+// invalid_number, unrated), then insufficient_credit.
+func Authorize(t *Tenant, res *Resolution, maxCall int) Authorization {
+	a := Authorization{Reason: ReasonOK, Available: NoAmount}
+	if t == nil {
+		a.Reason = ReasonUnknownTenant
+		return a
+	}
+	a.State, a.Available = t.State(), t.Available()
+	switch {
+	case a.State == StateSuspended || a.State == StateBlocked:
+		a.Reason = string(a.State) // the reasons share the states' names
+	case !res.Rated():
+		a.Reason = res.Reason
+	default:
+		if d, ok := res.Rate.MaxDuration(a.Available, maxCall); ok {
+			a.Allowed, a.MaxDuration = true, d
+		} else {
+			a.Reason = ReasonInsufficientCredit
+		}
+	}
+	return a
+}
+
 // MaxDuration answers how long a call at r may last with available credit:
 // the largest point b of the increment grid i, i+s, i+2s, … (s, 2s, … when
 // i = 0) whose cost c(b) fits, capped at maxCall. It is false when even the

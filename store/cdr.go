@@ -129,7 +129,8 @@ func (b *batch) post(node string, c *rating.CDR) error {
 	return nil
 }
 
-// price sets a record's status and prices from the tables as they are now.
+// price sets a record's status and prices from the tables as they are now,
+// through the one resolution of rating.Rater.
 func (b *batch) price(rec *cdrRecord) error {
 	rec.Status, rec.Reason, rec.Billed, rec.Prefix, rec.RateTable = statusUnrated, "", 0, "", ""
 	rec.Cost, rec.ProviderCost = rating.NoAmount, rating.NoAmount
@@ -137,28 +138,17 @@ func (b *batch) price(rec *cdrRecord) error {
 	if err != nil {
 		return err
 	}
-	if t == nil {
-		rec.Reason = rating.UnratedUnknownTenant
+	var tenant *rating.Tenant
+	if t != nil {
+		tenant = &t.Tenant
+	}
+	res := b.s.rater.Resolve(tenant, rec.Kind, rec.Number, rec.Start)
+	if !res.Rated() {
+		rec.Reason = res.UnratedReason()
 		return nil
 	}
-	table := t.TableFor(rec.Kind)
-	idx := b.s.book.Get(table)
-	if table == "" || idx == nil {
-		rec.Reason = rating.UnratedNoTable
-		return nil
-	}
-	number, err := b.s.numbering.Normalise(rec.Number)
-	if err != nil {
-		rec.Reason = rating.UnratedInvalidNumber
-		return nil
-	}
-	r, ok := idx.Lookup(number, rec.Start)
-	if !ok {
-		rec.Reason = rating.UnratedNoRate
-		return nil
-	}
-	q := r.Price(rec.Duration)
-	rec.Status, rec.Billed, rec.Cost, rec.Prefix, rec.RateTable = statusRated, q.Billed, q.Cost, r.Prefix, table
+	q := res.Rate.Price(rec.Duration)
+	rec.Status, rec.Billed, rec.Cost, rec.Prefix, rec.RateTable = statusRated, q.Billed, q.Cost, res.Rate.Prefix, res.Table
 	if rec.ProviderID == 0 {
 		return nil
 	}
@@ -166,9 +156,9 @@ func (b *batch) price(rec *cdrRecord) error {
 	if err != nil {
 		return err
 	}
-	if pidx := b.s.book.Get(p.TableFor(rec.Kind)); pidx != nil {
-		if pr, ok := pidx.Lookup(number, rec.Start); ok {
-			rec.ProviderCost = pr.Price(rec.Duration).Cost
+	if table := p.TableFor(rec.Kind); table != "" {
+		if pr := b.s.rater.ResolveIn(table, res.Number, rec.Start); pr.Rated() {
+			rec.ProviderCost = pr.Rate.Price(rec.Duration).Cost
 		}
 	}
 	return nil

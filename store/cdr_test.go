@@ -256,6 +256,45 @@ func TestRerateCorrects(t *testing.T) {
 	}
 }
 
+// A rate that no longer exists keeps the CDR's price on both sides
+// (DOMAIN.md "Re-rating"): removing the carrier's buy row refunds nothing,
+// as removing the tenant's sell row refunds nothing.
+func TestRerateKeepsPricesOfRemovedRows(t *testing.T) {
+	s := books(t)
+	if _, err := s.PostCDRs("", []rating.CDR{cdr("c1", "acme", rating.Outbound, "4420", "carrier-a", 120)}); err != nil {
+		t.Fatal(err)
+	}
+	sell, buy := balance(t, s, rating.TenantAccount, "Acme"), balance(t, s, rating.ProviderAccount, "Carrier")
+	if sell != amt(t, "-0.12") || buy != amt(t, "-0.06") {
+		t.Fatalf("after the call: tenant %s, provider %s", sell, buy)
+	}
+	all := CDRFilter{From: day.Add(-time.Hour), To: day.Add(time.Hour)}
+	// The buy table loses 44; only 447 is left.
+	if err := s.ReplaceRates("Buy Out", []rating.Row{rating.NewRow("447", amt(t, "0.06"))}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := s.Rerate(all); err != nil || res.Corrected != 0 || res.Unchanged != 1 {
+		t.Fatalf("rerate without the buy row: %+v %v", res, err)
+	}
+	// Then the sell table loses 44 too.
+	if err := s.ReplaceRates("Sell Out", []rating.Row{rating.NewRow("447", amt(t, "0.12"))}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := s.Rerate(all); err != nil || res.Corrected != 0 || res.Unchanged != 1 {
+		t.Fatalf("rerate without either row: %+v %v", res, err)
+	}
+	if got := balance(t, s, rating.TenantAccount, "Acme"); got != sell {
+		t.Errorf("tenant balance %s, want %s kept", got, sell)
+	}
+	if got := balance(t, s, rating.ProviderAccount, "Carrier"); got != buy {
+		t.Errorf("provider balance %s, want %s kept: a removed buy row refunds nothing", got, buy)
+	}
+	page, _, err := s.CDRs(CDRFilter{}, "", 10)
+	if err != nil || len(page) != 1 || page[0].Cost != amt(t, "0.12") || page[0].ProviderCost != amt(t, "0.06") {
+		t.Errorf("the CDR keeps its prices: %+v %v", page, err)
+	}
+}
+
 func TestCDRListFilters(t *testing.T) {
 	s := books(t)
 	var batch []rating.CDR

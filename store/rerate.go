@@ -1,5 +1,7 @@
 package store
 
+import "pbxbill/rating"
+
 // Rerated counts what a re-rate did.
 type Rerated struct {
 	Rated     int `json:"rated"`     // unrated CDRs that now have a price
@@ -83,6 +85,13 @@ func (b *batch) rerate(k, v []byte, out *Rerated) error {
 	}
 	if err := b.price(&rec); err != nil {
 		return err
+	}
+	// A rate that no longer exists keeps the price it gave, on the
+	// provider's side as on the tenant's: re-rating never refunds because
+	// a row was removed.
+	if old.Status == statusRated && rec.Status == statusRated && rec.ProviderID == old.ProviderID &&
+		old.ProviderCost != rating.NoAmount && rec.ProviderCost == rating.NoAmount {
+		rec.ProviderCost = old.ProviderCost
 	}
 	switch {
 	case old.Status == statusRated && rec.Status != statusRated:

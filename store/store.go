@@ -87,8 +87,8 @@ type Store struct {
 	now      func() time.Time
 	book     rating.Book
 	group    *group // commits concurrent single-CDR posts together
-	// numbering normalises CDR numbers before they are priced.
-	numbering rating.Numbering
+	// rater prices CDRs from book with the installation's numbering.
+	rater rating.Rater
 
 	// rateMu serialises every change that ends in a Book swap (table
 	// settings and rows). It is held across the transaction and the swap,
@@ -144,8 +144,8 @@ func Open(path string, opt Options) (*Store, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{db: db, loc: loc, tz: opt.TZ, currency: cur, now: opt.Now, stageChunk: defaultStageChunk,
-		numbering: opt.Numbering}
+	s := &Store{db: db, loc: loc, tz: opt.TZ, currency: cur, now: opt.Now, stageChunk: defaultStageChunk}
+	s.rater = rating.Rater{Book: &s.book, Numbering: opt.Numbering, Currency: cur}
 	if err := db.Update(s.init); err != nil {
 		db.Close()
 		return nil, err
@@ -236,6 +236,11 @@ func (s *Store) Currency() string { return s.currency }
 // Book holds the live index of every rate table; it is swapped after each
 // committed change of a table or its rows.
 func (s *Store) Book() *rating.Book { return &s.book }
+
+// Rater resolves calls against the live indexes with the installation's
+// numbering: the one resolution that the rating endpoints, the admin and
+// CDR pricing share.
+func (s *Store) Rater() *rating.Rater { return &s.rater }
 
 // Empty reports whether the store holds no tables, tenants or providers
 // (the condition for -demo seeding).

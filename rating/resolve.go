@@ -1,0 +1,112 @@
+package rating
+
+import "time"
+
+// Rater finds the row that prices a call: the one resolution of (tenant,
+// kind, number, instant) that rate, price, authorize, lcr, the admin's
+// "Try a number", CDR pricing and re-rating all use, so that they can never
+// disagree on which row applies.
+type Rater struct {
+	Book      *Book
+	Numbering Numbering
+	// Currency is the installation's, for tables stored without one.
+	Currency string
+}
+
+// Resolution is the row that applies to a call, or why none does.
+type Resolution struct {
+	Number   string // normalised when valid; as given otherwise
+	Table    string // the table searched, "" when there was none
+	Currency string
+	Rate     Rate // set when Reason is ""
+	// Reason is "" when a row applies, else the authorization reason that
+	// names what is missing: ReasonUnknownTenant, ReasonNoTable,
+	// ReasonInvalidNumber or ReasonUnrated.
+	Reason string
+	// Err is the error the rate and price endpoints answer for Reason.
+	Err error
+}
+
+// Rated reports whether a row applies.
+func (r *Resolution) Rated() bool { return r.Reason == "" }
+
+// UnratedReason is the reason a CDR that r prices is stored as unrated
+// (DOMAIN.md "Processing a CDR"), "" when it is rated.
+func (r *Resolution) UnratedReason() string {
+	switch r.Reason {
+	case "":
+		return ""
+	case ReasonUnrated:
+		return UnratedNoRate
+	}
+	return r.Reason // the other reasons share their names
+}
+
+// Resolve finds the rate of a call of kind k from tenant t (nil: unknown)
+// to number at instant at. The checks run in DOMAIN.md's order of the
+// authorization reasons: the tenant, its table of the kind, the number,
+// then the row.
+func (x *Rater) Resolve(t *Tenant, k Kind, number string, at time.Time) Resolution {
+	if t == nil {
+		return Resolution{Number: number, Reason: ReasonUnknownTenant, Err: Errorf(ENotFound, "unknown tenant")}
+	}
+	table := t.TableFor(k)
+	if table == "" {
+		return Resolution{Number: number, Reason: ReasonNoTable,
+			Err: Errorf(ENotFound, "tenant %s has no %s rate table", t.Name, k)}
+	}
+	res := x.ResolveIn(table, number, at)
+	if res.Reason == ReasonNoTable {
+		res.Err = Errorf(ENotFound, "tenant %s: its %s rate table %q does not exist", t.Name, k, table)
+	}
+	return res
+}
+
+// ResolveIn finds the rate of number at instant at in the named table: the
+// longest prefix with a row in force. It is what the admin's "Try a number"
+// and the providers' buy prices use.
+func (x *Rater) ResolveIn(table, number string, at time.Time) Resolution {
+	res := Resolution{Number: number, Table: table}
+	idx := x.Book.Get(table)
+	if idx == nil {
+		res.Reason, res.Err = ReasonNoTable, Errorf(ENotFound, "rate table %q does not exist", table)
+		return res
+	}
+	if res.Currency = idx.Table().Currency; res.Currency == "" {
+		res.Currency = x.Currency
+	}
+	n, err := x.Numbering.Normalise(number)
+	if err != nil {
+		res.Reason, res.Err = ReasonInvalidNumber, err
+		return res
+	}
+	res.Number = n
+	var ok bool
+	if res.Rate, ok = idx.Lookup(n, at); !ok {
+		res.Reason, res.Err = ReasonUnrated, Errorf(ENotFound, "no rate for %s in table %s", n, table)
+	}
+	return res
+}
+
+// Offers lists the buy rates of the active providers whose outbound table
+// rates number at instant at, cheapest first (SortOffers): least-cost
+// routing. Suspended providers are left out.
+func (x *Rater) Offers(ps []Provider, number string, at time.Time) ([]Offer, error) {
+	n, err := x.Numbering.Normalise(number)
+	if err != nil {
+		return nil, err
+	}
+	var offers []Offer
+	for _, p := range ps {
+		if p.Status != Active || p.OutboundTable == "" {
+			continue
+		}
+		if idx := x.Book.Get(p.OutboundTable); idx != nil {
+			if rt, ok := idx.Lookup(n, at); ok {
+				offers = append(offers, Offer{Provider: p.Name, Trunk: p.Trunk, Rate: rt})
+			}
+		}
+	}
+	SortOffers(offers)
+	return offers, nil
+}
