@@ -64,8 +64,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// The one clock: the store reads it, and the handlers read the store's.
+	clock := time.Now
 	numbering := rating.Numbering{IntlPrefixes: c.IntlPrefixes}
-	st, err := store.Open(c.DB, store.Options{TZ: c.TZ, Currency: c.Currency, Numbering: numbering})
+	st, err := store.Open(c.DB, store.Options{TZ: c.TZ, Currency: c.Currency, Numbering: numbering, Now: clock})
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", c.DB, err)
 	}
@@ -158,7 +160,7 @@ func maybeSeedDemo(st *store.Store, log zerolog.Logger) error {
 		log.Info().Msg("-demo: the database is not empty, nothing seeded")
 		return nil
 	}
-	if err := seedDemo(st, time.Now()); err != nil {
+	if err := seedDemo(st, st.Now()); err != nil {
 		return fmt.Errorf("-demo: %w", err)
 	}
 	log.Info().Str("prepaid", demoPrepaid).Str("postpaid", demoPostpaid).Msg("-demo: seeded the Docs Demo records")

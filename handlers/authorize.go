@@ -30,7 +30,7 @@ type authorizeOut struct {
 func (s *server) authorize(w http.ResponseWriter, r *http.Request) error {
 	q := params(r.URL.RawQuery)
 	text := q.Get("format") == "text"
-	rq, err := parseRateQuery(q)
+	rq, err := parseRateQuery(q, s.Now)
 	if err != nil {
 		return err // 200 "0\n" in text form: see server.error
 	}

@@ -3,7 +3,6 @@ package handlers
 import (
 	"bufio"
 	"net/http"
-	"time"
 )
 
 // backup streams a consistent copy of the database: the store writes it
@@ -11,7 +10,7 @@ import (
 // is the database as of the moment the transaction began. The copy is a
 // complete bbolt file: stop the server, put it in place of -db, start.
 func (s *server) backup(w http.ResponseWriter, r *http.Request) error {
-	name := "pbxbill-" + time.Now().In(s.Store.Location()).Format("20060102-150405") + ".db"
+	name := "pbxbill-" + s.Now().In(s.Store.Location()).Format("20060102-150405") + ".db"
 	h := w.Header()
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)

@@ -44,7 +44,7 @@ type providerDashboardOut struct {
 func (s *server) providerDashboard(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	loc := s.Store.Location()
-	now := time.Now().In(loc)
+	now := s.Now().In(loc)
 	today := rating.StartOfDay(now, loc)
 	from, to := time.Time{}, today
 	var err error

@@ -33,7 +33,14 @@ type testServer struct {
 // loopback. opts adjust the server before it starts.
 func mustServe(tb testing.TB, opts ...func(*server)) *testServer {
 	tb.Helper()
-	st, err := store.Open(filepath.Join(tb.TempDir(), "pbxbill.db"), store.Options{TZ: "UTC", Currency: "EUR"})
+	return mustServeWith(tb, store.Options{TZ: "UTC", Currency: "EUR"}, opts...)
+}
+
+// mustServeWith is mustServe on a store opened with so, for a test that
+// sets the store's clock or numbering.
+func mustServeWith(tb testing.TB, so store.Options, opts ...func(*server)) *testServer {
+	tb.Helper()
+	st, err := store.Open(filepath.Join(tb.TempDir(), "pbxbill.db"), so)
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}

@@ -47,9 +47,9 @@ func parseKind(v string) (rating.Kind, error) {
 }
 
 // parseAt parses ?at=, the instant whose rates apply; now by default.
-func parseAt(v string) (time.Time, error) {
+func parseAt(v string, now func() time.Time) (time.Time, error) {
 	if v == "" {
-		return time.Now(), nil
+		return now(), nil
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {

@@ -23,7 +23,7 @@ type rateQuery struct {
 // parseRateQuery reads the query of rate, price and authorize. An empty
 // number is left to the resolution, which answers invalid_number for it;
 // rate and price call needNumber first.
-func parseRateQuery(q params) (rateQuery, error) {
+func parseRateQuery(q params, now func() time.Time) (rateQuery, error) {
 	rq := rateQuery{tenant: q.Get("tenant"), number: q.Get("number")}
 	if rq.tenant == "" {
 		return rq, rating.Errorf(rating.EInvalid, "tenant: required")
@@ -32,7 +32,7 @@ func parseRateQuery(q params) (rateQuery, error) {
 	if rq.kind, err = parseKind(q.Get("kind")); err != nil {
 		return rq, err
 	}
-	rq.at, err = parseAt(q.Get("at"))
+	rq.at, err = parseAt(q.Get("at"), now)
 	return rq, err
 }
 
@@ -123,7 +123,7 @@ type priceOut struct {
 }
 
 func (s *server) rate(w http.ResponseWriter, r *http.Request) error {
-	rq, err := parseRateQuery(params(r.URL.RawQuery))
+	rq, err := parseRateQuery(params(r.URL.RawQuery), s.Now)
 	if err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ const maxPriceDuration = 366 * 86400
 
 func (s *server) price(w http.ResponseWriter, r *http.Request) error {
 	q := params(r.URL.RawQuery)
-	rq, err := parseRateQuery(q)
+	rq, err := parseRateQuery(q, s.Now)
 	if err != nil {
 		return err
 	}
@@ -180,7 +180,7 @@ func (s *server) lcr(w http.ResponseWriter, r *http.Request) error {
 	if raw == "" {
 		return rating.Errorf(rating.EInvalid, "number: required")
 	}
-	at, err := parseAt(q.Get("at"))
+	at, err := parseAt(q.Get("at"), s.Now)
 	if err != nil {
 		return err
 	}

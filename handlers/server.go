@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 	"github.com/rs/zerolog"
@@ -20,8 +21,11 @@ import (
 
 // Config is what the HTTP layer needs from main.
 type Config struct {
-	Store               *store.Store
-	MaxCallDuration     int
+	Store           *store.Store
+	MaxCallDuration int
+	// Now is the clock; nil means the store's, so that the handlers and
+	// the store never disagree on what "now" and "today" are.
+	Now                 func() time.Time
 	APIToken            string // the bootstrap token; "" disables it
 	RatingRequiresToken bool
 	Log                 zerolog.Logger
@@ -52,6 +56,9 @@ func New(c Config) http.Handler {
 }
 
 func newServer(c Config) *server {
+	if c.Now == nil {
+		c.Now = c.Store.Now
+	}
 	if c.MaxCallDuration <= 0 {
 		c.MaxCallDuration = rating.DefaultMaxCallDuration
 	}

@@ -80,7 +80,7 @@ func (u *ui) loadAccount(r *http.Request, accountType, name string, decimals int
 
 // today is midnight today in the installation's zone.
 func (u *ui) today() time.Time {
-	n := time.Now().In(u.loc)
+	n := u.Now().In(u.loc)
 	return rating.StartOfDay(n, u.loc)
 }
 

@@ -212,9 +212,9 @@ type tryResult struct {
 	Steps                            []string
 }
 
-func parseTryAt(v string, loc *time.Location) (time.Time, error) {
+func parseTryAt(v string, loc *time.Location, now func() time.Time) (time.Time, error) {
 	if v == "" {
-		return time.Now(), nil
+		return now(), nil
 	}
 	if t, err := rating.ParseDate(v, loc); err == nil {
 		return t.Add(12 * time.Hour), nil // midday: clear of any change at midnight

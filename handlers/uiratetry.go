@@ -26,7 +26,7 @@ func (u *ui) try(t rating.Table, number, duration, date string) *tryResult {
 		d = n
 	}
 	res.Duration = strconv.Itoa(d)
-	at, err := parseTryAt(date, u.loc)
+	at, err := parseTryAt(date, u.loc, u.Now)
 	if err != nil {
 		res.Error = rating.ErrorMessage(err)
 		return res

@@ -230,6 +230,10 @@ func (s *Store) Close() error {
 // Location is the installation's time zone.
 func (s *Store) Location() *time.Location { return s.loc }
 
+// Now reads the store's clock (Options.Now): the one clock of the
+// installation, which the handlers read too.
+func (s *Store) Now() time.Time { return s.now() }
+
 // Currency is the installation's currency code.
 func (s *Store) Currency() string { return s.currency }
 
