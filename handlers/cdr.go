@@ -46,10 +46,10 @@ func (in *cdrIn) toCDR() (rating.CDR, error) {
 		return c, err
 	}
 	if in.Start == "" {
-		return c, rating.Errorf(rating.EInvalid, "start: required (RFC 3339)")
+		return c, rating.Invalidf("start", "start: required (RFC 3339)")
 	}
 	if c.Start, err = time.Parse(time.RFC3339Nano, in.Start); err != nil {
-		return c, rating.Errorf(rating.EInvalid, "start %q: want an RFC 3339 time such as 2026-05-01T10:00:00Z", in.Start)
+		return c, rating.Invalidf("start", "start %q: want an RFC 3339 time such as 2026-05-01T10:00:00Z", in.Start)
 	}
 	if c.Duration, err = seconds(in.Duration); err != nil {
 		return c, err
@@ -62,14 +62,14 @@ func (in *cdrIn) toCDR() (rating.CDR, error) {
 func seconds(raw json.RawMessage) (int, error) {
 	s := string(raw)
 	if s == "" || s == "null" {
-		return 0, rating.Errorf(rating.EInvalid, "duration: required (whole seconds)")
+		return 0, rating.Invalidf("duration", "duration: required (whole seconds)")
 	}
 	if u, err := strconv.Unquote(s); err == nil && s[0] == '"' {
 		s = u
 	}
 	d, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, rating.Errorf(rating.EInvalid, "duration %s: want whole seconds", raw)
+		return 0, rating.Invalidf("duration", "duration %s: want whole seconds", raw)
 	}
 	return d, nil
 }

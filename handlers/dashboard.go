@@ -63,9 +63,9 @@ func (s *server) providerDashboard(w http.ResponseWriter, r *http.Request) error
 	days := daysBetween(from, to) + 1
 	switch {
 	case days < 1:
-		return rating.Errorf(rating.EInvalid, "from %s is after to %s", from.Format(time.DateOnly), to.Format(time.DateOnly))
+		return rating.Invalidf("from", "from %s is after to %s", from.Format(time.DateOnly), to.Format(time.DateOnly))
 	case days > maxDashboardDays:
-		return rating.Errorf(rating.EInvalid, "from %s to %s is %d days; the dashboard covers at most %d",
+		return rating.Invalidf("from", "from %s to %s is %d days; the dashboard covers at most %d",
 			from.Format(time.DateOnly), to.Format(time.DateOnly), days, maxDashboardDays)
 	}
 	figs, totals, err := s.Store.ProviderDashboard(from, to)
@@ -83,7 +83,7 @@ func (s *server) providerDashboard(w http.ResponseWriter, r *http.Request) error
 func parseDay(field, v string, loc *time.Location) (time.Time, error) {
 	t, err := rating.ParseDate(v, loc)
 	if err != nil {
-		return t, rating.Errorf(rating.EInvalid, "%s %q: want a date YYYY-MM-DD", field, v)
+		return t, rating.Invalidf(field, "%s %q: want a date YYYY-MM-DD", field, v)
 	}
 	return t, nil
 }

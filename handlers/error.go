@@ -44,8 +44,35 @@ type errorBody struct {
 
 type errorDetail struct {
 	Code    string             `json:"code"`
+	Field   string             `json:"field,omitempty"`
 	Message string             `json:"message"`
 	Lines   []rating.LineError `json:"lines,omitempty"`
+}
+
+// problem is an error as every answer shows it. problemOf is the one place
+// that reads an error for an answer; the JSON writer (server.error), the
+// admin's error page (ui.page) and its forms (formErrors.add) only render
+// what it decides.
+type problem struct {
+	Status int
+	errorDetail
+	// Internal is set for a failure that is not the caller's: it is
+	// logged, and its details are not shown.
+	Internal bool
+}
+
+func problemOf(err error) problem {
+	var e *rating.Error
+	if !errors.As(err, &e) {
+		return problem{Status: http.StatusInternalServerError, Internal: true,
+			errorDetail: errorDetail{Code: rating.EInternal, Message: "internal error"}}
+	}
+	status := statusOf(e.Code)
+	if status == 0 || status == http.StatusInternalServerError {
+		return problem{Status: http.StatusInternalServerError, Internal: true,
+			errorDetail: errorDetail{Code: rating.EInternal, Message: "internal error"}}
+	}
+	return problem{Status: status, errorDetail: errorDetail{Code: e.Code, Field: e.Field, Message: e.Message, Lines: e.Lines}}
 }
 
 // panicError carries a recovered panic to the error writer.
@@ -62,17 +89,11 @@ func (e panicError) Error() string { return fmt.Sprintf("panic: %v", e.v) }
 // the status, so any failure there, even a bad token, answers 200 "0\n",
 // which the dialplan reads as "not allowed".
 func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
-	code, msg := rating.EInternal, "internal error"
-	var lines []rating.LineError
-	var e *rating.Error
-	if errors.As(err, &e) {
-		code, msg, lines = e.Code, e.Message, e.Lines
-	}
-	status := statusOf(code)
-	if status == 0 || status == http.StatusInternalServerError {
+	p := problemOf(err)
+	if p.Internal {
 		s.Log.Error().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("internal error")
-		code, msg, lines, status = rating.EInternal, "internal error", nil, http.StatusInternalServerError
 	}
+	status := p.Status
 	if textAuthorize(r) {
 		writeText(w, "0\n")
 		return
@@ -80,7 +101,7 @@ func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="pbxbill"`)
 	}
-	b, err := json.Marshal(errorBody{errorDetail{Code: code, Message: msg, Lines: lines}})
+	b, err := json.Marshal(errorBody{p.errorDetail})
 	if err != nil {
 		b = []byte(`{"error":{"code":"internal","message":"internal error"}}`)
 		status = http.StatusInternalServerError

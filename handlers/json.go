@@ -107,7 +107,7 @@ func tooLarge(limit int64) error {
 func money(field string, raw json.RawMessage) (rating.Amount, error) {
 	var a rating.Amount
 	if err := a.UnmarshalJSON(raw); err != nil {
-		return 0, rating.Errorf(rating.EInvalid, "%s: %s", field, rating.ErrorMessage(err))
+		return 0, rating.Invalidf(field, "%s: %s", field, rating.ErrorMessage(err))
 	}
 	return a, nil
 }

@@ -34,21 +34,21 @@ func (s *server) credit(accountType string) handlerFunc {
 			return err
 		}
 		if in.Amount == nil {
-			return rating.Errorf(rating.EInvalid, "amount: required")
+			return rating.Invalidf("amount", "amount: required")
 		}
 		amount, err := money("amount", in.Amount)
 		if err != nil {
 			return err
 		}
 		if !amount.Set() {
-			return rating.Errorf(rating.EInvalid, "amount: required")
+			return rating.Invalidf("amount", "amount: required")
 		}
 		switch in.Kind {
 		case "":
 			in.Kind = rating.Topup
 		case rating.Topup, rating.Adjustment:
 		default:
-			return rating.Errorf(rating.EInvalid, "kind %q: want topup or adjustment", in.Kind)
+			return rating.Invalidf("kind", "kind %q: want topup or adjustment", in.Kind)
 		}
 		e, err := s.Store.Credit(accountType, mux.Vars(r)["name"], amount, in.Kind, in.Note)
 		if err != nil {
@@ -74,7 +74,7 @@ func (s *server) ledger(accountType string) handlerFunc {
 			return err
 		}
 		if !from.IsZero() && !to.IsZero() && !from.Before(to) {
-			return rating.Errorf(rating.EInvalid, "from %q is after to %q", q.Get("from"), q.Get("to"))
+			return rating.Invalidf("from", "from %q is after to %q", q.Get("from"), q.Get("to"))
 		}
 		n, err := limit(r)
 		if err != nil {
@@ -113,7 +113,7 @@ func parseBound(field, v string, loc *time.Location, end bool) (time.Time, error
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
-		return time.Time{}, rating.Errorf(rating.EInvalid, "%s %q: want YYYY-MM-DD or an RFC 3339 time", field, v)
+		return time.Time{}, rating.Invalidf(field, "%s %q: want YYYY-MM-DD or an RFC 3339 time", field, v)
 	}
 	if end {
 		t = t.Add(time.Nanosecond)

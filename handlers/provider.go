@@ -25,7 +25,7 @@ type providerIn struct {
 // so it must not call the store.
 func (in *providerIn) apply(p *rating.Provider) error {
 	if in.Balance != nil {
-		return rating.Errorf(rating.EInvalid, "balance: read-only; POST a credit to /api/v1/providers/{name}/credits to change it")
+		return rating.Invalidf("balance", "balance: read-only; POST a credit to /api/v1/providers/{name}/credits to change it")
 	}
 	setString(&p.Name, in.Name)
 	setString(&p.Trunk, in.Trunk)

@@ -26,7 +26,7 @@ type rateQuery struct {
 func parseRateQuery(q params, now func() time.Time) (rateQuery, error) {
 	rq := rateQuery{tenant: q.Get("tenant"), number: q.Get("number")}
 	if rq.tenant == "" {
-		return rq, rating.Errorf(rating.EInvalid, "tenant: required")
+		return rq, rating.Invalidf("tenant", "tenant: required")
 	}
 	var err error
 	if rq.kind, err = parseKind(q.Get("kind")); err != nil {
@@ -40,7 +40,7 @@ func parseRateQuery(q params, now func() time.Time) (rateQuery, error) {
 // without a number the request itself is wrong.
 func (rq *rateQuery) needNumber() error {
 	if rq.number == "" {
-		return rating.Errorf(rating.EInvalid, "number: required")
+		return rating.Invalidf("number", "number: required")
 	}
 	return nil
 }
@@ -146,11 +146,11 @@ func (s *server) price(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := q.Get("duration")
 	if v == "" {
-		return rating.Errorf(rating.EInvalid, "duration: required, in whole seconds")
+		return rating.Invalidf("duration", "duration: required, in whole seconds")
 	}
 	d, err := strconv.Atoi(v)
 	if err != nil || d < 0 || d > maxPriceDuration {
-		return rating.Errorf(rating.EInvalid, "duration %q: want whole seconds from 0 to %d", v, maxPriceDuration)
+		return rating.Invalidf("duration", "duration %q: want whole seconds from 0 to %d", v, maxPriceDuration)
 	}
 	t, res, err := s.found(&rq)
 	if err != nil {
@@ -178,7 +178,7 @@ func (s *server) lcr(w http.ResponseWriter, r *http.Request) error {
 	q := params(r.URL.RawQuery)
 	raw := q.Get("number")
 	if raw == "" {
-		return rating.Errorf(rating.EInvalid, "number: required")
+		return rating.Invalidf("number", "number: required")
 	}
 	at, err := parseAt(q.Get("at"), s.Now)
 	if err != nil {

@@ -34,7 +34,7 @@ func (s *server) importRates(w http.ResponseWriter, r *http.Request) error {
 		mode = "replace"
 	case "replace", "merge":
 	default:
-		return rating.Errorf(rating.EInvalid, "mode %q: want replace or merge", mode)
+		return rating.Invalidf("mode", "mode %q: want replace or merge", mode)
 	}
 	t, err := s.Store.RateTable(name)
 	if err != nil {

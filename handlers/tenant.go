@@ -31,7 +31,7 @@ type tenantIn struct {
 // so it must not call the store.
 func (in *tenantIn) apply(t *rating.Tenant) error {
 	if in.Balance != nil {
-		return rating.Errorf(rating.EInvalid, "balance: read-only; POST a credit to /api/v1/tenants/{name}/credits to change it")
+		return rating.Invalidf("balance", "balance: read-only; POST a credit to /api/v1/tenants/{name}/credits to change it")
 	}
 	setString(&t.Name, in.Name)
 	setString(&t.AccountCode, in.AccountCode)

@@ -277,3 +277,26 @@ func TestNamedListsPage(t *testing.T) {
 		ts.admin("GET", path+"?limit=0", "").wantError(400, "invalid", "limit")
 	}
 }
+
+// An error names the field it concerns, so that a client, and the admin's
+// forms, can show it next to that field without reading the message.
+func TestErrorsNameTheirField(t *testing.T) {
+	ts := mustServe(t)
+	ts.mustTable(rating.NewTable("retail", rating.Outbound, "EUR"))
+	for body, field := range map[string]string{
+		`{"name":"a","credit_limit":"-1"}`:          "credit_limit",
+		`{"name":"a","credit_limit":"1.123456789"}`: "credit_limit",
+		`{"name":"a","billing_mode":"sometimes"}`:   "billing_mode",
+		`{"name":" a"}`: "name",
+		`{"name":"a","inbound_rate_table":"retail"}`:    "inbound_rate_table",
+		`{"name":"a","low_balance_threshold":"lots"}`:   "low_balance_threshold",
+		`{"name":"a","outbound_rate_table":"nonesuch"}`: "outbound_rate_table",
+	} {
+		if e := ts.admin("POST", "/api/v1/tenants", body).wantError(400, rating.EInvalid); e.Field != field {
+			t.Errorf("%s: field %q (%s), want %q", body, e.Field, e.Message, field)
+		}
+	}
+	if e := ts.admin("GET", "/api/v1/cdrs?limit=x", "").wantError(400, rating.EInvalid); e.Field != "limit" {
+		t.Errorf("limit: field %q", e.Field)
+	}
+}

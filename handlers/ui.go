@@ -182,11 +182,11 @@ func (u *ui) page(h handlerFunc) http.Handler {
 		if err == nil {
 			return
 		}
-		code, msg := rating.ErrorCode(err), rating.ErrorMessage(err)
-		status := statusOf(code)
-		if status == 0 || status == http.StatusInternalServerError {
+		pr := problemOf(err)
+		status, msg := pr.Status, pr.Message
+		if pr.Internal {
 			u.Log.Error().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("internal error")
-			status, msg = http.StatusInternalServerError, "internal error: the details are in the server log"
+			msg = "internal error: the details are in the server log"
 		}
 		if started(w) {
 			return

@@ -98,18 +98,14 @@ func (u *ui) credit(accountType string) handlerFunc {
 		back += url.PathEscape(name)
 		amount, err := rating.ParseAmount(f.Amount)
 		if f.Amount == "" {
-			err = rating.Errorf(rating.EInvalid, "amount: required")
+			err = rating.Invalidf("amount", "amount: required")
 		}
 		var e rating.Entry
 		if err == nil {
 			e, err = u.Store.Credit(accountType, name, amount, f.Kind, f.Note)
 		}
 		if code := rating.ErrorCode(err); code == rating.EInvalid {
-			if strings.HasPrefix(rating.ErrorMessage(err), "amount") {
-				f.Errors["amount"] = rating.ErrorMessage(err)
-			} else {
-				f.Errors.add(err, "note", "kind")
-			}
+			f.Errors.add(err, "amount", "note", "kind")
 			return u.renderAccount(w, r, accountType, name, http.StatusBadRequest, &f)
 		} else if err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"html/template"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -121,27 +122,24 @@ func (u *ui) tableDecimals(name string) int {
 // formErrors holds a form's messages, by field; "" is the form's own.
 type formErrors map[string]string
 
-// add files err under the field its message names: messages start with
-// the field (DOMAIN.md style, "credit_limit: required"), and a CSV line
-// error names its column.
+// add files err under the field it concerns (rating.Error's Field, or the
+// column of each CSV line error) when the form has that field, and as the
+// form's own message otherwise.
 func (e formErrors) add(err error, fields ...string) {
-	var re *rating.Error
-	msg := rating.ErrorMessage(err)
-	if errors.As(err, &re) && len(re.Lines) > 0 {
-		for _, l := range re.Lines {
+	p := problemOf(err)
+	if len(p.Lines) > 0 {
+		for _, l := range p.Lines {
 			if _, dup := e[l.Column]; !dup {
 				e[l.Column] = l.Message
 			}
 		}
 		return
 	}
-	for _, f := range fields {
-		if msg == f || strings.HasPrefix(msg, f+":") || strings.HasPrefix(msg, f+" ") {
-			e[f] = msg
-			return
-		}
+	if p.Field != "" && slices.Contains(fields, p.Field) {
+		e[p.Field] = p.Message
+		return
 	}
-	e[""] = msg
+	e[""] = p.Message
 }
 
 // dict builds a map from key, value pairs, to hand a partial more than

@@ -202,7 +202,7 @@ func parseInt(field, v string) (int, error) {
 	n := 0
 	for _, c := range v {
 		if c < '0' || c > '9' || n > 1e8 {
-			return 0, rating.Errorf(rating.EInvalid, "%s %q: want a whole number", field, v)
+			return 0, rating.Invalidf(field, "%s %q: want a whole number", field, v)
 		}
 		n = n*10 + int(c-'0')
 	}

@@ -62,7 +62,7 @@ func (s *server) cdrFilter(r *http.Request) (store.CDRFilter, error) {
 	switch f.Status {
 	case "", rating.Rated, rating.Unrated:
 	default:
-		return f, rating.Errorf(rating.EInvalid, "status %q: want rated or unrated", f.Status)
+		return f, rating.Invalidf("status", "status %q: want rated or unrated", f.Status)
 	}
 	loc := s.Store.Location()
 	var err error
@@ -73,7 +73,7 @@ func (s *server) cdrFilter(r *http.Request) (store.CDRFilter, error) {
 		return f, err
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
-		return f, rating.Errorf(rating.EInvalid, "from %q is after to %q", q.Get("from"), q.Get("to"))
+		return f, rating.Invalidf("from", "from %q is after to %q", q.Get("from"), q.Get("to"))
 	}
 	return f, nil
 }

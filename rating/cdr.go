@@ -48,9 +48,9 @@ type CDR struct {
 func (c *CDR) Validate() error {
 	switch {
 	case c.ID == "":
-		return Errorf(EInvalid, "id: required")
+		return Invalidf("id", "id: required")
 	case len(c.ID) > 200:
-		return Errorf(EInvalid, "id %.20q…: longer than 200 characters", c.ID)
+		return Invalidf("id", "id %.20q…: longer than 200 characters", c.ID)
 	case c.Start.IsZero():
 		return Errorf(EInvalid, "cdr %q: start: required (RFC 3339)", c.ID)
 	case c.Duration < 0:

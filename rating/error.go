@@ -19,7 +19,11 @@ const (
 // Error is the one error type that crosses package boundaries. Message is
 // written for a person: it names the field, the value or the CSV line.
 type Error struct {
-	Code    string
+	Code string
+	// Field is the request field, form field or CSV column the error
+	// concerns ("credit_limit"), "" when it concerns none. The admin shows
+	// the message next to that field; the API answers it as "field".
+	Field   string
 	Message string
 	// Lines holds per-line problems of a rejected CSV file, at most 100.
 	Lines []LineError
@@ -37,6 +41,21 @@ func (e *Error) Error() string { return e.Message }
 // Errorf returns an *Error with the given code and formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalidf returns an EInvalid error about field; the message still names
+// the field, since it is also read without the form around it.
+func Invalidf(field, format string, args ...any) *Error {
+	return &Error{Code: EInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorField returns the field err concerns, "" when none.
+func ErrorField(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
 }
 
 // ErrorCode returns the code of err, EInternal for errors that are not *Error.

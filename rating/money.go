@@ -38,7 +38,7 @@ func (a Amount) Set() bool { return a != NoAmount }
 func ParseAmount(s string) (Amount, error) {
 	v, ok, msg := parseAmount(s, '.')
 	if !ok {
-		return 0, Errorf(EInvalid, "amount %q: %s", s, msg)
+		return 0, Invalidf("amount", "amount %q: %s", s, msg)
 	}
 	return v, nil
 }
@@ -108,10 +108,10 @@ func parseAmount(s string, sep byte) (Amount, bool, string) {
 func AmountFromDecimal(d decimal.Decimal) (Amount, error) {
 	s := d.Shift(AmountDecimals)
 	if !s.Equal(s.Truncate(0)) {
-		return 0, Errorf(EInvalid, "amount %s: more than 8 decimal places", d)
+		return 0, Invalidf("amount", "amount %s: more than 8 decimal places", d)
 	}
 	if s.Abs().GreaterThan(decimal.New(int64(MaxAmount), 0)) {
-		return 0, Errorf(EInvalid, "amount %s: too large", d)
+		return 0, Invalidf("amount", "amount %s: too large", d)
 	}
 	return Amount(s.IntPart()), nil
 }

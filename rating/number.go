@@ -51,7 +51,7 @@ func (n Numbering) Normalise(s string) (string, error) {
 				b = append(b, c)
 			case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
 			default:
-				return "", Errorf(EInvalid, "number %q: %q is not a digit", s, c)
+				return "", Invalidf("number", "number %q: %q is not a digit", s, c)
 			}
 		}
 		s = string(b)
@@ -63,10 +63,10 @@ func (n Numbering) Normalise(s string) (string, error) {
 		}
 	}
 	if s == "" {
-		return "", Errorf(EInvalid, "number: no digits")
+		return "", Invalidf("number", "number: no digits")
 	}
 	if len(s) > MaxNumberLen {
-		return "", Errorf(EInvalid, "number %q: longer than %d digits", s, MaxNumberLen)
+		return "", Invalidf("number", "number %q: longer than %d digits", s, MaxNumberLen)
 	}
 	return s, nil
 }

@@ -193,7 +193,7 @@ func pbxTime(field, s string, loc *time.Location) (time.Time, error) {
 		if t, err2 := time.Parse(time.RFC3339, s); err2 == nil {
 			return t, nil
 		}
-		return t, Errorf(EInvalid, "%s %q: want YYYY-MM-DD HH:MM:SS", field, s)
+		return t, Invalidf(field, "%s %q: want YYYY-MM-DD HH:MM:SS", field, s)
 	}
 	return t, nil
 }
@@ -201,7 +201,7 @@ func pbxTime(field, s string, loc *time.Location) (time.Time, error) {
 func pbxSeconds(field, s string) (int, error) {
 	v, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil || v < 0 || v > MaxCDRDuration {
-		return 0, Errorf(EInvalid, "%s %q: want whole seconds, 0 to %d", field, s, MaxCDRDuration)
+		return 0, Invalidf(field, "%s %q: want whole seconds, 0 to %d", field, s, MaxCDRDuration)
 	}
 	return v, nil
 }

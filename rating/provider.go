@@ -36,7 +36,7 @@ func (p *Provider) Validate() error {
 		}
 	}
 	if p.Status != Active && p.Status != Suspended {
-		return Errorf(EInvalid, "status %q: want active or suspended", p.Status)
+		return Invalidf("status", "status %q: want active or suspended", p.Status)
 	}
 	return nil
 }

@@ -31,19 +31,19 @@ func (t *Table) Validate() error {
 		return err
 	}
 	if t.Kind.String() == "" {
-		return Errorf(EInvalid, "kind: want outbound, inbound or conference")
+		return Invalidf("kind", "kind: want outbound, inbound or conference")
 	}
 	if t.Decimals < 0 || t.Decimals > 8 {
-		return Errorf(EInvalid, "decimals %d: want 0 to 8", t.Decimals)
+		return Invalidf("decimals", "decimals %d: want 0 to 8", t.Decimals)
 	}
 	if t.Rounding.String() == "" {
-		return Errorf(EInvalid, "rounding: want half_up, up or down")
+		return Invalidf("rounding", "rounding: want half_up, up or down")
 	}
 	if t.InitialIncrement < 0 || t.InitialIncrement > MaxIncrement {
-		return Errorf(EInvalid, "initial_increment %d: want 0 to %d seconds", t.InitialIncrement, MaxIncrement)
+		return Invalidf("initial_increment", "initial_increment %d: want 0 to %d seconds", t.InitialIncrement, MaxIncrement)
 	}
 	if t.Increment < 1 || t.Increment > MaxIncrement {
-		return Errorf(EInvalid, "increment %d: want 1 to %d seconds", t.Increment, MaxIncrement)
+		return Invalidf("increment", "increment %d: want 1 to %d seconds", t.Increment, MaxIncrement)
 	}
 	return nil
 }
@@ -100,25 +100,25 @@ func (r *Row) Validate(decimals int) error {
 	}
 	q := Amount(pow10[AmountDecimals-max(0, min(decimals, AmountDecimals))])
 	if r.MinCost.Set() && r.MinCost%q != 0 {
-		return Errorf(EInvalid, "min_cost %s: more than the table's %d decimals", r.MinCost, decimals)
+		return Invalidf("min_cost", "min_cost %s: more than the table's %d decimals", r.MinCost, decimals)
 	}
 	if r.MaxCost.Set() && r.MaxCost%q != 0 {
-		return Errorf(EInvalid, "max_cost %s: more than the table's %d decimals", r.MaxCost, decimals)
+		return Invalidf("max_cost", "max_cost %s: more than the table's %d decimals", r.MaxCost, decimals)
 	}
 	if r.MinCost.Set() && r.MaxCost.Set() && r.MaxCost < r.MinCost {
-		return Errorf(EInvalid, "max_cost %s is below min_cost %s", r.MaxCost, r.MinCost)
+		return Invalidf("max_cost", "max_cost %s is below min_cost %s", r.MaxCost, r.MinCost)
 	}
 	if r.InitialIncrement != -1 && (r.InitialIncrement < 0 || r.InitialIncrement > MaxIncrement) {
-		return Errorf(EInvalid, "initial_increment %d: want 0 to %d seconds", r.InitialIncrement, MaxIncrement)
+		return Invalidf("initial_increment", "initial_increment %d: want 0 to %d seconds", r.InitialIncrement, MaxIncrement)
 	}
 	if r.Increment != -1 && (r.Increment < 1 || r.Increment > MaxIncrement) {
-		return Errorf(EInvalid, "increment %d: want 1 to %d seconds", r.Increment, MaxIncrement)
+		return Invalidf("increment", "increment %d: want 1 to %d seconds", r.Increment, MaxIncrement)
 	}
 	if r.Grace != -1 && (r.Grace < 0 || r.Grace > MaxGrace) {
-		return Errorf(EInvalid, "grace %d: want 0 to %d seconds", r.Grace, MaxGrace)
+		return Invalidf("grace", "grace %d: want 0 to %d seconds", r.Grace, MaxGrace)
 	}
 	if len(r.Destination) > 200 {
-		return Errorf(EInvalid, "destination: longer than 200 characters")
+		return Invalidf("destination", "destination: longer than 200 characters")
 	}
 	return nil
 }
@@ -136,13 +136,13 @@ func checkPrice(field string, v Amount, optional bool) error {
 		if optional {
 			return nil
 		}
-		return Errorf(EInvalid, "%s: required", field)
+		return Invalidf(field, "%s: required", field)
 	}
 	if v < 0 {
-		return Errorf(EInvalid, "%s %s: must not be negative", field, v)
+		return Invalidf(field, "%s %s: must not be negative", field, v)
 	}
 	if v > MaxPrice {
-		return Errorf(EInvalid, "%s %s: above the largest price, %s", field, v, MaxPrice)
+		return Invalidf(field, "%s %s: above the largest price, %s", field, v, MaxPrice)
 	}
 	return nil
 }
@@ -153,14 +153,14 @@ func ValidatePrefix(p string) error {
 		return nil
 	}
 	if p == "" {
-		return Errorf(EInvalid, "prefix: required")
+		return Invalidf("prefix", "prefix: required")
 	}
 	if len(p) > MaxPrefixLen {
-		return Errorf(EInvalid, "prefix %q: longer than %d digits", p, MaxPrefixLen)
+		return Invalidf("prefix", "prefix %q: longer than %d digits", p, MaxPrefixLen)
 	}
 	for i := 0; i < len(p); i++ {
 		if p[i] < '0' || p[i] > '9' {
-			return Errorf(EInvalid, "prefix %q: digits only, or *", p)
+			return Invalidf("prefix", "prefix %q: digits only, or *", p)
 		}
 	}
 	return nil
@@ -171,17 +171,17 @@ func ValidatePrefix(p string) error {
 // in a URL path.
 func ValidateName(field, s string) error {
 	if s == "" {
-		return Errorf(EInvalid, "%s: required", field)
+		return Invalidf(field, "%s: required", field)
 	}
 	if len(s) > 100 {
-		return Errorf(EInvalid, "%s %q: longer than 100 characters", field, s)
+		return Invalidf(field, "%s %q: longer than 100 characters", field, s)
 	}
 	if s[0] == ' ' || s[len(s)-1] == ' ' {
-		return Errorf(EInvalid, "%s %q: leading or trailing space", field, s)
+		return Invalidf(field, "%s %q: leading or trailing space", field, s)
 	}
 	for _, c := range s {
 		if c < 0x20 || c == 0x7f || c == '/' {
-			return Errorf(EInvalid, "%s %q: control characters and '/' are not allowed", field, s)
+			return Invalidf(field, "%s %q: control characters and '/' are not allowed", field, s)
 		}
 	}
 	return nil

@@ -94,10 +94,10 @@ func (t *Tenant) Validate() error {
 		return err
 	}
 	if t.BillingMode != Prepaid && t.BillingMode != Postpaid {
-		return Errorf(EInvalid, "billing_mode %q: want prepaid or postpaid", t.BillingMode)
+		return Invalidf("billing_mode", "billing_mode %q: want prepaid or postpaid", t.BillingMode)
 	}
 	if t.Status != Active && t.Status != Suspended {
-		return Errorf(EInvalid, "status %q: want active or suspended", t.Status)
+		return Invalidf("status", "status %q: want active or suspended", t.Status)
 	}
 	if err := checkPrice("credit_limit", t.CreditLimit, false); err != nil {
 		return err

@@ -95,10 +95,10 @@ func (s *Store) SetAdminPassword(name, password string) error {
 		return err
 	}
 	if n := utf8.RuneCountInString(password); n < MinPasswordLen {
-		return rating.Errorf(rating.EInvalid, "password: at least %d characters, got %d", MinPasswordLen, n)
+		return rating.Invalidf("password", "password: at least %d characters, got %d", MinPasswordLen, n)
 	}
 	if len(password) > MaxPasswordLen {
-		return rating.Errorf(rating.EInvalid, "password: at most %d bytes, got %d", MaxPasswordLen, len(password))
+		return rating.Invalidf("password", "password: at most %d bytes, got %d", MaxPasswordLen, len(password))
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {

@@ -48,7 +48,7 @@ func (f *CDRFilter) matcher(tx *bolt.Tx) (matcher, error) {
 	case rating.Unrated:
 		m.status = statusUnrated
 	default:
-		return m, rating.Errorf(rating.EInvalid, "status %q: want rated or unrated", f.Status)
+		return m, rating.Invalidf("status", "status %q: want rated or unrated", f.Status)
 	}
 	if !f.From.IsZero() {
 		m.from = f.From.UnixNano()
@@ -75,7 +75,7 @@ func (s *Store) CDRs(f CDRFilter, after string, limit int) ([]rating.CDR, string
 	if after != "" {
 		v, err := strconv.ParseUint(after, 10, 64)
 		if err != nil {
-			return nil, "", rating.Errorf(rating.EInvalid, "after %q: not a cursor this list returned", after)
+			return nil, "", rating.Invalidf("after", "after %q: not a cursor this list returned", after)
 		}
 		start = v
 	}

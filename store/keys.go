@@ -69,7 +69,7 @@ func rateCursor(k []byte) string { return hex.EncodeToString(k) }
 func parseRateCursor(s string) ([]byte, error) {
 	k, err := hex.DecodeString(s)
 	if _, _, ok := splitRateKey(k); err != nil || !ok || len(k) > rateKeyLen {
-		return nil, rating.Errorf(rating.EInvalid, "after %q: not a cursor this list returned", s)
+		return nil, rating.Invalidf("after", "after %q: not a cursor this list returned", s)
 	}
 	return k, nil
 }

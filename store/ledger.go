@@ -43,23 +43,23 @@ func (s *Store) Credit(accountType, name string, amount rating.Amount, kind, not
 	switch kind {
 	case rating.Topup:
 		if amount <= 0 {
-			return rating.Entry{}, rating.Errorf(rating.EInvalid, "amount %s: a topup must be positive", amount)
+			return rating.Entry{}, rating.Invalidf("amount", "amount %s: a topup must be positive", amount)
 		}
 	case rating.Adjustment:
 		if amount == 0 {
-			return rating.Entry{}, rating.Errorf(rating.EInvalid, "amount: an adjustment must not be 0")
+			return rating.Entry{}, rating.Invalidf("amount", "amount: an adjustment must not be 0")
 		}
 		if strings.TrimSpace(note) == "" {
-			return rating.Entry{}, rating.Errorf(rating.EInvalid, "note: required for an adjustment")
+			return rating.Entry{}, rating.Invalidf("note", "note: required for an adjustment")
 		}
 	default:
-		return rating.Entry{}, rating.Errorf(rating.EInvalid, "kind %q: want topup or adjustment", kind)
+		return rating.Entry{}, rating.Invalidf("kind", "kind %q: want topup or adjustment", kind)
 	}
 	if amount == rating.NoAmount || amount > rating.MaxAmount || amount < -rating.MaxAmount {
-		return rating.Entry{}, rating.Errorf(rating.EInvalid, "amount %s: beyond ±%s", amount, rating.MaxAmount)
+		return rating.Entry{}, rating.Invalidf("amount", "amount %s: beyond ±%s", amount, rating.MaxAmount)
 	}
 	if len(note) > maxNote {
-		return rating.Entry{}, rating.Errorf(rating.EInvalid, "note: longer than %d characters", maxNote)
+		return rating.Entry{}, rating.Invalidf("note", "note: longer than %d characters", maxNote)
 	}
 	acct, err := acctByte(accountType)
 	if err != nil {
@@ -106,7 +106,7 @@ func post(tx *txn, acct byte, id uint64, amount rating.Amount, kind, ref string)
 	// bound keeps every later sum of the ledger far from it too.
 	after := *balance + amount
 	if after > rating.MaxAmount || after < -rating.MaxAmount {
-		return rating.Entry{}, rating.Errorf(rating.EInvalid, "amount %s: the balance of %q would be beyond ±%s",
+		return rating.Entry{}, rating.Invalidf("amount", "amount %s: the balance of %q would be beyond ±%s",
 			amount, name, rating.MaxAmount)
 	}
 	*balance = after
@@ -136,7 +136,7 @@ func (s *Store) Ledger(accountType, name string, from, to time.Time, after strin
 	start := uint64(1<<64 - 1)
 	if after != "" {
 		if start, err = strconv.ParseUint(after, 10, 64); err != nil {
-			return nil, "", rating.Errorf(rating.EInvalid, "after %q: not a cursor this list returned", after)
+			return nil, "", rating.Invalidf("after", "after %q: not a cursor this list returned", after)
 		}
 	}
 	out, next := []rating.Entry{}, ""

@@ -191,7 +191,7 @@ func indexBatches(t rating.Table, batches <-chan []kv, done chan<- built) {
 				break
 			}
 			if err := row.Validate(t.Decimals); err != nil {
-				out.err = rating.Errorf(rating.EInvalid, "prefix %q with effective_from %s: %s",
+				out.err = rating.Invalidf("prefix", "prefix %q with effective_from %s: %s",
 					row.Prefix, effString(&row), rating.ErrorMessage(err))
 				break
 			}

@@ -248,14 +248,14 @@ func checkTableRef(tx *bolt.Tx, field, name string, k rating.Kind) error {
 	}
 	id := tx.Bucket(bucketTableNames).Get([]byte(name))
 	if id == nil {
-		return rating.Errorf(rating.EInvalid, "%s %q: no such rate table", field, name)
+		return rating.Invalidf(field, "%s %q: no such rate table", field, name)
 	}
 	rec, err := getTableByID(tx, btoi(id))
 	if err != nil {
 		return err
 	}
 	if rec.Kind != k {
-		return rating.Errorf(rating.EInvalid, "%s %q: the table is %s, want %s", field, name, rec.Kind, k)
+		return rating.Invalidf(field, "%s %q: the table is %s, want %s", field, name, rec.Kind, k)
 	}
 	return nil
 }

@@ -93,7 +93,7 @@ func (s *Store) DailyUsage(accountType, name string, from, to time.Time) ([]DayU
 	}
 	f, t := dayOf(from, s.loc), dayOf(to, s.loc)
 	if f > t {
-		return nil, rating.Errorf(rating.EInvalid, "from %s is after to %s", from.Format(time.DateOnly), to.Format(time.DateOnly))
+		return nil, rating.Invalidf("from", "from %s is after to %s", from.Format(time.DateOnly), to.Format(time.DateOnly))
 	}
 	byDay := map[uint32]rating.Usage{}
 	err = s.db.View(func(tx *bolt.Tx) error {

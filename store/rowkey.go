@@ -144,7 +144,7 @@ func prepareRows(rows []rating.Row, decimals int) ([]rowKey, error) {
 	for i := 1; i < len(order); i++ {
 		if compareKeys(rows, &order[i-1], &order[i]) == 0 {
 			r := &rows[order[i].i]
-			return nil, rating.Errorf(rating.EInvalid, "prefix %q with effective_from %s appears twice", r.Prefix, effString(r))
+			return nil, rating.Invalidf("prefix", "prefix %q with effective_from %s appears twice", r.Prefix, effString(r))
 		}
 	}
 	// Position k takes the row at order[k].i; follow each cycle of the

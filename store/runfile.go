@@ -106,7 +106,7 @@ func (r *runFile) merge(fn func(k, v []byte) error) error {
 			if err := decodeRow(c.key, c.val, &row, interner{}); err != nil {
 				return err
 			}
-			return rating.Errorf(rating.EInvalid, "prefix %q with effective_from %s appears twice", row.Prefix, effString(&row))
+			return rating.Invalidf("prefix", "prefix %q with effective_from %s appears twice", row.Prefix, effString(&row))
 		}
 		if err := fn(c.key, c.val); err != nil {
 			return err
