@@ -1,0 +1,60 @@
+package storetest
+
+import (
+	"time"
+
+	"pbxbill/rating"
+	"pbxbill/store"
+)
+
+// Backend is what the contract asks of a storage backend: the operations
+// the handlers call, by noun. A backend decides nothing about money; it
+// keeps what rating decided, and keeps it whole.
+type Backend interface {
+	// Tenants.
+	Tenants() ([]rating.Tenant, error)
+	Tenant(name string) (rating.Tenant, error)
+	TenantByName(nameOrAccountCode string) (rating.Tenant, error)
+	CreateTenant(rating.Tenant) (rating.Tenant, error)
+	UpdateTenant(name string, fn func(*rating.Tenant) error) (rating.Tenant, error)
+	DeleteTenant(name string) error
+
+	// Providers.
+	Providers() ([]rating.Provider, error)
+	Provider(name string) (rating.Provider, error)
+	CreateProvider(rating.Provider) (rating.Provider, error)
+	UpdateProvider(name string, fn func(*rating.Provider) error) (rating.Provider, error)
+	DeleteProvider(name string) error
+
+	// Rate tables, their rows, and the live resolution of calls.
+	RateTables(rating.Kind) ([]rating.Table, error)
+	RateTable(name string) (rating.Table, error)
+	CreateRateTable(rating.Table) (rating.Table, error)
+	UpdateRateTable(name string, fn func(*rating.Table) error) (rating.Table, error)
+	DeleteRateTable(name string) error
+	ReplaceRates(name string, rows []rating.Row) error
+	MergeRates(name string, rows []rating.Row) (added, replaced int, err error)
+	Rates(name, prefix, after string, limit int) ([]rating.Row, string, error)
+	Rater() *rating.Rater
+
+	// PBX nodes.
+	CreateNode(name string) (rating.Node, string, error)
+	Nodes() ([]rating.Node, error)
+	NodeByToken(token string) (rating.Node, error)
+	DeleteNode(name string) error
+
+	// CDRs, the ledger and re-rating.
+	PostCDRs(node string, cdrs []rating.CDR) (store.Posted, error)
+	CDRs(f store.CDRFilter, after string, limit int) ([]rating.CDR, string, error)
+	Credit(accountType, name string, amount rating.Amount, kind, note string) (rating.Entry, error)
+	Ledger(accountType, name string, from, to time.Time, after string, limit int) ([]rating.Entry, string, error)
+	Rerate(store.CDRFilter) (store.Rerated, error)
+
+	// Dashboards, from the roll-ups.
+	TenantDashboard() ([]rating.TenantFigures, error)
+	ProviderDashboard(from, to time.Time) ([]rating.ProviderFigures, rating.ProviderFigures, error)
+
+	// Check verifies the books: balances equal their ledgers, roll-ups
+	// their CDRs.
+	Check() error
+}
