@@ -71,91 +71,156 @@ func (m *matcher) match(v []byte) bool {
 // after is the cursor a previous page returned.
 func (s *Store) CDRs(f CDRFilter, after string, limit int) ([]rating.CDR, string, error) {
 	limit = pageLimit(limit)
-	start := uint64(1<<64 - 1)
+	w := cdrWalk{before: 1<<64 - 1}
 	if after != "" {
 		v, err := strconv.ParseUint(after, 10, 64)
 		if err != nil {
 			return nil, "", rating.Invalidf("after", "after %q: not a cursor this list returned", after)
 		}
-		start = v
+		w.before = v
 	}
 	out, next := []rating.CDR{}, ""
-	err := s.eachCDR(f, start, func(seq uint64, c *rating.CDR) bool {
-		if len(out) == limit {
-			next = strconv.FormatUint(seq+1, 10)
-			return false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if err := w.resolve(tx, &f); err != nil {
+			return err
 		}
-		out = append(out, *c)
-		return true
+		_, err := w.walk(tx, 0, func(seq uint64, c *rating.CDR) bool {
+			if len(out) == limit {
+				next = strconv.FormatUint(seq+1, 10)
+				return false
+			}
+			out = append(out, *c)
+			return true
+		})
+		return err
 	})
 	return out, next, err
 }
 
-// EachCDR calls fn for every CDR matching f, newest first, in one read
-// transaction.
+// EachCDR calls fn for every CDR matching f, newest first. It reads the
+// CDRs a page at a time, each page in a read transaction of its own, and
+// calls fn between transactions, so that a slow fn (a client downloading
+// an export) holds up no commit.
+//
+// The walk sees the CDRs that were stored when it began: later ones get
+// higher sequence numbers, above where it started. The tenant and provider
+// of f are resolved once, at the first page, and each account keeps the
+// name it had when the walk first met it. A CDR's other fields are as of
+// the page that read it, so a re-rate that commits during the walk shows
+// in the CDRs after the page it reached, and decides, for a status filter,
+// whether they are selected. The CDR is reused between calls: fn must copy
+// what it keeps. An error from fn stops the walk and is returned.
 func (s *Store) EachCDR(f CDRFilter, fn func(*rating.CDR) error) error {
-	var ferr error
-	err := s.eachCDR(f, 1<<64-1, func(_ uint64, c *rating.CDR) bool {
-		ferr = fn(c)
-		return ferr == nil
-	})
-	if ferr != nil {
-		return ferr
-	}
-	return err
-}
-
-// eachCDR walks CDRs with sequence below before, newest first, resolving
-// tenant and provider names, until fn returns false.
-func (s *Store) eachCDR(f CDRFilter, before uint64, fn func(seq uint64, c *rating.CDR) bool) error {
-	return s.db.View(func(tx *bolt.Tx) error {
-		m, err := f.matcher(tx)
+	w := cdrWalk{before: 1<<64 - 1}
+	page := make([]rating.CDR, 0, s.exportPage)
+	for {
+		more := false
+		page = page[:0]
+		err := s.db.View(func(tx *bolt.Tx) (err error) {
+			if err := w.resolve(tx, &f); err != nil {
+				return err
+			}
+			// A filter that selects few CDRs still ends its page after
+			// a bounded scan.
+			more, err = w.walk(tx, 16*s.exportPage, func(_ uint64, c *rating.CDR) bool {
+				page = append(page, *c)
+				return len(page) < s.exportPage
+			})
+			return err
+		})
 		if err != nil {
 			return err
 		}
-		names := map[[2]uint64]string{}
-		name := func(acct byte, id uint64) string {
-			k := [2]uint64{uint64(acct), id}
-			if n, ok := names[k]; ok {
-				return n
-			}
-			var n string
-			if acct == tenantAcct {
-				if r, err := getTenantByID(tx, id); err == nil {
-					n = r.Name
-				}
-			} else if r, err := getProviderByID(tx, id); err == nil {
-				n = r.Name
-			}
-			names[k] = n
-			return n
-		}
-		c := tx.Bucket(bucketCDRs).Cursor()
-		k, v := c.Seek(itob(before))
-		if k == nil {
-			k, v = c.Last()
-		} else if btoi(k) >= before {
-			k, v = c.Prev()
-		}
-		for ; k != nil; k, v = c.Prev() {
-			if !m.match(v) {
-				continue
-			}
-			var rec cdrRecord
-			if err := rec.decode(v); err != nil {
+		for i := range page {
+			if err := fn(&page[i]); err != nil {
 				return err
 			}
-			cdr := rec.cdr()
-			if rec.TenantID != 0 {
-				cdr.Tenant = name(tenantAcct, rec.TenantID)
-			}
-			if rec.ProviderID != 0 {
-				cdr.Provider = name(providerAcct, rec.ProviderID)
-			}
-			if !fn(btoi(k), &cdr) {
-				return nil
-			}
 		}
+		if !more {
+			return nil
+		}
+	}
+}
+
+// cdrWalk is a walk through the CDRs, newest first, that can go on in a
+// later transaction: where it stopped, the filter it resolved and the
+// names it has met.
+type cdrWalk struct {
+	m        matcher
+	resolved bool
+	before   uint64 // the walk goes on with the CDRs below this sequence
+	names    map[[2]uint64]string
+}
+
+// resolve resolves f's names to ids, once.
+func (w *cdrWalk) resolve(tx *bolt.Tx, f *CDRFilter) error {
+	if w.resolved {
 		return nil
-	})
+	}
+	m, err := f.matcher(tx)
+	if err != nil {
+		return err
+	}
+	w.m, w.resolved, w.names = m, true, map[[2]uint64]string{}
+	return nil
+}
+
+// walk calls fn for the CDRs below w.before that match, resolving tenant
+// and provider names, until fn returns false or, when limit > 0, limit
+// CDRs have been looked at. w.before moves past every CDR looked at, the
+// one fn stopped at included. more reports that the walk stopped before
+// the oldest CDR.
+func (w *cdrWalk) walk(tx *bolt.Tx, limit int, fn func(seq uint64, c *rating.CDR) bool) (more bool, err error) {
+	c := tx.Bucket(bucketCDRs).Cursor()
+	k, v := c.Seek(itob(w.before))
+	if k == nil {
+		k, v = c.Last()
+	} else if btoi(k) >= w.before {
+		k, v = c.Prev()
+	}
+	for n := 0; k != nil; k, v = c.Prev() {
+		if limit > 0 && n == limit {
+			return true, nil
+		}
+		n++
+		seq := btoi(k)
+		w.before = seq
+		if !w.m.match(v) {
+			continue
+		}
+		var rec cdrRecord
+		if err := rec.decode(v); err != nil {
+			return false, err
+		}
+		cdr := rec.cdr()
+		if rec.TenantID != 0 {
+			cdr.Tenant = w.name(tx, tenantAcct, rec.TenantID)
+		}
+		if rec.ProviderID != 0 {
+			cdr.Provider = w.name(tx, providerAcct, rec.ProviderID)
+		}
+		if !fn(seq, &cdr) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// name returns the name of a tenant or provider, as the walk first found
+// it.
+func (w *cdrWalk) name(tx *bolt.Tx, acct byte, id uint64) string {
+	k := [2]uint64{uint64(acct), id}
+	if n, ok := w.names[k]; ok {
+		return n
+	}
+	var n string
+	if acct == tenantAcct {
+		if r, err := getTenantByID(tx, id); err == nil {
+			n = r.Name
+		}
+	} else if r, err := getProviderByID(tx, id); err == nil {
+		n = r.Name
+	}
+	w.names[k] = n
+	return n
 }

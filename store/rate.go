@@ -180,28 +180,93 @@ func (s *Store) Rates(name, prefix, after string, limit int) (rows []rating.Row,
 	return rows, next, nil
 }
 
-// EachRate calls fn for every row of the table in order, in one read
-// transaction. The row is reused between calls: fn must copy what it keeps.
-// An error from fn stops the walk and is returned. While fn runs, the pages
-// of the snapshot cannot be reused, so a CSV export to a slow client grows
-// the file a little rather than blocking anyone.
+// EachRate calls fn for every row of the table in (prefix,
+// effective_from) order. It reads the rows a page at a time, each page in a
+// read transaction of its own, and calls fn between transactions: fn may
+// be as slow as a client downloading a CSV export, and an open read
+// transaction holds up every commit that has to remap a growing file.
+//
+// The walk is one version of the table all the same: every change of a
+// table's rows or settings moves its Updated, and when a later page finds
+// the table changed or gone, the walk stops with EConflict, so that an
+// export never mixes two decks. The row is reused between calls: fn must
+// copy what it keeps. An error from fn stops the walk and is returned.
 func (s *Store) EachRate(name string, fn func(*rating.Row) error) error {
-	return s.db.View(func(tx *bolt.Tx) error {
-		rec, err := getTable(tx, name)
+	var (
+		at    tableRecord // the table as the first page found it
+		rows  = make([]rating.Row, 0, s.exportPage)
+		after []byte // the key of the last row read
+		in    = interner{}
+	)
+	for {
+		more := false
+		err := s.db.View(func(tx *bolt.Tx) (err error) {
+			if at.ID == 0 {
+				at, err = getTable(tx, name)
+			} else {
+				err = sameTable(tx, at)
+			}
+			if err != nil {
+				return err
+			}
+			rows, after, more, err = ratePage(tx, at.ID, after, rows[:0], s.exportPage, in)
+			return err
+		})
 		if err != nil {
 			return err
 		}
-		b := tx.Bucket(bucketRates).Bucket(itob(rec.ID))
-		if b == nil {
-			return nil
-		}
-		var r rating.Row
-		in := interner{}
-		return b.ForEach(func(k, v []byte) error {
-			if err := decodeRow(k, v, &r, in); err != nil {
+		for i := range rows {
+			if err := fn(&rows[i]); err != nil {
 				return err
 			}
-			return fn(&r)
-		})
-	})
+		}
+		if !more {
+			return nil
+		}
+	}
+}
+
+// defaultExportPage is how many rows or CDRs EachRate and EachCDR read in
+// one read transaction: enough that a page costs little more than its
+// rows, few enough that it takes well under a millisecond.
+const defaultExportPage = 1000
+
+// sameTable fails with EConflict unless the table is still as at shows it.
+func sameTable(tx *bolt.Tx, at tableRecord) error {
+	if tx.Bucket(bucketTables).Get(itob(at.ID)) == nil {
+		return rating.Errorf(rating.EConflict, "rate table %q was deleted while it was being read", at.Name)
+	}
+	rec, err := getTableByID(tx, at.ID)
+	if err != nil {
+		return err
+	}
+	if rec.Rows != at.Rows || !rec.Updated.Equal(at.Updated) {
+		return rating.Errorf(rating.EConflict, "rate table %q changed while it was being read; read it again", at.Name)
+	}
+	return nil
+}
+
+// ratePage appends to rows up to n rows of table id that follow the key
+// after (from the first row when after is nil). It returns the key of the
+// last row read, in after's array, and whether rows remain.
+func ratePage(tx *bolt.Tx, id uint64, after []byte, rows []rating.Row, n int, in interner) ([]rating.Row, []byte, bool, error) {
+	b := tx.Bucket(bucketRates).Bucket(itob(id))
+	if b == nil {
+		return rows, after, false, nil
+	}
+	c := b.Cursor()
+	k, v := c.First()
+	if after != nil {
+		if k, v = c.Seek(after); bytes.Equal(k, after) {
+			k, v = c.Next()
+		}
+	}
+	for start := len(rows); k != nil && len(rows)-start < n; k, v = c.Next() {
+		rows = append(rows, rating.Row{})
+		if err := decodeRow(k, v, &rows[len(rows)-1], in); err != nil {
+			return rows, after, false, err
+		}
+		after = append(after[:0], k...)
+	}
+	return rows, after, k != nil, nil
 }

@@ -7,7 +7,10 @@
 // read, a write transaction for a change, so a change that fails changes
 // nothing. ReplaceRates and ImportRates are the exception that keeps the
 // rule: they write a large deck aside in several transactions and make it
-// visible in one.
+// visible in one. EachRate and EachCDR, which feed the exports, read a
+// page per transaction and call back between transactions, so that a slow
+// client never holds a transaction open that a commit would wait for; each
+// says what a change during the walk means for it.
 // Returned values are copies that stay valid after the transaction.
 package store
 
@@ -98,6 +101,7 @@ type Store struct {
 	seen nodeSeen
 
 	stageChunk int // rows per staging transaction; tests make it small
+	exportPage int // rows or CDRs per read transaction of EachRate and EachCDR; tests make it small
 }
 
 // txn is a write transaction with the clock read once, so every record it
@@ -144,7 +148,8 @@ func Open(path string, opt Options) (*Store, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{db: db, loc: loc, tz: opt.TZ, currency: cur, now: opt.Now, stageChunk: defaultStageChunk}
+	s := &Store{db: db, loc: loc, tz: opt.TZ, currency: cur, now: opt.Now, stageChunk: defaultStageChunk,
+		exportPage: defaultExportPage}
 	s.rater = rating.Rater{Book: &s.book, Numbering: opt.Numbering, Currency: cur}
 	if err := db.Update(s.init); err != nil {
 		db.Close()
