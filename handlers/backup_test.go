@@ -46,6 +46,9 @@ func TestBackup(t *testing.T) {
 	if cd := res.header.Get("Content-Disposition"); !regexp.MustCompile(`^attachment; filename="pbxbill-\d{8}-\d{6}\.db"$`).MatchString(cd) {
 		t.Errorf("Content-Disposition %q", cd)
 	}
+	if cl := res.header.Get("Content-Length"); cl != fmt.Sprint(len(res.body)) {
+		t.Errorf("Content-Length %q of a %d-byte body", cl, len(res.body))
+	}
 	path := filepath.Join(t.TempDir(), "restored.db")
 	if err := os.WriteFile(path, res.body, 0o600); err != nil {
 		t.Fatal(err)

@@ -3,26 +3,12 @@ package store
 import (
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
 	"pbxbill/rating"
 )
-
-// Backup writes a consistent copy of the database to w while the server
-// keeps running, and returns its size. It holds one read transaction, so
-// writers go on meanwhile.
-func (s *Store) Backup(w io.Writer) (int64, error) {
-	var n int64
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(w)
-		return err
-	})
-	return n, err
-}
 
 // Check verifies the books in one read transaction: every ledger entry's
 // balance follows from the one before, every account's balance equals its
