@@ -69,9 +69,12 @@ var cdrColumns = []string{"id", "node", "tenant", "kind", "number", "provider", 
 	"billed_seconds", "status", "reason", "cost", "provider_cost", "prefix", "rate_table"}
 
 // exportCDRs streams every CDR that f selects as CSV, newest first, with
-// start times in the installation's zone. As with a rate export, an error
-// after the first bytes went out cuts the connection, so that the client
-// sees a broken transfer rather than a short file.
+// start times in the installation's zone. The store reads the CDRs a page
+// per transaction, so a slow client holds up no commit; the export holds
+// the CDRs stored when it began (store.EachCDR says what a change meanwhile
+// means). As with a rate export, an error after the first bytes went out
+// cuts the connection, so that the client sees a broken transfer rather
+// than a short file.
 func (s *server) exportCDRs(w http.ResponseWriter, f store.CDRFilter) error {
 	h := w.Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")

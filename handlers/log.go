@@ -54,13 +54,23 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w}
 		// Deferred, so that a request cut off by http.ErrAbortHandler is
-		// logged too.
-		defer s.logRequest(r, rec, start)
+		// logged too. recoverPanics has answered every other panic, so
+		// one that reaches here is that cut: net/http closes the
+		// connection without logging it.
+		defer func() {
+			v := recover()
+			s.logRequest(r, rec, start, v != nil)
+			if v != nil {
+				panic(v)
+			}
+		}()
 		next.ServeHTTP(rec, r)
 	})
 }
 
-func (s *server) logRequest(r *http.Request, rec *recorder, start time.Time) {
+// logRequest writes the request's line; aborted marks an answer that was
+// cut off after it started, which the client got incomplete.
+func (s *server) logRequest(r *http.Request, rec *recorder, start time.Time, aborted bool) {
 	ev := s.Log.Info()
 	if ev == nil {
 		return
@@ -73,6 +83,9 @@ func (s *server) logRequest(r *http.Request, rec *recorder, start time.Time) {
 		Int("bytes", rec.bytes).Dur("duration", time.Since(start))
 	if rec.node != "" {
 		ev = ev.Str("node", rec.node)
+	}
+	if aborted {
+		ev = ev.Bool("aborted", true)
 	}
 	ev.Msg("request")
 }

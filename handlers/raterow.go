@@ -154,22 +154,30 @@ func (s *server) exportRates(w http.ResponseWriter, r *http.Request) error {
 	return replyList(w, out, next)
 }
 
-// exportCSV streams the whole table. An error after the first bytes went
-// out cannot become an error answer any more, so it cuts the connection:
-// the client then sees a broken transfer rather than a short file.
+// exportCSV streams the whole table.
 func (s *server) exportCSV(w http.ResponseWriter, r *http.Request) error {
 	name := mux.Vars(r)["name"]
 	if _, err := s.Store.RateTable(name); err != nil {
 		return err
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/csv; charset=utf-8")
 	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": name + ".csv"})
 	if disposition == "" {
 		disposition = `attachment; filename="rates.csv"`
 	}
-	h.Set("Content-Disposition", disposition)
+	return s.streamRates(w, name, disposition)
+}
 
+// streamRates writes the table as a CSV deck that ParseRates reads back,
+// for the API's export and the admin's download alike. The store reads
+// the rows a page per transaction, so a slow client holds up no commit;
+// a table that changes meanwhile ends the export with EConflict rather
+// than mixing two decks. An error before the first bytes went out is an
+// error answer; after them it cuts the connection (endStream), so that the
+// client sees a broken transfer rather than a short file.
+func (s *server) streamRates(w http.ResponseWriter, name, disposition string) error {
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", disposition)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	rw := rating.NewRateWriter(bw, s.Store.Location())
 	err := s.Store.EachRate(name, rw.Write)

@@ -132,13 +132,7 @@ func (u *ui) downloadRates(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+fileName(t.Name)+`.csv"`)
-	cw := rating.NewRateWriter(w, u.loc)
-	if err := u.Store.EachRate(t.Name, cw.Write); err != nil {
-		return err
-	}
-	return cw.Flush()
+	return u.streamRates(w, t.Name, `attachment; filename="`+fileName(t.Name)+`.csv"`)
 }
 
 // fileName keeps letters, digits, '-' and '_' of name, for a download.
