@@ -79,6 +79,11 @@ type Options struct {
 	Now      func() time.Time // clock, default time.Now; tests fix it
 	// Numbering normalises CDR numbers before they are priced.
 	Numbering rating.Numbering
+	// MmapSize is the address space mapped at Open, 0 for initialMmap.
+	// A commit that grows the file past the mapping remaps it, and waits
+	// for every open read transaction first; tests map little to make
+	// that happen without a 1 GiB file.
+	MmapSize int
 }
 
 // Store is the bbolt-backed store. All methods are safe for concurrent use.
@@ -124,6 +129,9 @@ func Open(path string, opt Options) (*Store, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	if opt.MmapSize <= 0 {
+		opt.MmapSize = initialMmap
+	}
 	loc, err := time.LoadLocation(opt.TZ)
 	if err != nil {
 		return nil, rating.Errorf(rating.EInvalid, "tz %q: not a known time zone", opt.TZ)
@@ -142,7 +150,7 @@ func Open(path string, opt Options) (*Store, error) {
 		// and first copies every key and value the transaction wrote to
 		// the heap. Reserving address space (not memory) up front avoids
 		// that for any file up to 1 GiB.
-		InitialMmapSize: initialMmap})
+		InitialMmapSize: opt.MmapSize})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: the database is locked by another process", path)
 	} else if err != nil {
