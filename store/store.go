@@ -120,6 +120,11 @@ type txn struct {
 // checks the schema version, TZ and currency, and loads every rate table
 // into the Book.
 func Open(path string, opt Options) (*Store, error) {
+	return open(path, opt, false)
+}
+
+// open is Open, or with readOnly OpenReadOnly.
+func open(path string, opt Options, readOnly bool) (*Store, error) {
 	if opt.TZ == "" {
 		opt.TZ = "UTC"
 	}
@@ -150,16 +155,23 @@ func Open(path string, opt Options) (*Store, error) {
 		// and first copies every key and value the transaction wrote to
 		// the heap. Reserving address space (not memory) up front avoids
 		// that for any file up to 1 GiB.
-		InitialMmapSize: opt.MmapSize})
+		InitialMmapSize: opt.MmapSize, ReadOnly: readOnly})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: the database is locked by another process", path)
+	} else if errors.Is(err, berrors.ErrInvalid) {
+		return nil, fmt.Errorf("open %s: not a pbxbill database: %w", path, err)
 	} else if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s := &Store{db: db, loc: loc, tz: opt.TZ, currency: cur, now: opt.Now, stageChunk: defaultStageChunk,
 		exportPage: defaultExportPage}
 	s.rater = rating.Rater{Book: &s.book, Numbering: opt.Numbering, Currency: cur}
-	if err := db.Update(s.init); err != nil {
+	if readOnly {
+		err = db.View(s.verify)
+	} else {
+		err = db.Update(s.init)
+	}
+	if err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -185,7 +197,7 @@ func (s *Store) init(tx *bolt.Tx) error {
 		}
 	}
 	meta := tx.Bucket(bucketMeta)
-	if v := meta.Get(metaVersion); v == nil {
+	if meta.Get(metaVersion) == nil {
 		if err := meta.Put(metaVersion, []byte(strconv.Itoa(schemaVersion))); err != nil {
 			return err
 		}
@@ -193,6 +205,15 @@ func (s *Store) init(tx *bolt.Tx) error {
 			return err
 		}
 		return meta.Put(metaCurrency, []byte(s.currency))
+	}
+	return s.checkMeta(meta)
+}
+
+// checkMeta checks the schema version, TZ and currency of a database that
+// has them.
+func (s *Store) checkMeta(meta *bolt.Bucket) error {
+	if v := meta.Get(metaVersion); v == nil {
+		return errors.New("not a pbxbill database: it has no schema version")
 	} else if n, err := strconv.Atoi(string(v)); err != nil || n > schemaVersion {
 		return fmt.Errorf("database schema version %s is newer than this pbxbill understands (%d)", v, schemaVersion)
 	}

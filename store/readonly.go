@@ -1,0 +1,45 @@
+package store
+
+import (
+	"fmt"
+	"os"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// OpenReadOnly opens the database file at path for reading only, as
+// `pbxbill check` does. Open writes even to a file that needs nothing: it
+// commits a transaction, and every commit writes a meta page. This writes
+// nothing, so the file stays byte for byte as it was, and it takes a
+// shared lock, so it fails while a server holds the file. The file must
+// be a complete pbxbill database with the TZ and currency of opt: it
+// creates no bucket, writes no meta value and drops no staged rows, and
+// refuses a file that lacks what Open would add. Every change through the
+// Store fails.
+func OpenReadOnly(path string, opt Options) (*Store, error) {
+	// bbolt would try to write the first pages of an empty file.
+	if fi, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if fi.Size() == 0 {
+		return nil, fmt.Errorf("open %s: not a pbxbill database: the file is empty", path)
+	}
+	return open(path, opt, true)
+}
+
+// verify is init for a file opened read-only: it checks what init would
+// create or write, and refuses a file without it.
+func (s *Store) verify(tx *bolt.Tx) error {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		return fmt.Errorf("not a pbxbill database: it has no %s bucket", bucketMeta)
+	}
+	if err := s.checkMeta(meta); err != nil {
+		return err
+	}
+	for _, name := range allBuckets {
+		if tx.Bucket(name) == nil {
+			return fmt.Errorf("the database has no %s bucket: the file is damaged, or an older pbxbill wrote it; starting the server on it once adds the bucket", name)
+		}
+	}
+	return nil
+}
