@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"pbxbill/rating"
@@ -22,9 +21,11 @@ const maxProblems = 20
 // others are ignored. It returns nil and prints what it counted when the
 // file is consistent, and an error that lists the problems otherwise.
 //
-// The file must not be in use: bbolt locks it, and Open fails after a
-// second while the server holds it. Check a backup instead, or stop the
-// server first.
+// It opens the file read-only, so that a check writes nothing to it: a
+// backup checked before it is restored stays byte for byte the file that
+// was taken. The file must not be in use: bbolt locks it, and the open
+// fails after a second while the server holds it. Check a backup instead,
+// or stop the server first.
 func runCheck(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	c, err := parseConfig(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -33,12 +34,9 @@ func runCheck(args []string, getenv func(string) string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	// store.Open creates a missing file: a mistyped path must fail here,
-	// not pass as an empty database.
-	if _, err := os.Stat(c.DB); err != nil {
-		return fmt.Errorf("check: %w", err)
-	}
-	st, err := store.Open(c.DB, store.Options{TZ: c.TZ, Currency: c.Currency})
+	// Read-only, a mistyped path fails here rather than passing as a new
+	// empty database.
+	st, err := store.OpenReadOnly(c.DB, store.Options{TZ: c.TZ, Currency: c.Currency})
 	if err != nil {
 		return fmt.Errorf("check %s: %w", c.DB, err)
 	}

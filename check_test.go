@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -181,4 +183,56 @@ func TestCheckLockedFile(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "locked") {
 		t.Errorf("check of a file in use: %v; want an error that says it is locked", err)
 	}
+}
+
+// TestCheckWritesNothing: a check leaves the file byte for byte as it
+// was, for a database closed by the store and for one the server has just
+// closed after billing a CDR file.
+func TestCheckWritesNothing(t *testing.T) {
+	demo, _ := billedDemo(t, "UTC")
+
+	served := filepath.Join(t.TempDir(), "served.db")
+	cdrs := filepath.Join(t.TempDir(), "Master.csv")
+	b, err := os.ReadFile("examples/Master.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cdrs, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Count(string(b), "\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-db", served, "-listen", "127.0.0.1:0", "-demo", "-log-level", "debug",
+			"-follow-cdr-csv", cdrs, "-follow-interval", "10ms"}, env(nil), logs)
+	}()
+	waitFor(t, logs, fmt.Sprintf(`"line":%d,"rated":`, lines))
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	for _, db := range []string{demo, served} {
+		before := fileSum(t, db)
+		var out strings.Builder
+		if err := runCheck([]string{"-db", db}, env(nil), &out, io.Discard); err != nil || !strings.HasPrefix(out.String(), "ok: ") {
+			t.Fatalf("check %s: %v, %q", db, err, out.String())
+		}
+		if after := fileSum(t, db); after != before {
+			t.Errorf("check changed %s: SHA-256 %s before, %s after", db, before, after)
+		}
+	}
+}
+
+// fileSum is the SHA-256 of the file at path, in hex.
+func fileSum(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", sha256.Sum256(b))
 }
