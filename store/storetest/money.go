@@ -190,3 +190,40 @@ func testDashboards(t *testing.T, open Open) {
 	}
 	check(t, b)
 }
+
+// A backup restores to the same books: records, balances, ledgers, CDRs,
+// rows, and the idempotency keys, so that a CDR posted again after a
+// restore is still a duplicate.
+func testBackup(t *testing.T, h Harness) {
+	b, _ := books(t, h.Open)
+	if _, err := b.Credit(rating.TenantAccount, "Acme", amt(t, "12.5"), rating.Topup, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.PostCDRs("pbx1", []rating.CDR{cdr("c1", "4420", 60), cdr("c2", "99", 60)}); err != nil {
+		t.Fatal(err)
+	}
+	r := h.Restore(t, b)
+	check(t, r)
+	sell, buy := balances(t, b)
+	rsell, rbuy := balances(t, r)
+	if rsell != sell || rbuy != buy || sell != amt(t, "12.44") {
+		t.Errorf("restored balances %s and %s, want %s and %s", rsell, rbuy, sell, buy)
+	}
+	if sum, n := ledgerSum(t, r, rating.TenantAccount, "Acme"); sum != sell || n != 2 {
+		t.Errorf("restored ledger: %d entries, sum %s", n, sum)
+	}
+	if list, _, err := r.CDRs(store.CDRFilter{}, "", 10); err != nil || len(list) != 2 {
+		t.Errorf("restored CDRs: %d %v", len(list), err)
+	}
+	if rows, _, err := r.Rates("Sell Out", "", "", 10); err != nil || len(rows) != 2 {
+		t.Errorf("restored rows: %d %v", len(rows), err)
+	}
+	if res := r.Rater().ResolveIn("Sell Out", "4471", Day); !res.Rated() || res.Rate.Rate != amt(t, "0.12") {
+		t.Errorf("the restored store's live rates: %+v", res)
+	}
+	again := must[Posted](t)(r.PostCDRs("pbx1", []rating.CDR{cdr("c1", "4420", 60)}))
+	if again.Duplicate != 1 {
+		t.Errorf("a CDR posted again after a restore: %+v", again)
+	}
+	check(t, r)
+}

@@ -20,8 +20,18 @@ import (
 // be closed when t ends.
 type Open func(t *testing.T, now func() time.Time) Backend
 
-// Run runs every contract test against the backends open makes.
-func Run(t *testing.T, open Open) {
+// Harness is how the suite reaches one backend.
+type Harness struct {
+	Open Open
+	// Restore takes a backup of b, the way an operator would, and opens
+	// what it restores as a second backend.
+	Restore func(t *testing.T, b Backend) Backend
+}
+
+// Run runs every contract test against the backends h opens.
+func Run(t *testing.T, h Harness) {
+	open := h.Open
+	t.Run("Backup", func(t *testing.T) { testBackup(t, h) })
 	for _, c := range []struct {
 		name string
 		fn   func(*testing.T, Open)
