@@ -54,7 +54,7 @@ func runCheck(args []string, getenv func(string) string, stdout, stderr io.Write
 		return fmt.Errorf("check %s: FAILED:\n%w", c.DB, errors.Join(problems...))
 	}
 	cdrs := 0
-	if err := st.EachCDR(store.CDRFilter{}, func(*rating.CDR) error { cdrs++; return nil }); err != nil {
+	if err := st.EachCDR(rating.CDRFilter{}, func(*rating.CDR) error { cdrs++; return nil }); err != nil {
 		return fmt.Errorf("check %s: %w", c.DB, err)
 	}
 	fmt.Fprintf(stdout, "ok: %s: %d tenants, %d providers, %d ledger entries, %d CDRs checked\n",

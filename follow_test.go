@@ -115,7 +115,7 @@ func (r *running) stop() *follower { r.cancel(); <-r.done; return r.fl }
 func stored(t *testing.T, st *store.Store) map[string]int {
 	t.Helper()
 	got := map[string]int{}
-	err := st.EachCDR(store.CDRFilter{}, func(c *rating.CDR) error {
+	err := st.EachCDR(rating.CDRFilter{}, func(c *rating.CDR) error {
 		if _, dup := got[c.ID]; dup {
 			t.Errorf("CDR %s stored twice", c.ID)
 		}

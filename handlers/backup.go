@@ -5,7 +5,14 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+
+	"pbxbill/rating"
 )
+
+// backups is what the backup endpoint asks of the store.
+type backups interface {
+	Backup() (rating.Snapshot, error)
+}
 
 // backup answers a consistent copy of the database. The store first
 // copies it from one read transaction into a temporary file beside the

@@ -82,7 +82,7 @@ func TestBackup(t *testing.T) {
 		t.Errorf("beta: backup %s, live %s", tenants[1].Balance, live[1].Balance)
 	}
 	n, k1 := 0, false
-	err = st.EachCDR(store.CDRFilter{Tenant: "acme"}, func(c *rating.CDR) error {
+	err = st.EachCDR(rating.CDRFilter{Tenant: "acme"}, func(c *rating.CDR) error {
 		n++
 		k1 = k1 || (c.ID == "k1" && c.Cost == amt(t, "0.20"))
 		return nil

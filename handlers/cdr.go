@@ -13,8 +13,16 @@ import (
 	"time"
 
 	"pbxbill/rating"
-	"pbxbill/store"
 )
+
+// cdrs is what CDR intake, lists, exports and re-rating ask of the store.
+type cdrs interface {
+	PostCDRs(node string, cdrs []rating.CDR) (rating.Posted, error)
+	CDRs(f rating.CDRFilter, after string, limit int) ([]rating.CDR, string, error)
+	EachCDR(f rating.CDRFilter, fn func(*rating.CDR) error) error
+	ProviderByTrunk() (func(trunk string) (string, bool), error)
+	Rerate(rating.CDRFilter) (rating.Rerated, error)
+}
 
 // maxCDRBody bounds a JSON batch. A batch of 10^4 CDRs is about 2 MB; 64
 // MiB leaves room for the largest batch a PBX script would send, while a
@@ -93,7 +101,7 @@ type postedOut struct {
 	Skipped   *int        `json:"skipped,omitempty"`
 }
 
-func newPostedOut(p store.Posted) postedOut {
+func newPostedOut(p rating.Posted) postedOut {
 	out := postedOut{Results: make([]cdrResult, len(p.Results)), Rated: p.Rated, Duplicate: p.Duplicate, Unrated: p.Unrated}
 	for i := range p.Results {
 		c := &p.Results[i]

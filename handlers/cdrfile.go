@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"pbxbill/rating"
-	"pbxbill/store"
 )
 
 // postPBXFile imports an Asterisk Master.csv or a FreeSWITCH mod_cdr_csv
@@ -58,7 +57,7 @@ func (s *server) postPBXFile(w http.ResponseWriter, r *http.Request, m *metrics,
 		out = newPostedOut(p)
 		m.posted(p, skipped)
 	} else {
-		m.posted(store.Posted{}, skipped)
+		m.posted(rating.Posted{}, skipped)
 	}
 	out.Skipped = &skipped
 	return out.write(w)
@@ -75,7 +74,7 @@ var cdrColumns = []string{"id", "node", "tenant", "kind", "number", "provider", 
 // means). As with a rate export, an error after the first bytes went out
 // cuts the connection, so that the client sees a broken transfer rather
 // than a short file.
-func (s *server) exportCDRs(w http.ResponseWriter, f store.CDRFilter) error {
+func (s *server) exportCDRs(w http.ResponseWriter, f rating.CDRFilter) error {
 	h := w.Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", `attachment; filename="cdrs.csv"`)

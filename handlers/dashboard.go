@@ -7,6 +7,13 @@ import (
 	"pbxbill/rating"
 )
 
+// dashboards is what the dashboards and the usage charts ask of the store.
+type dashboards interface {
+	TenantDashboard() ([]rating.TenantFigures, error)
+	ProviderDashboard(from, to time.Time) ([]rating.ProviderFigures, rating.ProviderFigures, error)
+	DailyUsage(accountType, name string, from, to time.Time) ([]rating.DayUsage, error)
+}
+
 // Both dashboards are served from balances and the daily roll-ups, never
 // from CDRs, so that their cost does not grow with the traffic.
 

@@ -10,6 +10,13 @@ import (
 	"pbxbill/rating"
 )
 
+// ledgers is what the credit and ledger endpoints and pages ask of the
+// store.
+type ledgers interface {
+	Credit(accountType, name string, amount rating.Amount, kind, note string) (rating.Entry, error)
+	Ledger(accountType, name string, from, to time.Time, after string, limit int) ([]rating.Entry, string, error)
+}
+
 // creditIn is the body of POST /tenants/{name}/credits and
 // /providers/{name}/credits.
 type creditIn struct {

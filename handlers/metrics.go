@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"pbxbill/store"
+	"pbxbill/rating"
 )
 
 // metrics counts what the usage endpoints did, for GET /metrics in the
@@ -98,7 +98,7 @@ func (m *metrics) request(handler string, status int, d time.Duration) {
 }
 
 // posted counts the CDRs of one accepted batch.
-func (m *metrics) posted(p store.Posted, skipped int) {
+func (m *metrics) posted(p rating.Posted, skipped int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.cdrs["rated"] += uint64(p.Rated)

@@ -5,7 +5,17 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+
+	"pbxbill/rating"
 )
+
+// nodes is what the PBX node endpoints, pages and tokens ask of the store.
+type nodes interface {
+	CreateNode(name string) (rating.Node, string, error)
+	Nodes() ([]rating.Node, error)
+	NodeByToken(token string) (rating.Node, error)
+	DeleteNode(name string) error
+}
 
 // nodeIn is the body of POST /nodes.
 type nodeIn struct {

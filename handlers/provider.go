@@ -9,6 +9,15 @@ import (
 	"pbxbill/rating"
 )
 
+// providers is what the provider endpoints and pages ask of the store.
+type providers interface {
+	Providers() ([]rating.Provider, error)
+	Provider(name string) (rating.Provider, error)
+	CreateProvider(rating.Provider) (rating.Provider, error)
+	UpdateProvider(name string, fn func(*rating.Provider) error) (rating.Provider, error)
+	DeleteProvider(name string) error
+}
+
 // providerIn is the body of POST and PUT /providers; a field left out keeps
 // its value.
 type providerIn struct {

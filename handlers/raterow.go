@@ -13,6 +13,15 @@ import (
 	"pbxbill/rating"
 )
 
+// rateRows is what the rate row endpoints and pages ask of the store.
+type rateRows interface {
+	Rates(name, prefix, after string, limit int) ([]rating.Row, string, error)
+	EachRate(name string, fn func(*rating.Row) error) error
+	ImportRates(name string, parse func(stage func([]rating.Row) error) error) (int, error)
+	ReplaceRates(name string, rows []rating.Row) error
+	MergeRates(name string, rows []rating.Row) (added, replaced int, err error)
+}
+
 // importOut answers PUT /rate-tables/{name}/rates: the rows in the file,
 // and how many were added and how many replaced rows of the same prefix
 // and effective_from. A replace adds every row: the old rows are gone.

@@ -8,6 +8,16 @@ import (
 	"pbxbill/rating"
 )
 
+// rateTables is what the rate table endpoints and pages ask of the store.
+type rateTables interface {
+	RateTables(rating.Kind) ([]rating.Table, error)
+	RateTable(name string) (rating.Table, error)
+	CreateRateTable(rating.Table) (rating.Table, error)
+	UpdateRateTable(name string, fn func(*rating.Table) error) (rating.Table, error)
+	DeleteRateTable(name string) error
+	TableUsers(name string) ([]string, error)
+}
+
 // tableIn is the body of POST and PUT /rate-tables; a field left out keeps
 // its value, or on create takes rating.NewTable's default.
 type tableIn struct {

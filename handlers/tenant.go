@@ -9,6 +9,16 @@ import (
 	"pbxbill/rating"
 )
 
+// tenants is what the tenant endpoints and pages ask of the store.
+type tenants interface {
+	Tenants() ([]rating.Tenant, error)
+	Tenant(name string) (rating.Tenant, error)
+	TenantByName(nameOrAccountCode string) (rating.Tenant, error)
+	CreateTenant(rating.Tenant) (rating.Tenant, error)
+	UpdateTenant(name string, fn func(*rating.Tenant) error) (rating.Tenant, error)
+	DeleteTenant(name string) error
+}
+
 // tenantIn is the body of POST and PUT /tenants. Every field is optional
 // so that a PUT keeps what it leaves out; money is kept raw until apply so
 // that its error can name the field.

@@ -9,7 +9,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"pbxbill/rating"
-	"pbxbill/store"
 )
 
 // What the tenant and provider pages share: the ledger, the top-up and
@@ -164,7 +163,7 @@ func (u *ui) tableChoices() (map[string][]string, error) {
 }
 
 // recentCDRs lists an account's latest CDRs.
-func (u *ui) recentCDRs(f store.CDRFilter) ([]rating.CDR, error) {
+func (u *ui) recentCDRs(f rating.CDRFilter) ([]rating.CDR, error) {
 	cdrs, _, err := u.Store.CDRs(f, "", 10)
 	return cdrs, err
 }

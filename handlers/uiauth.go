@@ -8,8 +8,15 @@ import (
 	"time"
 
 	"pbxbill/rating"
-	"pbxbill/store"
 )
+
+// sessions is what the admin's log-in asks of the store.
+type sessions interface {
+	CheckAdminPassword(name, password string) error
+	CreateSession(user string, ttl time.Duration) (string, rating.Session, error)
+	Session(token string) (rating.Session, error)
+	DeleteSession(token string) error
+}
 
 // sessionCookie holds the session token. It is HttpOnly so that no script
 // can read it, and SameSite=Lax so that other sites' forms do not send it.
@@ -44,7 +51,7 @@ func (u *ui) loginPage(w http.ResponseWriter, r *http.Request) error {
 	if _, ok := u.sessionUser(r); ok {
 		return u.redirect(w, r, localPath(r.URL.Query().Get("next")), "", "")
 	}
-	p := loginPage{pageBase: u.base(w, r, "Log in", "login"), Name: store.AdminUser, Next: localPath(r.URL.Query().Get("next"))}
+	p := loginPage{pageBase: u.base(w, r, "Log in", "login"), Name: rating.AdminUser, Next: localPath(r.URL.Query().Get("next"))}
 	return u.render(w, http.StatusOK, "login", p)
 }
 

@@ -113,7 +113,7 @@ func (u *ui) tableDecimals(name string) int {
 	if name == "" {
 		return defaultDecimals
 	}
-	if idx := u.Store.Book().Get(name); idx != nil {
+	if idx := u.Store.Rater().Book.Get(name); idx != nil {
 		return idx.Table().Decimals
 	}
 	return defaultDecimals

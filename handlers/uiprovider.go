@@ -9,7 +9,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"pbxbill/rating"
-	"pbxbill/store"
 )
 
 // providerForm is the provider edit and new-provider form, as typed.
@@ -179,7 +178,7 @@ func (u *ui) renderProvider(w http.ResponseWriter, r *http.Request, pr rating.Pr
 	if p.Account, err = u.loadAccount(r, rating.ProviderAccount, pr.Name, u.tableDecimals(pr.OutboundTable), cf); err != nil {
 		return err
 	}
-	if p.CDRs, err = u.recentCDRs(store.CDRFilter{Provider: pr.Name}); err != nil {
+	if p.CDRs, err = u.recentCDRs(rating.CDRFilter{Provider: pr.Name}); err != nil {
 		return err
 	}
 	return u.render(w, status, "provider", p)

@@ -9,7 +9,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"pbxbill/rating"
-	"pbxbill/store"
 )
 
 // tenantForm is the tenant edit and new-tenant form, as typed.
@@ -186,7 +185,7 @@ func (u *ui) renderTenant(w http.ResponseWriter, r *http.Request, t rating.Tenan
 	if p.Account, err = u.loadAccount(r, rating.TenantAccount, t.Name, u.tableDecimals(t.OutboundTable), cf); err != nil {
 		return err
 	}
-	if p.CDRs, err = u.recentCDRs(store.CDRFilter{Tenant: t.Name}); err != nil {
+	if p.CDRs, err = u.recentCDRs(rating.CDRFilter{Tenant: t.Name}); err != nil {
 		return err
 	}
 	return u.render(w, status, "tenant", p)

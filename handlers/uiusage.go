@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"pbxbill/rating"
-	"pbxbill/store"
 )
 
 // cdrsPerPage is how many CDRs the CDR browser shows at once.
@@ -154,7 +153,7 @@ func (u *ui) uploadCDRs(w http.ResponseWriter, r *http.Request) error {
 	if len(bad) > 0 {
 		return fail(hdr.Filename+" was rejected, and nothing was stored.", bad)
 	}
-	var posted store.Posted
+	var posted rating.Posted
 	if len(cdrs) > 0 {
 		if posted, err = u.Store.PostCDRs("", cdrs); err != nil {
 			if errorsAs(err, &re) && re.Code == rating.EInvalid {

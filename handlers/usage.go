@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"pbxbill/rating"
-	"pbxbill/store"
 )
 
 // usageRoutes registers the Usage, dashboard and operations endpoints of
@@ -56,9 +55,9 @@ func (s *server) scrape(h handlerFunc) http.Handler {
 
 // cdrFilter reads the selectors that listing, exporting and re-rating
 // share: tenant, provider, status, and the from/to days or instants.
-func (s *server) cdrFilter(r *http.Request) (store.CDRFilter, error) {
+func (s *server) cdrFilter(r *http.Request) (rating.CDRFilter, error) {
 	q := r.URL.Query()
-	f := store.CDRFilter{Tenant: q.Get("tenant"), Provider: q.Get("provider"), Status: q.Get("status")}
+	f := rating.CDRFilter{Tenant: q.Get("tenant"), Provider: q.Get("provider"), Status: q.Get("status")}
 	switch f.Status {
 	case "", rating.Rated, rating.Unrated:
 	default:

@@ -66,3 +66,41 @@ func (c *CDR) Validate() error {
 	}
 	return nil
 }
+
+// CDRFilter selects stored CDRs. Zero fields select everything; From and
+// To bound the start time (From ≤ start < To).
+type CDRFilter struct {
+	Tenant   string // name
+	Provider string // name
+	Status   string // rated or unrated
+	From, To time.Time
+}
+
+// Posted is the outcome of a CDR batch.
+type Posted struct {
+	// Results holds every posted CDR in order, with Status, Reason, Cost,
+	// ProviderCost, Billed, and Tenant/Provider resolved to names.
+	Results   []CDR
+	Rated     int
+	Duplicate int
+	Unrated   int
+}
+
+// Count tallies one processed CDR by its status.
+func (p *Posted) Count(c *CDR) {
+	switch c.Status {
+	case Rated:
+		p.Rated++
+	case Unrated:
+		p.Unrated++
+	default:
+		p.Duplicate++
+	}
+}
+
+// Rerated counts what a re-rate did.
+type Rerated struct {
+	Rated     int `json:"rated"`     // unrated CDRs that now have a price
+	Corrected int `json:"corrected"` // rated CDRs whose price changed
+	Unchanged int `json:"unchanged"`
+}

@@ -3,6 +3,7 @@ package rating
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/shopspring/decimal"
 )
@@ -106,4 +107,10 @@ func NewProviderFigures(name string, balance Amount, u Usage) ProviderFigures {
 func number(d decimal.Decimal, places int32) *json.Number {
 	n := json.Number(d.Round(places).StringFixed(places))
 	return &n
+}
+
+// DayUsage is one day of an account's roll-up.
+type DayUsage struct {
+	Day   time.Time // the day's first instant in the installation's zone
+	Usage Usage
 }

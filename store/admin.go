@@ -21,7 +21,7 @@ var (
 
 // AdminUser is the administrator that the first start creates and that
 // -admin-password sets.
-const AdminUser = "admin"
+const AdminUser = rating.AdminUser
 
 // MinPasswordLen is the shortest admin password accepted. bcrypt reads at
 // most 72 bytes, so a longer one is refused rather than silently cut.

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 
 	bolt "go.etcd.io/bbolt"
+
+	"pbxbill/rating"
 )
 
 // Snapshot is a consistent copy of the database in a temporary file: a
@@ -28,7 +30,7 @@ type Snapshot struct {
 // The file is unlinked at once where the system allows it, so that even a
 // crash leaves nothing behind; the caller must Close the snapshot to free
 // its space.
-func (s *Store) Backup() (*Snapshot, error) {
+func (s *Store) Backup() (rating.Snapshot, error) {
 	f, err := os.CreateTemp(filepath.Dir(s.db.Path()), ".backup-*.db")
 	if err != nil {
 		return nil, fmt.Errorf("backup: %w", err)

@@ -45,7 +45,7 @@ func TestBackup(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := MustOpenAt(t, path, Options{})
-	cdrs, _, err := c.CDRs(CDRFilter{}, "", MaxLimit)
+	cdrs, _, err := c.CDRs(rating.CDRFilter{}, "", MaxLimit)
 	if err != nil || len(cdrs) != 1 || cdrs[0].ID != "c1" {
 		t.Errorf("CDRs in the copy: %v, %+v", err, cdrs)
 	}

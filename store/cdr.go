@@ -6,28 +6,6 @@ import (
 	"pbxbill/rating"
 )
 
-// Posted is the outcome of a CDR batch.
-type Posted struct {
-	// Results holds every posted CDR in order, with Status, Reason, Cost,
-	// ProviderCost, Billed, and Tenant/Provider resolved to names.
-	Results   []rating.CDR
-	Rated     int
-	Duplicate int
-	Unrated   int
-}
-
-// count tallies one processed CDR by its status.
-func (p *Posted) count(c *rating.CDR) {
-	switch c.Status {
-	case rating.Rated:
-		p.Rated++
-	case rating.Unrated:
-		p.Unrated++
-	default:
-		p.Duplicate++
-	}
-}
-
 // PostCDRs processes a batch of CDRs posted by node ("" for the bootstrap
 // token and the admin) in one transaction: each is stored under the
 // idempotency key (node, id), priced from the tenant's and the provider's
@@ -41,38 +19,38 @@ func (p *Posted) count(c *rating.CDR) {
 // A single CDR joins a group commit (group.go), so that concurrent posts
 // from many PBX channels share one transaction and one fsync instead of
 // paying one each.
-func (s *Store) PostCDRs(node string, cdrs []rating.CDR) (Posted, error) {
+func (s *Store) PostCDRs(node string, cdrs []rating.CDR) (rating.Posted, error) {
 	return s.postCDRs(node, cdrs, nil)
 }
 
-func (s *Store) postCDRs(node string, cdrs []rating.CDR, pos *FollowPos) (Posted, error) {
+func (s *Store) postCDRs(node string, cdrs []rating.CDR, pos *FollowPos) (rating.Posted, error) {
 	for i := range cdrs {
 		if cdrs[i].Kind == 0 {
 			cdrs[i].Kind = rating.Outbound
 		}
 		if err := cdrs[i].Validate(); err != nil {
-			return Posted{}, err
+			return rating.Posted{}, err
 		}
 	}
 	if len(cdrs) == 1 && pos == nil {
 		c, err := s.postOne(node, cdrs[0])
 		if err != nil {
-			return Posted{}, err
+			return rating.Posted{}, err
 		}
-		out := Posted{Results: []rating.CDR{c}}
-		out.count(&c)
+		out := rating.Posted{Results: []rating.CDR{c}}
+		out.Count(&c)
 		return out, nil
 	}
-	var out Posted
+	var out rating.Posted
 	fn := func(tx *bolt.Tx) error {
-		out = Posted{Results: make([]rating.CDR, len(cdrs))}
+		out = rating.Posted{Results: make([]rating.CDR, len(cdrs))}
 		copy(out.Results, cdrs)
 		b := s.newBatch(&txn{Tx: tx, now: s.now().UTC()})
 		for i := range out.Results {
 			if err := b.post(node, &out.Results[i]); err != nil {
 				return err
 			}
-			out.count(&out.Results[i])
+			out.Count(&out.Results[i])
 		}
 		if pos != nil {
 			if err := putJSON(tx.Bucket(bucketFollow), []byte(pos.Path), pos); err != nil {
@@ -82,7 +60,7 @@ func (s *Store) postCDRs(node string, cdrs []rating.CDR, pos *FollowPos) (Posted
 		return b.flush()
 	}
 	if err := s.db.Update(fn); err != nil {
-		return Posted{}, err
+		return rating.Posted{}, err
 	}
 	return out, nil
 }

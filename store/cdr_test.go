@@ -175,7 +175,7 @@ func TestMalformedRecordRejectsTheBatch(t *testing.T) {
 		if rating.ErrorCode(err) != rating.EInvalid {
 			t.Fatalf("%+v: error %v", bad, err)
 		}
-		list, _, _ := s.CDRs(CDRFilter{}, "", 10)
+		list, _, _ := s.CDRs(rating.CDRFilter{}, "", 10)
 		if len(list) != 0 || balance(t, s, rating.TenantAccount, "Acme") != 0 {
 			t.Errorf("%+v: something was stored", bad)
 		}
@@ -208,7 +208,7 @@ func TestUnratedThenRerate(t *testing.T) {
 	if _, err := s.CreateTenant(rating.Tenant{Name: "nobody", OutboundTable: "Sell Out"}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.Rerate(CDRFilter{Status: rating.Unrated})
+	res, err := s.Rerate(rating.CDRFilter{Status: rating.Unrated})
 	if err != nil || res.Rated != 2 || res.Unchanged != 1 {
 		t.Fatalf("rerate %+v %v", res, err)
 	}
@@ -221,7 +221,7 @@ func TestUnratedThenRerate(t *testing.T) {
 	if b := balance(t, s, rating.ProviderAccount, "Carrier"); b != amt(t, "-0.04") {
 		t.Errorf("Carrier %s, want -0.04", b)
 	}
-	again, err := s.Rerate(CDRFilter{Status: rating.Unrated})
+	again, err := s.Rerate(rating.CDRFilter{Status: rating.Unrated})
 	if err != nil || again.Rated != 0 || again.Corrected != 0 {
 		t.Fatalf("second rerate %+v %v", again, err)
 	}
@@ -239,7 +239,7 @@ func TestRerateCorrects(t *testing.T) {
 	if _, _, err := s.MergeRates("Sell Out", []rating.Row{rating.NewRow("44", amt(t, "0.09"))}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.Rerate(CDRFilter{From: day.Add(-time.Hour), To: day.Add(time.Hour), Tenant: "Acme"})
+	res, err := s.Rerate(rating.CDRFilter{From: day.Add(-time.Hour), To: day.Add(time.Hour), Tenant: "Acme"})
 	if err != nil || res.Corrected != 1 {
 		t.Fatalf("%+v %v", res, err)
 	}
@@ -247,7 +247,7 @@ func TestRerateCorrects(t *testing.T) {
 	if len(entries) != 2 || entries[0].Kind != rating.Correction || entries[0].Amount != amt(t, "-0.06") || entries[0].Balance != amt(t, "-0.18") {
 		t.Fatalf("entries %+v", entries)
 	}
-	if res, _ := s.Rerate(CDRFilter{From: day.Add(-time.Hour), To: day.Add(time.Hour)}); res.Corrected != 0 || res.Unchanged != 1 {
+	if res, _ := s.Rerate(rating.CDRFilter{From: day.Add(-time.Hour), To: day.Add(time.Hour)}); res.Corrected != 0 || res.Unchanged != 1 {
 		t.Errorf("second rerate %+v", res)
 	}
 	tf, _ := s.TenantDashboard()
@@ -268,7 +268,7 @@ func TestRerateKeepsPricesOfRemovedRows(t *testing.T) {
 	if sell != amt(t, "-0.12") || buy != amt(t, "-0.06") {
 		t.Fatalf("after the call: tenant %s, provider %s", sell, buy)
 	}
-	all := CDRFilter{From: day.Add(-time.Hour), To: day.Add(time.Hour)}
+	all := rating.CDRFilter{From: day.Add(-time.Hour), To: day.Add(time.Hour)}
 	// The buy table loses 44; only 447 is left.
 	if err := s.ReplaceRates("Buy Out", []rating.Row{rating.NewRow("447", amt(t, "0.06"))}); err != nil {
 		t.Fatal(err)
@@ -289,7 +289,7 @@ func TestRerateKeepsPricesOfRemovedRows(t *testing.T) {
 	if got := balance(t, s, rating.ProviderAccount, "Carrier"); got != buy {
 		t.Errorf("provider balance %s, want %s kept: a removed buy row refunds nothing", got, buy)
 	}
-	page, _, err := s.CDRs(CDRFilter{}, "", 10)
+	page, _, err := s.CDRs(rating.CDRFilter{}, "", 10)
 	if err != nil || len(page) != 1 || page[0].Cost != amt(t, "0.12") || page[0].ProviderCost != amt(t, "0.06") {
 		t.Errorf("the CDR keeps its prices: %+v %v", page, err)
 	}
@@ -309,23 +309,23 @@ func TestCDRListFilters(t *testing.T) {
 	if _, err := s.PostCDRs("", batch); err != nil {
 		t.Fatal(err)
 	}
-	page, next, err := s.CDRs(CDRFilter{Status: rating.Rated}, "", 10)
+	page, next, err := s.CDRs(rating.CDRFilter{Status: rating.Rated}, "", 10)
 	if err != nil || len(page) != 10 || page[0].ID != "id24" || next == "" || page[0].Tenant != "Acme" || page[0].Provider != "Carrier" {
 		t.Fatalf("first page %d %q %v %+v", len(page), next, err, page[0])
 	}
-	page2, next2, _ := s.CDRs(CDRFilter{Status: rating.Rated}, next, 10)
+	page2, next2, _ := s.CDRs(rating.CDRFilter{Status: rating.Rated}, next, 10)
 	if len(page2) != 10 || page2[0].ID != "id12" || next2 != "" {
 		t.Fatalf("second page starts %s", page2[0].ID)
 	}
-	unrated, _, _ := s.CDRs(CDRFilter{Status: rating.Unrated}, "", 100)
+	unrated, _, _ := s.CDRs(rating.CDRFilter{Status: rating.Unrated}, "", 100)
 	if len(unrated) != 5 {
 		t.Errorf("%d unrated", len(unrated))
 	}
-	ranged, _, _ := s.CDRs(CDRFilter{From: day.Add(2 * time.Hour), To: day.Add(4 * time.Hour)}, "", 100)
+	ranged, _, _ := s.CDRs(rating.CDRFilter{From: day.Add(2 * time.Hour), To: day.Add(4 * time.Hour)}, "", 100)
 	if len(ranged) != 2 {
 		t.Errorf("%d in range", len(ranged))
 	}
-	if _, _, err := s.CDRs(CDRFilter{Tenant: "nope"}, "", 1); rating.ErrorCode(err) != rating.ENotFound {
+	if _, _, err := s.CDRs(rating.CDRFilter{Tenant: "nope"}, "", 1); rating.ErrorCode(err) != rating.ENotFound {
 		t.Errorf("unknown tenant filter: %v", err)
 	}
 }

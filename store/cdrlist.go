@@ -2,21 +2,11 @@ package store
 
 import (
 	"strconv"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"pbxbill/rating"
 )
-
-// CDRFilter selects stored CDRs. Zero fields select everything; From and
-// To bound the start time (From ≤ start < To).
-type CDRFilter struct {
-	Tenant   string // name
-	Provider string // name
-	Status   string // rated or unrated
-	From, To time.Time
-}
 
 // matcher is a filter resolved against one transaction: names to ids.
 type matcher struct {
@@ -25,7 +15,8 @@ type matcher struct {
 	from, to         int64
 }
 
-func (f *CDRFilter) matcher(tx *bolt.Tx) (matcher, error) {
+// matcherOf resolves f against one transaction.
+func matcherOf(f *rating.CDRFilter, tx *bolt.Tx) (matcher, error) {
 	m := matcher{from: -1 << 63, to: 1<<63 - 1}
 	if f.Tenant != "" {
 		rec, err := getTenant(tx, f.Tenant)
@@ -69,7 +60,7 @@ func (m *matcher) match(v []byte) bool {
 
 // CDRs lists CDRs matching f, newest first (by arrival), a page at a time.
 // after is the cursor a previous page returned.
-func (s *Store) CDRs(f CDRFilter, after string, limit int) ([]rating.CDR, string, error) {
+func (s *Store) CDRs(f rating.CDRFilter, after string, limit int) ([]rating.CDR, string, error) {
 	limit = pageLimit(limit)
 	w := cdrWalk{before: 1<<64 - 1}
 	if after != "" {
@@ -110,7 +101,7 @@ func (s *Store) CDRs(f CDRFilter, after string, limit int) ([]rating.CDR, string
 // in the CDRs after the page it reached, and decides, for a status filter,
 // whether they are selected. The CDR is reused between calls: fn must copy
 // what it keeps. An error from fn stops the walk and is returned.
-func (s *Store) EachCDR(f CDRFilter, fn func(*rating.CDR) error) error {
+func (s *Store) EachCDR(f rating.CDRFilter, fn func(*rating.CDR) error) error {
 	w := cdrWalk{before: 1<<64 - 1}
 	page := make([]rating.CDR, 0, s.exportPage)
 	for {
@@ -153,11 +144,11 @@ type cdrWalk struct {
 }
 
 // resolve resolves f's names to ids, once.
-func (w *cdrWalk) resolve(tx *bolt.Tx, f *CDRFilter) error {
+func (w *cdrWalk) resolve(tx *bolt.Tx, f *rating.CDRFilter) error {
 	if w.resolved {
 		return nil
 	}
-	m, err := f.matcher(tx)
+	m, err := matcherOf(f, tx)
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ func (s *Store) FollowPos(path string) (FollowPos, error) {
 // PostFollowed is PostCDRs for the follow mode: the CDRs and the new file
 // position are committed in one transaction, so a restart resumes exactly
 // after the last CDR stored, with nothing lost or counted twice.
-func (s *Store) PostFollowed(node string, cdrs []rating.CDR, pos FollowPos) (Posted, error) {
+func (s *Store) PostFollowed(node string, cdrs []rating.CDR, pos FollowPos) (rating.Posted, error) {
 	return s.postCDRs(node, cdrs, &pos)
 }
 

@@ -2,13 +2,6 @@ package store
 
 import "pbxbill/rating"
 
-// Rerated counts what a re-rate did.
-type Rerated struct {
-	Rated     int `json:"rated"`     // unrated CDRs that now have a price
-	Corrected int `json:"corrected"` // rated CDRs whose price changed
-	Unchanged int `json:"unchanged"`
-}
-
 // rerateChunk bounds the CDRs one re-rate transaction prices, so that CDR
 // intake never waits long behind a re-rate.
 const rerateChunk = 1000
@@ -21,15 +14,15 @@ const rerateChunk = 1000
 // its price: a deleted rate refunds nothing. It commits in chunks of at
 // most 1000 CDRs; a re-rate that stops halfway can simply be run again,
 // and running it again changes nothing.
-func (s *Store) Rerate(f CDRFilter) (Rerated, error) {
-	var total Rerated
+func (s *Store) Rerate(f rating.CDRFilter) (rating.Rerated, error) {
+	var total rating.Rerated
 	after := uint64(0) // the last sequence done
 	for {
 		var n int
 		err := s.update(func(tx *txn) error {
 			n = 0
-			var chunk Rerated
-			m, err := f.matcher(tx.Tx)
+			var chunk rating.Rerated
+			m, err := matcherOf(&f, tx.Tx)
 			if err != nil {
 				return err
 			}
@@ -74,7 +67,7 @@ func (s *Store) Rerate(f CDRFilter) (Rerated, error) {
 }
 
 // rerate prices one stored CDR again and books the difference.
-func (b *batch) rerate(k, v []byte, out *Rerated) error {
+func (b *batch) rerate(k, v []byte, out *rating.Rerated) error {
 	var old cdrRecord
 	if err := old.decode(v); err != nil {
 		return err

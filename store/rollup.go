@@ -78,15 +78,9 @@ func (s *Store) ProviderDashboard(from, to time.Time) ([]rating.ProviderFigures,
 	return out, rating.NewProviderFigures("", balance, all), err
 }
 
-// DayUsage is one day of an account's roll-up.
-type DayUsage struct {
-	Day   time.Time // midnight in the installation's zone
-	Usage rating.Usage
-}
-
 // DailyUsage returns an account's roll-ups for each day from..to
 // inclusive, days without CDRs included, for charts.
-func (s *Store) DailyUsage(accountType, name string, from, to time.Time) ([]DayUsage, error) {
+func (s *Store) DailyUsage(accountType, name string, from, to time.Time) ([]rating.DayUsage, error) {
 	acct, err := acctByte(accountType)
 	if err != nil {
 		return nil, err
@@ -107,9 +101,9 @@ func (s *Store) DailyUsage(accountType, name string, from, to time.Time) ([]DayU
 	if err != nil {
 		return nil, err
 	}
-	var out []DayUsage
+	var out []rating.DayUsage
 	for d := dayTime(f, s.loc); dayOf(d, s.loc) <= t && len(out) <= 366; d = d.AddDate(0, 0, 1) {
-		out = append(out, DayUsage{Day: d, Usage: byDay[dayOf(d, s.loc)]})
+		out = append(out, rating.DayUsage{Day: d, Usage: byDay[dayOf(d, s.loc)]})
 	}
 	return out, nil
 }

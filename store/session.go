@@ -13,31 +13,24 @@ import (
 	"pbxbill/rating"
 )
 
-// Session is a logged-in browser: who, and until when.
-type Session struct {
-	User    string    `json:"user"`
-	Created time.Time `json:"created"`
-	Expires time.Time `json:"expires"`
-}
-
 // sessionRecord is a session as stored under the SHA-256 of its token, so
 // a copy of the database holds no usable session.
-type sessionRecord = Session
+type sessionRecord = rating.Session
 
 // CreateSession starts a session for user that ends after ttl, and
 // returns its token, the cookie value. Expired sessions are dropped in the
 // same transaction, which keeps the bucket as small as the live sessions.
-func (s *Store) CreateSession(user string, ttl time.Duration) (string, Session, error) {
+func (s *Store) CreateSession(user string, ttl time.Duration) (string, rating.Session, error) {
 	if ttl <= 0 {
-		return "", Session{}, rating.Errorf(rating.EInvalid, "session lifetime %s: must be positive", ttl)
+		return "", rating.Session{}, rating.Errorf(rating.EInvalid, "session lifetime %s: must be positive", ttl)
 	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
-		return "", Session{}, fmt.Errorf("session token: %w", err)
+		return "", rating.Session{}, fmt.Errorf("session token: %w", err)
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw)
 	sum := sha256.Sum256([]byte(token))
-	var sess Session
+	var sess rating.Session
 	err := s.update(func(tx *txn) error {
 		if tx.Bucket(bucketAdmins).Get([]byte(user)) == nil {
 			return rating.Errorf(rating.ENotFound, "no admin user %q", user)
@@ -45,36 +38,36 @@ func (s *Store) CreateSession(user string, ttl time.Duration) (string, Session, 
 		if err := deleteSessions(tx.Tx, func(r *sessionRecord) bool { return !tx.now.Before(r.Expires) }); err != nil {
 			return err
 		}
-		sess = Session{User: user, Created: tx.now, Expires: tx.now.Add(ttl)}
+		sess = rating.Session{User: user, Created: tx.now, Expires: tx.now.Add(ttl)}
 		return putJSON(tx.Bucket(bucketSessions), sum[:], &sess)
 	})
 	if err != nil {
-		return "", Session{}, err
+		return "", rating.Session{}, err
 	}
 	return token, sess, nil
 }
 
-// Session returns the live session of token; EUnauthorized when there is
+// rating.Session returns the live session of token; EUnauthorized when there is
 // none or it has expired.
-func (s *Store) Session(token string) (Session, error) {
+func (s *Store) Session(token string) (rating.Session, error) {
 	if token == "" {
-		return Session{}, rating.Errorf(rating.EUnauthorized, "not logged in")
+		return rating.Session{}, rating.Errorf(rating.EUnauthorized, "not logged in")
 	}
 	sum := sha256.Sum256([]byte(token))
-	var sess Session
+	var sess rating.Session
 	var found bool
 	err := s.db.View(func(tx *bolt.Tx) (err error) {
 		found, err = getJSON(tx.Bucket(bucketSessions), sum[:], &sess)
 		return err
 	})
 	if err != nil {
-		return Session{}, err
+		return rating.Session{}, err
 	}
 	if !found {
-		return Session{}, rating.Errorf(rating.EUnauthorized, "not logged in")
+		return rating.Session{}, rating.Errorf(rating.EUnauthorized, "not logged in")
 	}
 	if !s.now().Before(sess.Expires) {
-		return Session{}, rating.Errorf(rating.EUnauthorized, "the session expired at %s; log in again", sess.Expires.In(s.loc).Format(time.DateTime))
+		return rating.Session{}, rating.Errorf(rating.EUnauthorized, "the session expired at %s; log in again", sess.Expires.In(s.loc).Format(time.DateTime))
 	}
 	return sess, nil
 }

@@ -108,7 +108,7 @@ func TestEachCDRPages(t *testing.T) {
 	if _, err := s.PostCDRs("", batch); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []CDRFilter{{}, {Status: rating.Unrated}, {Tenant: "Acme", From: day.Add(5 * time.Minute)}} {
+	for _, f := range []rating.CDRFilter{{}, {Status: rating.Unrated}, {Tenant: "Acme", From: day.Add(5 * time.Minute)}} {
 		want, _, err := s.CDRs(f, "", MaxLimit)
 		if err != nil {
 			t.Fatal(err)
@@ -133,7 +133,7 @@ func TestEachCDRPages(t *testing.T) {
 	// it keeps the name the walk first gave it.
 	s.exportPage = 4
 	var ids []string
-	err := s.EachCDR(CDRFilter{}, func(c *rating.CDR) error {
+	err := s.EachCDR(rating.CDRFilter{}, func(c *rating.CDR) error {
 		ids = append(ids, c.ID)
 		if c.Tenant == "Acme Ltd" {
 			t.Errorf("CDR %s: tenant %q", c.ID, c.Tenant)
@@ -157,7 +157,7 @@ func TestEachCDRPages(t *testing.T) {
 	// An error from fn ends the walk and is returned.
 	stop := fmt.Errorf("enough")
 	n := 0
-	if err := s.EachCDR(CDRFilter{}, func(*rating.CDR) error { n++; return stop }); err != stop || n != 1 {
+	if err := s.EachCDR(rating.CDRFilter{}, func(*rating.CDR) error { n++; return stop }); err != stop || n != 1 {
 		t.Errorf("fn's error: %v after %d CDRs", err, n)
 	}
 }

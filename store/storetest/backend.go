@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"pbxbill/rating"
-	"pbxbill/store"
 )
 
 // Backend is what the contract asks of a storage backend: the operations
@@ -44,11 +43,11 @@ type Backend interface {
 	DeleteNode(name string) error
 
 	// CDRs, the ledger and re-rating.
-	PostCDRs(node string, cdrs []rating.CDR) (store.Posted, error)
-	CDRs(f store.CDRFilter, after string, limit int) ([]rating.CDR, string, error)
+	PostCDRs(node string, cdrs []rating.CDR) (rating.Posted, error)
+	CDRs(f rating.CDRFilter, after string, limit int) ([]rating.CDR, string, error)
 	Credit(accountType, name string, amount rating.Amount, kind, note string) (rating.Entry, error)
 	Ledger(accountType, name string, from, to time.Time, after string, limit int) ([]rating.Entry, string, error)
-	Rerate(store.CDRFilter) (store.Rerated, error)
+	Rerate(rating.CDRFilter) (rating.Rerated, error)
 
 	// Dashboards, from the roll-ups.
 	TenantDashboard() ([]rating.TenantFigures, error)

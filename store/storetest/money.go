@@ -7,11 +7,10 @@ import (
 	"time"
 
 	"pbxbill/rating"
-	"pbxbill/store"
 )
 
 // Posted and the filter are the store's shapes of a batch's outcome.
-type Posted = store.Posted
+type Posted = rating.Posted
 
 // The idempotency key is (node, id): a repeat is a duplicate and charges
 // nothing, even with other fields; the same id from another node is
@@ -36,7 +35,7 @@ func testCDRIdempotency(t *testing.T, open Open) {
 	if sell != amt(t, "-0.12") || buy != amt(t, "-0.06") {
 		t.Errorf("balances %s and %s, want two calls charged", sell, buy)
 	}
-	list, _, err := b.CDRs(store.CDRFilter{}, "", 10)
+	list, _, err := b.CDRs(rating.CDRFilter{}, "", 10)
 	if err != nil || len(list) != 3 {
 		t.Errorf("stored CDRs: %d %v", len(list), err)
 	}
@@ -84,7 +83,7 @@ func testMalformedBatch(t *testing.T, open Open) {
 	unknown.Provider = "nobody"
 	_, err = b.PostCDRs("", []rating.CDR{cdr("ok", "4420", 60), unknown})
 	wantCode(t, err, rating.EInvalid)
-	if list, _, _ := b.CDRs(store.CDRFilter{}, "", 10); len(list) != 0 {
+	if list, _, _ := b.CDRs(rating.CDRFilter{}, "", 10); len(list) != 0 {
 		t.Errorf("a refused batch stored %d CDRs", len(list))
 	}
 	if sell, buy := balances(t, b); sell != amt(t, "0") || buy != amt(t, "0") {
@@ -122,7 +121,7 @@ func testLedgerIsBalance(t *testing.T, open Open) {
 	if _, _, err := b.MergeRates("Sell Out", []rating.Row{rating.NewRow("447", amt(t, "0.18"))}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Rerate(store.CDRFilter{From: Day.Add(-time.Hour), To: Day.Add(time.Hour)}); err != nil {
+	if _, err := b.Rerate(rating.CDRFilter{From: Day.Add(-time.Hour), To: Day.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	sell, buy := balances(t, b)
@@ -146,14 +145,14 @@ func testRerateIdempotent(t *testing.T, open Open) {
 	if _, _, err := b.MergeRates("Sell Out", []rating.Row{rating.NewRow("33", amt(t, "0.02")), rating.NewRow("44", amt(t, "0.05"))}); err != nil {
 		t.Fatal(err)
 	}
-	all := store.CDRFilter{From: Day.Add(-time.Hour), To: Day.Add(time.Hour)}
-	first := must[store.Rerated](t)(b.Rerate(all))
+	all := rating.CDRFilter{From: Day.Add(-time.Hour), To: Day.Add(time.Hour)}
+	first := must[rating.Rerated](t)(b.Rerate(all))
 	if first.Rated != 1 || first.Corrected != 1 {
 		t.Fatalf("first re-rate: %+v", first)
 	}
 	balance := must[rating.Tenant](t)(b.Tenant("Acme")).Balance
 	for i := 0; i < 2; i++ {
-		again := must[store.Rerated](t)(b.Rerate(all))
+		again := must[rating.Rerated](t)(b.Rerate(all))
 		if again.Rated != 0 || again.Corrected != 0 || again.Unchanged != 2 {
 			t.Errorf("re-rate again: %+v", again)
 		}
@@ -212,7 +211,7 @@ func testBackup(t *testing.T, h Harness) {
 	if sum, n := ledgerSum(t, r, rating.TenantAccount, "Acme"); sum != sell || n != 2 {
 		t.Errorf("restored ledger: %d entries, sum %s", n, sum)
 	}
-	if list, _, err := r.CDRs(store.CDRFilter{}, "", 10); err != nil || len(list) != 2 {
+	if list, _, err := r.CDRs(rating.CDRFilter{}, "", 10); err != nil || len(list) != 2 {
 		t.Errorf("restored CDRs: %d %v", len(list), err)
 	}
 	if rows, _, err := r.Rates("Sell Out", "", "", 10); err != nil || len(rows) != 2 {
