@@ -237,6 +237,23 @@ func BenchmarkTenantDashboard(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/op")
 }
 
+// BenchmarkTenantDashboardPage is BenchmarkTenantDashboard through the
+// admin: the Tenants Dashboard page of the same 1000 tenants, sparklines
+// and totals drawn, for a logged-in browser.
+func BenchmarkTenantDashboardPage(b *testing.B) {
+	ts := mustServeUI(b, nil, quiet)
+	benchFixture(b, ts, 1000, 10)
+	fill(b, ts, benchCDR("t-", 1000, 10, 8, time.Now().UTC()), 10_000, 10_000)
+	br := newBrowser(ts)
+	br.login()
+	var p page
+	for b.Loop() {
+		p = br.get("/tenants").want(http.StatusOK)
+	}
+	p.has("Totals (1000 tenants)")
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/op")
+}
+
 // fill posts n CDRs made by rec through the store, in batches.
 func fill(b *testing.B, ts *testServer, rec func([]byte, int) []byte, n, batch int) {
 	b.Helper()

@@ -41,7 +41,7 @@ func (c *clock) Add(d time.Duration) {
 
 // mustServeUI is mustServe with the store's clock in the test's hand and
 // the admin password set.
-func mustServeUI(tb testing.TB, c *clock) *testServer {
+func mustServeUI(tb testing.TB, c *clock, opts ...func(*server)) *testServer {
 	tb.Helper()
 	opt := store.Options{TZ: "UTC", Currency: "EUR"}
 	if c != nil {
@@ -61,6 +61,9 @@ func mustServeUI(tb testing.TB, c *clock) *testServer {
 	}
 	log := &syncBuffer{}
 	s := newServer(Config{Store: st, APIToken: testToken, MaxCallDuration: 10800, Log: zerolog.New(log)})
+	for _, o := range opts {
+		o(s)
+	}
 	hs := httptest.NewServer(s.handler())
 	tb.Cleanup(hs.Close)
 	return &testServer{tb: tb, URL: hs.URL, Store: st, log: log}
