@@ -312,17 +312,42 @@ func parseSeconds(s string) (int, string) {
 	return -1, "not a whole number of seconds"
 }
 
-// instant parses effective_from. Whole seconds only, as the index keeps
-// Unix seconds; instants in the years 1800–9999 UTC, so that a typo such as
-// 0225 is caught and RateWriter can write every instant back.
+// instant parses effective_from, remembering the last date: a deck's
+// rows mostly share a few.
 func (p *rateParser) instant(s string) (time.Time, string) {
 	if s == p.lastDate {
 		return p.lastTime, ""
 	}
+	t, msg := parseInstant(s, p.loc)
+	if msg == "" {
+		p.lastDate, p.lastTime = strings.Clone(s), t
+	}
+	return t, msg
+}
+
+// ParseEffectiveFrom parses an effective_from as a deck's cell is read:
+// RFC 3339, or YYYY-MM-DD for the first instant of that day in loc; the
+// instant is in UTC. The error names the field and the value.
+func ParseEffectiveFrom(s string, loc *time.Location) (time.Time, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	t, msg := parseInstant(s, loc)
+	if msg != "" {
+		return t, Errorf(EInvalid, "effective_from %q: %s", s, msg)
+	}
+	return t, nil
+}
+
+// parseInstant parses an effective_from, or says what is wrong with it.
+// Whole seconds only, as the index keeps Unix seconds; instants in the
+// years 1800–9999 UTC, so that a typo such as 0225 is caught and
+// RateWriter can write every instant back.
+func parseInstant(s string, loc *time.Location) (time.Time, string) {
 	var t time.Time
 	var err error
 	if len(s) == len(time.DateOnly) {
-		t, err = ParseDate(s, p.loc)
+		t, err = ParseDate(s, loc)
 	} else {
 		t, err = time.Parse(time.RFC3339, s)
 	}
@@ -334,7 +359,6 @@ func (p *rateParser) instant(s string) (time.Time, string) {
 	case t.Year() < 1800 || t.Year() > 9999:
 		return time.Time{}, "out of range: years 1800 to 9999"
 	}
-	p.lastDate, p.lastTime = strings.Clone(s), t
 	return t, ""
 }
 

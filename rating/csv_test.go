@@ -309,6 +309,32 @@ func TestParseRatesZones(t *testing.T) {
 	}
 }
 
+// ParseEffectiveFrom reads an effective_from as a deck's cell is read.
+func TestParseEffectiveFrom(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ in, want, err string }{
+		{"2025-07-01", "2025-06-30T22:00:00Z", ""},
+		{"2025-01-01T00:00:00-05:00", "2025-01-01T05:00:00Z", ""},
+		{"2025-07-01T00:00:00.5Z", "", "fractions of a second"},
+		{"0225-07-01", "", "out of range"},
+		{"July", "", `effective_from "July": want RFC 3339`},
+	} {
+		got, err := ParseEffectiveFrom(tt.in, berlin)
+		if tt.err != "" {
+			if ErrorCode(err) != EInvalid || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("ParseEffectiveFrom(%q): error %v, want %q", tt.in, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || got.Format(time.RFC3339) != tt.want || got.Location() != time.UTC {
+			t.Errorf("ParseEffectiveFrom(%q) = %s, %v; want %s", tt.in, got, err, tt.want)
+		}
+	}
+}
+
 // TestParseRatesLongLine crosses the reader's buffer inside one line.
 func TestParseRatesLongLine(t *testing.T) {
 	pad := strings.Repeat(" ", 200_000)
