@@ -24,6 +24,10 @@ const keyDigits = 16
 // of the row. Rows of one prefix that differ in effective_from sit side by
 // side, oldest first; a prefix with no row in force yet falls back to its
 // parent. Longer prefixes (17–24 digits) sit in a map, "*" apart.
+//
+// WithPrefix changes the rows of one prefix without a rebuild: the new
+// index shares the packed rows and carries the changed prefixes in a
+// small overlay (overlay.go).
 type Index struct {
 	table Table
 
@@ -39,6 +43,8 @@ type Index struct {
 	longMax  int
 	wildcard []entry
 	prefixes int
+
+	over *overlay // prefixes changed since the index was built; nil: none
 }
 
 // entry is one row, resolved against the table's defaults, packed into
@@ -99,15 +105,44 @@ func (x *Index) Len() int { return x.prefixes }
 // at: the longest prefix with a row in force, else "*", else false. It does
 // not allocate: Prefix is a slice of number.
 func (x *Index) Lookup(number string, at time.Time) (Rate, bool) {
-	t := at.Unix()
+	k := packKey(number)
+	e := x.packed(number, k, at.Unix())
+	if x.over != nil && x.over.touches(number, k, e) {
+		return x.lookupOver(number, at)
+	}
+	if e == nil {
+		return Rate{}, false
+	}
+	return x.rate(e, number), true
+}
+
+// packed returns the entry of the longest packed prefix of number, whose
+// key is k, with a row in force at t, else of "*", else nil.
+func (x *Index) packed(number string, k uint64, t int64) *entry {
 	for l := min(len(number), x.longMax); l > keyDigits; l-- {
 		if vs, ok := x.long[number[:l]]; ok {
 			if e := pick(vs, t); e != nil {
-				return x.rate(e, number), true
+				return e
 			}
 		}
 	}
-	k := packKey(number)
+	for e := x.innermost(k); e >= 0; {
+		en := &x.entries[e]
+		if en.from <= t {
+			return en
+		}
+		if en.older > 0 {
+			e--
+		} else {
+			e = en.parent
+		}
+	}
+	return pick(x.wildcard, t)
+}
+
+// innermost returns the latest entry of the longest packed prefix of key
+// k, or -1.
+func (x *Index) innermost(k uint64) int32 {
 	v := x.bucket(k)
 	lo, hi := int(x.buckets[v]), int(x.buckets[v+1])
 	// Count the bucket's segments that start at or before k, one power of
@@ -125,25 +160,10 @@ func (x *Index) Lookup(number string, at time.Time) (Rate, bool) {
 		}
 		lo = min(base, hi)
 	}
-	e := int32(-1)
 	if lo > 0 {
-		e = x.segs[lo-1].e
+		return x.segs[lo-1].e
 	}
-	for e >= 0 {
-		en := &x.entries[e]
-		if en.from <= t {
-			return x.rate(en, number), true
-		}
-		if en.older > 0 {
-			e--
-		} else {
-			e = en.parent
-		}
-	}
-	if e := pick(x.wildcard, t); e != nil {
-		return x.rate(e, Wildcard), true
-	}
-	return Rate{}, false
+	return -1
 }
 
 // pick returns the latest version in force at t, or nil.
@@ -157,9 +177,9 @@ func pick(vs []entry, t int64) *entry {
 }
 
 // rate expands an entry; the prefix is the first plen digits of number,
-// or number itself for "*".
+// or "*" for the wildcard, whose plen is 0.
 func (x *Index) rate(e *entry, number string) Rate {
-	prefix := number
+	prefix := Wildcard
 	if n := e.plen(); n > 0 {
 		prefix = number[:n]
 	}
@@ -180,5 +200,5 @@ func (x *Index) Bytes() int {
 	for p, vs := range x.long {
 		n += len(p) + 48 + len(vs)*es
 	}
-	return n + len(x.wildcard)*es
+	return n + len(x.wildcard)*es + x.over.bytes()
 }
