@@ -81,6 +81,26 @@ func NewRow(prefix string, rate Amount) Row {
 		Increment: -1, InitialRate: NoAmount, Grace: -1, MinCost: NoAmount, MaxCost: NoAmount}
 }
 
+// RateKey names one row of a table: its prefix and effective_from, the
+// zero time for the row that is always in force. No two rows of a table
+// share a key.
+type RateKey struct {
+	Prefix        string
+	EffectiveFrom time.Time
+}
+
+// Key returns the row's key.
+func (r *Row) Key() RateKey { return RateKey{Prefix: r.Prefix, EffectiveFrom: r.EffectiveFrom} }
+
+// String names the row as messages do: "447 (always)", or "447 effective
+// 2025-06-01T00:00:00Z".
+func (k RateKey) String() string {
+	if k.EffectiveFrom.IsZero() {
+		return k.Prefix + " (always)"
+	}
+	return k.Prefix + " effective " + k.EffectiveFrom.UTC().Format(time.RFC3339)
+}
+
 // Validate checks one row against DOMAIN.md and the table's decimals. The
 // error names the field; CSV import adds the line.
 func (r *Row) Validate(decimals int) error {

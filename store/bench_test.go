@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -123,6 +124,14 @@ func procStatus(field string) (float64, bool) {
 	return 0, false
 }
 
+// liveHeap is the Go heap in MB that survives a collection.
+func liveHeap() float64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return float64(m.HeapAlloc) / (1 << 20)
+}
+
 // cpuTime is the process's user and system CPU time so far: on a shared
 // machine it says more about the work done than the wall clock.
 func cpuTime() time.Duration {
@@ -234,6 +243,45 @@ func BenchmarkLoadBook(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(peakRSS(), "peak-RSS-MB")
 	b.ReportMetric(base, "base-RSS-MB")
+}
+
+// BenchmarkDeleteRate deletes one row of a 10^6-row table, a different
+// row each op: the transaction, and the change of the live index that
+// rating sees at once. It reports the resident set before and after the
+// deletes and its peak while they ran; up to 1023 deletes (-benchtime
+// 1000x) measure them without the background rebuild that the 1024th
+// starts (defaultFoldAt).
+func BenchmarkDeleteRate(b *testing.B) {
+	s := MustOpen(b)
+	mustTable(b, s, "deck", rating.Outbound)
+	rows := genRows(benchRows)
+	if err := s.ReplaceRates("deck", rows); err != nil {
+		b.Fatal(err)
+	}
+	keys := make([]rating.RateKey, 100_000)
+	for i := range keys {
+		keys[i] = rows[i].Key()
+	}
+	rows = nil
+	resetPeakRSS()
+	before, live := baseRSS(), liveHeap()
+	i := 0
+	for b.Loop() {
+		if _, err := s.DeleteRate("deck", keys[i%len(keys)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.StopTimer()
+	b.ReportMetric(before, "RSS-before-MB")
+	b.ReportMetric(baseRSS(), "RSS-after-MB")
+	b.ReportMetric(peakRSS(), "peak-RSS-MB")
+	// What the deletes keep, as opposed to garbage not yet collected.
+	b.ReportMetric(liveHeap()-live, "live-heap-growth-MB")
+	s.folds.Wait()
+	if x := s.Book().Get("deck"); x.Table().Rows != benchRows-i {
+		b.Fatalf("index has %d rows after %d deletes", x.Table().Rows, i)
+	}
 }
 
 // BenchmarkPrepareRows is the validation and sort of a 10^6-row deck.

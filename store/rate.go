@@ -26,8 +26,9 @@ type built struct {
 }
 
 // MergeRates upserts rows by (prefix, effective_from) in one transaction.
-// It returns how many rows were added and how many replaced. The index is
-// rebuilt from all rows of the table. rows is sorted in place.
+// It returns how many rows were added and how many replaced. A merge of a
+// few prefixes changes the live index as PutRate does; a larger one
+// rebuilds it from all rows of the table. rows is sorted in place.
 func (s *Store) MergeRates(name string, rows []rating.Row) (added, replaced int, err error) {
 	s.rateMu.Lock()
 	defer s.rateMu.Unlock()
@@ -40,6 +41,7 @@ func (s *Store) MergeRates(name string, rows []rating.Row) (added, replaced int,
 		return 0, 0, err
 	}
 	var id uint64
+	var x *rating.Index
 	err = s.update(func(tx *txn) error {
 		rec, err := getTable(tx.Tx, name)
 		if err != nil {
@@ -56,19 +58,44 @@ func (s *Store) MergeRates(name string, rows []rating.Row) (added, replaced int,
 		rec.Rows += added
 		rec.Updated = tx.now
 		t, id = rec.Table, rec.ID
-		return putTable(tx.Tx, &rec)
+		if err := putTable(tx.Tx, &rec); err != nil {
+			return err
+		}
+		if live := s.book.Get(name); live != nil {
+			if ps := prefixesOf(rows, s.foldAt-live.Overlaid()); ps != nil {
+				x, err = amend(live, b, ps)
+			}
+		}
+		return err
 	})
 	if err != nil {
 		return 0, 0, err
 	}
-	// The rows are read back outside the write transaction, so other
-	// writers do not wait for it; rateMu keeps them as committed.
-	x, err := s.loadIndex(id, t)
-	if err != nil {
-		return 0, 0, err
+	if x == nil {
+		// The rows are read back outside the write transaction, so other
+		// writers do not wait for it; rateMu keeps them as committed.
+		if x, err = s.loadIndex(id, t); err != nil {
+			return 0, 0, err
+		}
 	}
 	s.book.Set(x)
 	return added, replaced, nil
+}
+
+// prefixesOf lists the distinct prefixes of rows, sorted by prefix, or
+// returns nil when there are n or more.
+func prefixesOf(rows []rating.Row, n int) []string {
+	ps := []string{}
+	for i := range rows {
+		if i > 0 && rows[i].Prefix == rows[i-1].Prefix {
+			continue
+		}
+		if len(ps)+1 >= n {
+			return nil
+		}
+		ps = append(ps, rows[i].Prefix)
+	}
+	return ps
 }
 
 // putRows writes sorted rows, whose sort keys are keys, into b and, when

@@ -107,6 +107,13 @@ type Store struct {
 
 	stageChunk int // rows per staging transaction; tests make it small
 	exportPage int // rows or CDRs per read transaction of EachRate and EachCDR; tests make it small
+
+	// A live index rebuilt in the background once it carries foldAt
+	// changed prefixes (raterow.go); folding holds the tables whose
+	// rebuild is under way, under rateMu, and Close waits for folds.
+	foldAt  int
+	folding map[uint64]bool
+	folds   sync.WaitGroup
 }
 
 // txn is a write transaction with the clock read once, so every record it
@@ -164,7 +171,7 @@ func open(path string, opt Options, readOnly bool) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s := &Store{db: db, loc: loc, tz: opt.TZ, currency: cur, now: opt.Now, stageChunk: defaultStageChunk,
-		exportPage: defaultExportPage}
+		exportPage: defaultExportPage, foldAt: defaultFoldAt, folding: map[uint64]bool{}}
 	s.rater = rating.Rater{Book: &s.book, Numbering: opt.Numbering, Currency: cur}
 	if readOnly {
 		err = db.View(s.verify)
@@ -255,9 +262,10 @@ func (s *Store) loadBook() error {
 	return nil
 }
 
-// Close closes the database.
+// Close closes the database, once the index rebuilds under way are done.
 func (s *Store) Close() error {
 	s.stopGroup()
+	s.folds.Wait()
 	return s.db.Close()
 }
 

@@ -33,6 +33,8 @@ type Backend interface {
 	DeleteRateTable(name string) error
 	ReplaceRates(name string, rows []rating.Row) error
 	MergeRates(name string, rows []rating.Row) (added, replaced int, err error)
+	PutRate(name string, row rating.Row, from *rating.RateKey) (added bool, err error)
+	DeleteRate(name string, key rating.RateKey) (rating.Row, error)
 	Rates(name, prefix, after string, limit int) ([]rating.Row, string, error)
 	Rater() *rating.Rater
 

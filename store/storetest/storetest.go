@@ -39,6 +39,7 @@ func Run(t *testing.T, h Harness) {
 		{"Tenants", testTenants},
 		{"Providers", testProviders},
 		{"RateTables", testRateTables},
+		{"RateRows", testRateRows},
 		{"Nodes", testNodes},
 		{"CDRIdempotency", testCDRIdempotency},
 		{"ConcurrentDuplicates", testConcurrentDuplicates},
