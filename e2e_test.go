@@ -256,6 +256,13 @@ func TestEndToEnd(t *testing.T) {
 	if !strings.Contains(p.logs.String(), "not empty") {
 		t.Errorf("the second start did not say that -demo seeded nothing:\n%s", p.logs.String())
 	}
+	// The README's single-row delete.
+	rowURL := base + "/api/v1/rate-tables/" + url.PathEscape(demoCarrierBBuy) + "/rates/1800"
+	for _, want := range []int{http.StatusNoContent, http.StatusNotFound} {
+		if code, body := call(t, http.MethodDelete, rowURL, token, nil); code != want {
+			t.Errorf("DELETE %s: %d %s, want %d", rowURL, code, body, want)
+		}
+	}
 	p.stop(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

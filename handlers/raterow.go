@@ -20,6 +20,8 @@ type rateRows interface {
 	ImportRates(name string, parse func(stage func([]rating.Row) error) error) (int, error)
 	ReplaceRates(name string, rows []rating.Row) error
 	MergeRates(name string, rows []rating.Row) (added, replaced int, err error)
+	PutRate(name string, row rating.Row, from *rating.RateKey) (added bool, err error)
+	DeleteRate(name string, key rating.RateKey) (rating.Row, error)
 }
 
 // importOut answers PUT /rate-tables/{name}/rates: the rows in the file,
@@ -75,6 +77,40 @@ func (s *server) importRates(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return reply(w, http.StatusOK, out)
+}
+
+// deleteRate deletes one row: DELETE /rate-tables/{name}/rates/{prefix}
+// with ?effective_from= (RFC 3339 or YYYY-MM-DD, as in a deck; empty: the
+// row that is always in force). It answers 204, as every DELETE does.
+// days and hours name the times of the week of a timed row; rows have
+// none yet, so a non-empty one matches no row.
+func (s *server) deleteRate(w http.ResponseWriter, r *http.Request) error {
+	vars, q := mux.Vars(r), r.URL.Query()
+	key := rating.RateKey{Prefix: vars["prefix"]}
+	if v := q.Get("effective_from"); v != "" {
+		// An unescaped "+" of a zone offset arrives as a space; neither
+		// form has one of its own.
+		t, err := rating.ParseEffectiveFrom(strings.ReplaceAll(v, " ", "+"), s.Store.Location())
+		if err != nil {
+			return err
+		}
+		key.EffectiveFrom = t
+	}
+	if days, hours := q.Get("days"), q.Get("hours"); days != "" || hours != "" {
+		if _, err := s.Store.RateTable(vars["name"]); err != nil {
+			return err
+		}
+		if err := rating.ValidatePrefix(key.Prefix); err != nil {
+			return err
+		}
+		return rating.Errorf(rating.ENotFound, "rate table %q has no row %s with days %q and hours %q: rows have no times of the week yet",
+			vars["name"], key, days, hours)
+	}
+	if _, err := s.Store.DeleteRate(vars["name"], key); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // importChunk is how many rows of a replace-mode deck the parser hands to

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"pbxbill/rating"
 )
@@ -158,6 +159,58 @@ func TestRatesRejected(t *testing.T) {
 	ts.admin("GET", "/api/v1/rate-tables/retail/rates?prefix=44a", "").wantError(400, rating.EInvalid, "44a")
 	ts.admin("GET", "/api/v1/rate-tables/retail/rates?after=bogus", "").wantError(400, rating.EInvalid, "bogus")
 	ts.admin("GET", "/api/v1/rate-tables/retail/rates?limit=1001", "").wantError(400, rating.EInvalid, "limit")
+}
+
+// TestRatesDeleteRow: DELETE .../rates/{prefix}?effective_from= deletes
+// one row, and rating sees it at once.
+func TestRatesDeleteRow(t *testing.T) {
+	ts := mustServe(t)
+	ts.admin("POST", "/api/v1/rate-tables", `{"name":"retail"}`).want(201)
+	ts.putRates("retail", "", deck).want(200)
+	del := func(path string) response {
+		t.Helper()
+		return ts.admin("DELETE", "/api/v1/rate-tables/retail/rates/"+path, "")
+	}
+	in2031 := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)
+	if r, _ := ts.Store.Book().Get("retail").Lookup("4471", in2031); r.Rate != amt(t, "0.07") {
+		t.Fatalf("before the delete 4471 costs %s in 2031", r.Rate)
+	}
+
+	// The dated 447 row, by its date as a deck writes it; then by an
+	// RFC 3339 instant with an offset whose "+" was not escaped.
+	if res := del("447?effective_from=2030-01-01").want(204); len(res.body) != 0 {
+		t.Errorf("204 with a body: %s", res.body)
+	}
+	if r, _ := ts.Store.Book().Get("retail").Lookup("4471", in2031); r.Rate != amt(t, "0.08") {
+		t.Errorf("after the delete 4471 costs %s in 2031, want the undated row's 0.08", r.Rate)
+	}
+	del("447?effective_from=2030-01-01").wantError(404, rating.ENotFound, "447", "2030-01-01T00:00:00Z")
+	ts.putRates("retail", "?mode=merge", "prefix,rate,effective_from\n447,0.06,2030-01-01T02:00:00+02:00\n").want(200)
+	del("447?effective_from=2030-01-01T02:00:00+02:00").want(204)
+
+	// The undated row, and the wildcard, escaped or not.
+	del("447?effective_from=").want(204)
+	del("%2A").want(204)
+	items := ts.admin("GET", "/api/v1/rate-tables/retail/rates", "").want(200).items()
+	if len(items) != 1 || items[0]["prefix"] != "44" {
+		t.Errorf("rows left: %v", items)
+	}
+	if m := ts.admin("GET", "/api/v1/rate-tables/retail", "").want(200).obj(); m["rows"] != 1.0 {
+		t.Errorf("table rows %v, want 1", m["rows"])
+	}
+	if r, ok := ts.Store.Book().Get("retail").Lookup("99", in2031); ok {
+		t.Errorf("the deleted wildcard still prices 99: %+v", r)
+	}
+
+	// Rows have no times of the week yet: days or hours match none.
+	del("44?days=mon-fri").wantError(404, rating.ENotFound, "mon-fri")
+	del("44?hours=08:00-18:00").wantError(404, rating.ENotFound, "08:00-18:00")
+	del("*").wantError(404, rating.ENotFound, "no row *")
+	del("44?effective_from=July").wantError(400, rating.EInvalid, "effective_from", "July")
+	del("4a").wantError(400, rating.EInvalid, "4a")
+	ts.admin("DELETE", "/api/v1/rate-tables/ghost/rates/44", "").wantError(404, rating.ENotFound, "ghost")
+	ts.do(req{method: "DELETE", path: "/api/v1/rate-tables/retail/rates/44"}).want(401)
+	del("44").want(204)
 }
 
 // TestRatesExportCSV: the CSV export reads back to the same rows.

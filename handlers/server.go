@@ -180,6 +180,7 @@ func (s *server) router() *mux.Router {
 	api.Handle("/rate-tables/{name}", s.admin(s.deleteRateTable)).Methods(http.MethodDelete)
 	api.Handle("/rate-tables/{name}/rates", s.admin(s.importRates)).Methods(http.MethodPut)
 	api.Handle("/rate-tables/{name}/rates", s.admin(s.exportRates)).Methods(http.MethodGet)
+	api.Handle("/rate-tables/{name}/rates/{prefix}", s.admin(s.deleteRate)).Methods(http.MethodDelete)
 
 	api.Handle("/nodes", s.admin(s.listNodes)).Methods(http.MethodGet)
 	api.Handle("/nodes", s.admin(s.createNode)).Methods(http.MethodPost)

@@ -5,8 +5,10 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"pbxbill/rating"
 )
@@ -112,6 +114,61 @@ func TestUIRateTableWorkflow(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.follow(b.post(tableURL+"/delete", nil)).has("Deleted rate table Docs Demo DIDs.")
+}
+
+// The admin's row forms change one row through the store's single-row
+// operations: the live index is amended, not rebuilt from a rewritten
+// table, and the other rows stay as they were.
+func TestUIRowChangesAmendTheIndex(t *testing.T) {
+	ts := mustServeUI(t, nil)
+	june := time.Date(2030, 6, 1, 0, 0, 0, 0, time.UTC)
+	dated := row(t, "4479", "0.30")
+	dated.EffectiveFrom = june
+	ts.mustTable(rating.NewTable("Docs Demo Retail", rating.Outbound, "EUR"),
+		row(t, "44", "0.05"), row(t, "447", "0.10"), row(t, "4479", "0.20"), dated, row(t, "*", "0.50"))
+	b := newBrowser(ts)
+	b.login()
+	tableURL := "/rates/outbound/" + url.PathEscape("Docs Demo Retail")
+	rows := func() []rating.Row {
+		t.Helper()
+		rs, _, err := ts.Store.Rates("Docs Demo Retail", "", "", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rs
+	}
+	index := func() *rating.Index { return ts.Store.Book().Get("Docs Demo Retail") }
+	before := rows()
+
+	b.follow(b.post(tableURL+"/rows/delete", url.Values{"prefix": {"4479"}, "effective": {"2030-06-01T00:00:00Z"}})).
+		has("Deleted row 4479.")
+	if got, want := rows(), append(append([]rating.Row{}, before[:4]...), before[5:]...); !reflect.DeepEqual(got, want) {
+		t.Errorf("rows after the delete\n got %+v\nwant %+v", got, want)
+	}
+	if n := index().Overlaid(); n != 1 {
+		t.Errorf("after one delete the index carries %d changed prefixes, want 1: it was rebuilt", n)
+	}
+	if r, _ := index().Lookup("44791", june.AddDate(0, 1, 0)); r.Rate != amt(t, "0.20") {
+		t.Errorf("4479 in July prices at %s, want the undated 0.20", r.Rate)
+	}
+	b.post(tableURL+"/rows/delete", url.Values{"prefix": {"4479"}, "effective": {"2030-06-01T00:00:00Z"}}).
+		want(http.StatusNotFound)
+
+	// An edit that moves 447 to 448, and an added row.
+	b.follow(b.post(tableURL+"/rows", url.Values{"orig_prefix": {"447"}, "prefix": {"448"}, "rate": {"0.11"}})).has("Saved row 448")
+	b.follow(b.post(tableURL+"/rows", url.Values{"prefix": {"33"}, "rate": {"0.07"}})).has("Added row 33")
+	if n := index().Overlaid(); n != 4 {
+		t.Errorf("the index carries %d changed prefixes, want 4 (4479, 447, 448, 33)", n)
+	}
+	if r, _ := index().Lookup("4471", june); r.Prefix != "44" {
+		t.Errorf("4471 after the move is priced by %q, want 44", r.Prefix)
+	}
+	// Moving a row onto another is refused next to the form.
+	b.post(tableURL+"/rows", url.Values{"orig_prefix": {"448"}, "prefix": {"44"}, "rate": {"0.11"}}).
+		want(http.StatusBadRequest).has("already has a row 44", `value="0.11"`)
+	if tb, _ := ts.Store.RateTable("Docs Demo Retail"); tb.Rows != 5 || index().Table().Rows != 5 {
+		t.Errorf("the table counts %d rows, its index %d; want 5", tb.Rows, index().Table().Rows)
+	}
 }
 
 func TestUITenantWorkflow(t *testing.T) {

@@ -4,13 +4,14 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"pbxbill/rating"
 )
 
-// saveRow adds a row or saves an edited one. A row whose prefix and date
-// are unchanged is merged in place; when an edit changes them, the old
-// row is dropped in the same replace, so the table never holds both.
+// saveRow adds a row or saves an edited one, through the store's one
+// single-row write: an edit that changes the prefix or the date moves the
+// row in the same transaction, so the table never holds both.
 func (u *ui) saveRow(w http.ResponseWriter, r *http.Request) error {
 	k, t, err := u.pageTable(r)
 	if err != nil {
@@ -21,14 +22,15 @@ func (u *ui) saveRow(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return u.renderTable(w, r, k, t, http.StatusBadRequest, tableState{Row: &f})
 	}
-	moved := f.OrigPrefix != "" && (f.OrigPrefix != row.Prefix || f.OrigEffective != effString(row.EffectiveFrom))
-	if moved {
-		err = u.replaceRows(t.Name, func(x *rating.Row) (keep bool) {
-			return !(x.Prefix == f.OrigPrefix && effString(x.EffectiveFrom) == f.OrigEffective)
-		}, &row)
-	} else {
-		_, _, err = u.Store.MergeRates(t.Name, []rating.Row{row})
+	var from *rating.RateKey
+	if f.OrigPrefix != "" {
+		key, err := rowKey(f.OrigPrefix, f.OrigEffective)
+		if err != nil {
+			return err
+		}
+		from = &key
 	}
+	_, err = u.Store.PutRate(t.Name, row, from)
 	if code := rating.ErrorCode(err); code == rating.EInvalid || code == rating.EConflict {
 		f.Errors.add(err, rowColumns...)
 		return u.renderTable(w, r, k, t, http.StatusBadRequest, tableState{Row: &f})
@@ -43,42 +45,32 @@ func (u *ui) saveRow(w http.ResponseWriter, r *http.Request) error {
 		fmt.Sprintf("%s row %s (%s) at %s per minute.", verb, row.Prefix, orDash(row.Destination), row.Rate))
 }
 
+// deleteRow deletes one row, as DELETE /api/v1/rate-tables/{name}/rates/{prefix} does.
 func (u *ui) deleteRow(w http.ResponseWriter, r *http.Request) error {
 	k, t, err := u.pageTable(r)
 	if err != nil {
 		return err
 	}
-	prefix, eff := r.PostFormValue("prefix"), r.PostFormValue("effective")
-	if _, err := u.findRow(t.Name, prefix, eff); err != nil {
-		return err
-	}
-	err = u.replaceRows(t.Name, func(x *rating.Row) bool {
-		return !(x.Prefix == prefix && effString(x.EffectiveFrom) == eff)
-	}, nil)
+	key, err := rowKey(r.PostFormValue("prefix"), r.PostFormValue("effective"))
 	if err != nil {
 		return err
 	}
-	return u.redirect(w, r, tableURL(k, t.Name), "ok", "Deleted row "+prefix+".")
+	if _, err := u.Store.DeleteRate(t.Name, key); err != nil {
+		return err
+	}
+	return u.redirect(w, r, tableURL(k, t.Name), "ok", "Deleted row "+key.Prefix+".")
 }
 
-// replaceRows rewrites the table with the rows keep accepts, plus add.
-// The store has no single-row delete; a replace is one atomic swap, and
-// the admin edits tables of a size that a replace handles quickly.
-func (u *ui) replaceRows(table string, keep func(*rating.Row) bool, add *rating.Row) error {
-	var rows []rating.Row
-	err := u.Store.EachRate(table, func(x *rating.Row) error {
-		if keep(x) {
-			rows = append(rows, *x)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
+// rowKey reads the key of a row as the table page writes it in its forms:
+// the prefix, and effective_from in RFC 3339 ("" for always).
+func rowKey(prefix, eff string) (rating.RateKey, error) {
+	key := rating.RateKey{Prefix: prefix}
+	if eff == "" {
+		return key, nil
 	}
-	if add != nil {
-		rows = append(rows, *add)
-	}
-	return u.Store.ReplaceRates(table, rows)
+	t, err := rating.ParseEffectiveFrom(eff, time.UTC)
+	key.EffectiveFrom = t
+	return key, err
 }
 
 // uploadRates imports a CSV deck from the upload form, replacing or
