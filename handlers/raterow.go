@@ -18,7 +18,6 @@ type rateRows interface {
 	Rates(name, prefix, after string, limit int) ([]rating.Row, string, error)
 	EachRate(name string, fn func(*rating.Row) error) error
 	ImportRates(name string, parse func(stage func([]rating.Row) error) error) (int, error)
-	ReplaceRates(name string, rows []rating.Row) error
 	MergeRates(name string, rows []rating.Row) (added, replaced int, err error)
 	PutRate(name string, row rating.Row, from *rating.RateKey) (added bool, err error)
 	DeleteRate(name string, key rating.RateKey) (rating.Row, error)
@@ -38,45 +37,53 @@ type importOut struct {
 // CSV deck. The whole file is checked before the table changes, so a bad
 // line changes nothing.
 func (s *server) importRates(w http.ResponseWriter, r *http.Request) error {
-	name := mux.Vars(r)["name"]
-	mode := r.URL.Query().Get("mode")
+	t, err := s.Store.RateTable(mux.Vars(r)["name"])
+	if err != nil {
+		return err
+	}
+	out, err := s.importDeck(t, http.MaxBytesReader(unwrap(w), r.Body, s.csvLimit), r.URL.Query().Get("mode"))
+	if err != nil {
+		return err
+	}
+	return reply(w, http.StatusOK, out)
+}
+
+// importDeck replaces (mode "replace" or "") or upserts (mode "merge") the
+// rows of table t from the CSV deck in body, whose reads fail with
+// http.MaxBytesError past the size limit: the one import of the API's
+// PUT and of the admin's upload form, which only render its outcome.
+func (s *server) importDeck(t rating.Table, body io.Reader, mode string) (importOut, error) {
 	switch mode {
 	case "":
 		mode = "replace"
 	case "replace", "merge":
 	default:
-		return rating.Invalidf("mode", "mode %q: want replace or merge", mode)
+		return importOut{}, rating.Invalidf("mode", "mode %q: want replace or merge", mode)
 	}
-	t, err := s.Store.RateTable(name)
-	if err != nil {
-		return err
-	}
-	body := &limitedBody{r: http.MaxBytesReader(unwrap(w), r.Body, s.csvLimit)}
+	lb := &limitedBody{r: body}
 	out := importOut{Mode: mode}
+	var err error
 	if mode == "merge" {
 		var rows []rating.Row
-		if rows, err = rating.ParseRates(body, t, s.Store.Location()); err == nil {
+		if rows, err = rating.ParseRates(lb, t, s.Store.Location()); err == nil {
 			out.Rows = len(rows)
-			out.Added, out.Replaced, err = s.Store.MergeRates(name, rows)
+			out.Added, out.Replaced, err = s.Store.MergeRates(t.Name, rows)
 		}
 	} else {
 		// A replace streams: the store keeps each chunk aside and only
 		// swaps the rows in once the whole deck has parsed.
-		out.Rows, err = s.Store.ImportRates(name, func(stage func([]rating.Row) error) error {
-			_, err := rating.ParseRatesChunks(body, t, s.Store.Location(), importChunk, stage)
+		out.Rows, err = s.Store.ImportRates(t.Name, func(stage func([]rating.Row) error) error {
+			_, err := rating.ParseRatesChunks(lb, t, s.Store.Location(), importChunk, stage)
 			return err
 		})
 		out.Added = out.Rows
 	}
-	if body.tooLarge {
+	if lb.tooLarge {
 		// The parser may report the cut-off as a bad line; the real
 		// problem is the size.
-		return tooLarge(s.csvLimit)
+		return importOut{}, tooLarge(s.csvLimit)
 	}
-	if err != nil {
-		return err
-	}
-	return reply(w, http.StatusOK, out)
+	return out, err
 }
 
 // deleteRate deletes one row: DELETE /rate-tables/{name}/rates/{prefix}

@@ -171,6 +171,36 @@ func TestUIRowChangesAmendTheIndex(t *testing.T) {
 	}
 }
 
+// The upload form streams: its mode must come before the file, and an
+// upload over the size limit is refused as one to the API is.
+func TestUIUploadStreams(t *testing.T) {
+	ts := mustServeUI(t, nil, func(s *server) { s.csvLimit = 4 << 10 })
+	ts.mustTable(rating.NewTable("Docs Demo Retail", rating.Outbound, "EUR"), row(t, "44", "0.05"))
+	b := newBrowser(ts)
+	b.login()
+	tableURL := "/rates/outbound/" + url.PathEscape("Docs Demo Retail")
+
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", "deck.csv")
+	_, _ = fw.Write([]byte("prefix,rate\n33,0.01\n"))
+	_ = mw.WriteField("mode", "merge")
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+tableURL+"/upload", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	b.do(req).want(http.StatusBadRequest).has("before the file")
+
+	b.upload(tableURL+"/upload", "deck.csv", "prefix,rate\n"+strings.Repeat("44,0.02\n", 1000), url.Values{"mode": {"replace"}}).
+		want(http.StatusRequestEntityTooLarge)
+	b.upload(tableURL+"/upload", "deck.csv", "prefix,rate\n33,0.01\n", url.Values{"mode": {"append"}}).
+		want(http.StatusBadRequest).has("was rejected, and nothing was changed", "append")
+	b.upload(tableURL+"/upload", "", "", url.Values{"mode": {"replace"}}).want(http.StatusBadRequest).has("Choose a CSV file")
+	if rs, _, _ := ts.Store.Rates("Docs Demo Retail", "", "", 10); len(rs) != 1 || rs[0].Prefix != "44" {
+		t.Errorf("refused uploads changed the rows: %+v", rs)
+	}
+}
+
 func TestUITenantWorkflow(t *testing.T) {
 	ts := mustServeUI(t, nil)
 	seedUI(t, ts)

@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"time"
@@ -74,48 +76,80 @@ func rowKey(prefix, eff string) (rating.RateKey, error) {
 }
 
 // uploadRates imports a CSV deck from the upload form, replacing or
-// merging. A rejected deck re-renders the page with its numbered lines.
+// merging, through the import of the API's PUT. The multipart body is
+// read as it comes: the file part streams into the import, so a
+// million-row deck is never held, neither as a form nor as rows. The form
+// sends its mode before the file for that. A rejected deck re-renders the
+// page with its numbered lines.
 func (u *ui) uploadRates(w http.ResponseWriter, r *http.Request) error {
 	k, t, err := u.pageTable(r)
 	if err != nil {
 		return err
 	}
 	r.Body = http.MaxBytesReader(unwrap(w), r.Body, u.csvLimit)
-	file, hdr, err := r.FormFile("file")
+	file, mode, err := uploadPart(r)
 	if err != nil {
 		if isTooLarge(err) {
 			return tooLarge(u.csvLimit)
 		}
-		return u.renderTable(w, r, k, t, http.StatusBadRequest, tableState{UploadError: "Choose a CSV file to upload."})
+		return u.renderTable(w, r, k, t, http.StatusBadRequest, tableState{UploadError: rating.ErrorMessage(err)})
 	}
-	defer file.Close()
-	rows, err := rating.ParseRates(file, t, u.loc)
+	out, err := u.importDeck(t, file, mode)
 	if err != nil {
 		if rating.ErrorCode(err) != rating.EInvalid {
 			return err
 		}
 		var st tableState
-		st.UploadError = hdr.Filename + " was rejected, and nothing was changed: " + rating.ErrorMessage(err)
+		st.UploadError = file.FileName() + " was rejected, and nothing was changed: " + rating.ErrorMessage(err)
 		var re *rating.Error
 		if errorsAs(err, &re) {
 			st.UploadErrors = re.Lines
 		}
 		return u.renderTable(w, r, k, t, http.StatusBadRequest, st)
 	}
-	var msg string
-	if r.PostFormValue("mode") == "merge" {
-		added, replaced, err := u.Store.MergeRates(t.Name, rows)
-		if err != nil {
-			return err
-		}
-		msg = fmt.Sprintf("Merged %s: %d rows, %d added, %d replaced.", hdr.Filename, len(rows), added, replaced)
-	} else {
-		if err := u.Store.ReplaceRates(t.Name, rows); err != nil {
-			return err
-		}
-		msg = fmt.Sprintf("Replaced every row of %s with the %d rows of %s.", t.Name, len(rows), hdr.Filename)
+	msg := fmt.Sprintf("Replaced every row of %s with the %d rows of %s.", t.Name, out.Rows, file.FileName())
+	if out.Mode == "merge" {
+		msg = fmt.Sprintf("Merged %s: %d rows, %d added, %d replaced.", file.FileName(), out.Rows, out.Added, out.Replaced)
 	}
 	return u.redirect(w, r, tableURL(k, t.Name), "ok", msg)
+}
+
+// uploadPart reads the upload form up to its file part, which it returns
+// unread with the mode sent before it. A mode after the file could no
+// longer change how the file was read, so the file must come last.
+func uploadPart(r *http.Request) (*multipart.Part, string, error) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, "", rating.Errorf(rating.EInvalid, "Choose a CSV file to upload.")
+	}
+	mode := ""
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return nil, "", rating.Errorf(rating.EInvalid, "Choose a CSV file to upload.")
+		} else if err != nil {
+			if isTooLarge(err) {
+				return nil, "", err
+			}
+			return nil, "", rating.Errorf(rating.EInvalid, "The upload is not a form this page sends: %v.", err)
+		}
+		switch p.FormName() {
+		case "mode":
+			v, err := io.ReadAll(io.LimitReader(p, 16))
+			if err != nil {
+				return nil, "", err
+			}
+			mode = string(v)
+		case "file":
+			if p.FileName() == "" {
+				return nil, "", rating.Errorf(rating.EInvalid, "Choose a CSV file to upload.")
+			}
+			if mode == "" {
+				return nil, "", rating.Errorf(rating.EInvalid, "Choose replace or merge before the file: the form sends its mode first.")
+			}
+			return p, mode, nil
+		}
+	}
 }
 
 // downloadRates streams the table as a CSV deck that uploads back as is.
