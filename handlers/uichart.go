@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"pbxbill/rating"
@@ -87,7 +86,7 @@ func points(v []int64, x0, y0, w, h float64, hi int64) string {
 
 // pointsRange maps v onto the box, lo at the bottom and hi at the top.
 func pointsRange(v []int64, x0, y0, w, h float64, lo, hi int64) string {
-	var b strings.Builder
+	b := make([]byte, 0, 12*len(v)) // "123.4,56.7 " fits most points
 	span := float64(hi - lo)
 	if span <= 0 {
 		span = 1
@@ -99,13 +98,13 @@ func pointsRange(v []int64, x0, y0, w, h float64, lo, hi int64) string {
 		}
 		py := y0 + h*(1-float64(x-lo)/span)
 		if i > 0 {
-			b.WriteByte(' ')
+			b = append(b, ' ')
 		}
-		b.WriteString(strconv.FormatFloat(px, 'f', 1, 64))
-		b.WriteByte(',')
-		b.WriteString(strconv.FormatFloat(py, 'f', 1, 64))
+		b = strconv.AppendFloat(b, px, 'f', 1, 64)
+		b = append(b, ',')
+		b = strconv.AppendFloat(b, py, 'f', 1, 64)
 	}
-	return b.String()
+	return string(b)
 }
 
 func maxOf(v []int64) int64 {

@@ -1,9 +1,13 @@
 package handlers
 
 import (
+	"fmt"
+	"html"
+	"html/template"
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -57,17 +61,63 @@ func (f *tenantForm) apply(t *rating.Tenant) bool {
 	return len(f.Errors) == 0
 }
 
-// tenantRow is one row of the Tenants Dashboard.
-type tenantRow struct {
-	rating.TenantFigures
-	Decimals int
-	Spark    chart
+// tenantRow writes the cells of one row of the Tenants Dashboard. A page
+// of a thousand tenants is mostly these rows, and in html/template every
+// action of a row costs a call through reflection, and another for its
+// escaper: with rows of template actions the page took 2–2.5 times as long
+// as the JSON dashboard (5 times with the cells formatted by template
+// functions), with rows written here about 1.3 times.
+func (u *ui) tenantRow(f *rating.TenantFigures, decimals int) template.HTML {
+	b := make([]byte, 0, 1024)
+	b = append(b, `<td><a href="/tenants/`...)
+	b = append(b, html.EscapeString(url.PathEscape(f.Name))...)
+	b = append(b, `">`...)
+	b = append(b, html.EscapeString(f.Name)...)
+	b = append(b, `</a><br><small class="muted">`...)
+	b = append(b, html.EscapeString(f.BillingMode)...)
+	b = append(b, `</small></td><td data-sort="`...)
+	b = append(b, f.State...) // a State is one lower-case word
+	b = append(b, `"><span class="badge badge-`...)
+	b = append(append(append(b, f.State...), `">`...), f.State...)
+	b = append(b, `</span></td>`...)
+	// The figures are numbers, and the currency code three capital
+	// letters: there is nothing to escape.
+	cell := func(text, sort string) {
+		b = append(b, `<td class="num"`...)
+		if sort != "" {
+			b = append(append(append(b, ` data-sort="`...), sort...), '"')
+		}
+		b = append(append(append(b, '>'), text...), "</td>"...)
+	}
+	money := func(a rating.Amount) { cell(a.Fixed(decimals)+" "+u.currency, a.String()) }
+	money(f.Balance)
+	money(f.CreditLimit)
+	money(f.Available)
+	money(f.Exposure)
+	cell(showRatio(f.Utilisation), "")
+	money(f.SpendToday)
+	money(f.SpendMonth)
+	money(f.AvgDailySpend)
+	runway := "—"
+	if f.RunwayDays != nil {
+		runway = f.RunwayDays.String() + " days"
+	}
+	cell(runway, "")
+	cell(strconv.FormatInt(f.CallsToday, 10), "")
+	spend := make([]int64, len(f.Spend))
+	for i, a := range f.Spend {
+		spend[i] = int64(a)
+	}
+	c := sparkline(spend)
+	b = fmt.Appendf(b, `<td><svg class="spark" viewBox="0 0 %d %d" width="%d" height="%d" aria-hidden="true">`, c.W, c.H, c.W, c.H)
+	b = append(append(append(b, `<polyline class="line s0" points="`...), c.Series[0].Points...), `"/></svg></td>`...)
+	return template.HTML(b)
 }
 
 // tenantsPage is the data of the Tenants Dashboard.
 type tenantsPage struct {
 	pageBase
-	Rows   []tenantRow
+	Rows   []template.HTML // the cells of each row
 	Totals rating.TenantFigures
 	Dec    int
 	State  string
@@ -75,23 +125,17 @@ type tenantsPage struct {
 	States []rating.State
 }
 
+// tenantsPage draws the figures of GET /api/v1/dashboard/tenants, read by
+// the same one store call.
 func (u *ui) tenantsPage(w http.ResponseWriter, r *http.Request) error {
 	figs, err := u.Store.TenantDashboard()
 	if err != nil {
 		return err
 	}
-	ts, err := u.Store.Tenants()
-	if err != nil {
-		return err
-	}
-	out := map[string]string{}
-	for _, t := range ts {
-		out[t.Name] = t.OutboundTable
-	}
 	q := r.URL.Query()
 	p := tenantsPage{pageBase: u.base(w, r, "Tenants Dashboard", "tenants"), State: q.Get("state"),
 		Search: strings.TrimSpace(q.Get("q")), States: []rating.State{rating.StateOK, rating.StateLow, rating.StateBlocked, rating.StateSuspended}}
-	to := u.today()
+	sort.SliceStable(figs, func(i, j int) bool { return figs[i].Name < figs[j].Name })
 	for _, f := range figs {
 		if p.State != "" && string(f.State) != p.State {
 			continue
@@ -99,17 +143,9 @@ func (u *ui) tenantsPage(w http.ResponseWriter, r *http.Request) error {
 		if p.Search != "" && !strings.Contains(strings.ToLower(f.Name), strings.ToLower(p.Search)) {
 			continue
 		}
-		days, err := u.Store.DailyUsage(rating.TenantAccount, f.Name, to.AddDate(0, 0, -29), to)
-		if err != nil {
-			return err
-		}
-		spend := make([]int64, len(days))
-		for i, d := range days {
-			spend[i] = int64(d.Usage.Sell)
-		}
-		dec := u.tableDecimals(out[f.Name])
+		dec := u.tableDecimals(f.OutboundTable)
 		p.Dec = max(p.Dec, dec)
-		p.Rows = append(p.Rows, tenantRow{TenantFigures: f, Decimals: dec, Spark: sparkline(spend)})
+		p.Rows = append(p.Rows, u.tenantRow(&f, dec))
 		t := &p.Totals
 		t.Balance += f.Balance
 		t.CreditLimit += f.CreditLimit
@@ -123,7 +159,6 @@ func (u *ui) tenantsPage(w http.ResponseWriter, r *http.Request) error {
 	if p.Dec == 0 {
 		p.Dec = defaultDecimals
 	}
-	sort.SliceStable(p.Rows, func(i, j int) bool { return p.Rows[i].Name < p.Rows[j].Name })
 	return u.render(w, http.StatusOK, "tenants", p)
 }
 

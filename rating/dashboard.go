@@ -43,14 +43,23 @@ type TenantFigures struct {
 	AvgDailySpend Amount       `json:"avg_daily_spend"` // over the 7 complete days before today
 	RunwayDays    *json.Number `json:"runway_days"`     // null when nothing is spent
 	CallsToday    int64        `json:"calls_today"`
+
+	// What the admin's page draws besides: the table whose decimals its
+	// amounts show in, and the spend of each of the SparkDays days to
+	// today, oldest first.
+	OutboundTable string   `json:"-"`
+	Spend         []Amount `json:"-"`
 }
+
+// SparkDays is how many days of spend a TenantFigures carries.
+const SparkDays = 30
 
 // NewTenantFigures derives a tenant's row from its record, today's and this
 // month's usage, and its spend over the 7 complete days before today.
 func NewTenantFigures(t *Tenant, today, month Usage, last7 Amount) TenantFigures {
 	f := TenantFigures{Name: t.Name, BillingMode: t.BillingMode, Balance: t.Balance,
 		CreditLimit: t.CreditLimit, Available: t.Available(), State: t.State(), Exposure: t.Exposure(),
-		SpendToday: today.Sell, SpendMonth: month.Sell, CallsToday: today.Attempts}
+		SpendToday: today.Sell, SpendMonth: month.Sell, CallsToday: today.Attempts, OutboundTable: t.OutboundTable}
 	if u, ok := t.Utilisation(); ok {
 		f.Utilisation = number(u, 4)
 	}

@@ -24,21 +24,29 @@ func sumDays(rb *bolt.Bucket, acct byte, id uint64, from, to uint32, fn func(day
 }
 
 // TenantDashboard computes every tenant's figures from its balance and its
-// daily roll-ups, never from CDRs. Today, this month and the 7 complete
-// days before today are days of the installation's zone.
+// daily roll-ups, never from CDRs, in one read: the JSON dashboard and the
+// admin's page both show them. Today, this month, the 7 complete days
+// before today and the rating.SparkDays days of Spend are days of the
+// installation's zone.
 func (s *Store) TenantDashboard() ([]rating.TenantFigures, error) {
 	now := s.now().In(s.loc)
 	today := dayOf(now, s.loc)
 	y, m, d := now.Date()
 	monthStart := dayOf(rating.DayStart(y, m, 1, s.loc), s.loc)
 	weekStart := dayOf(rating.DayStart(y, m, d-7, s.loc), s.loc)
+	var spark [rating.SparkDays]uint32 // the days of Spend, in order
+	for i := range spark {
+		spark[i] = dayOf(time.Date(y, m, d-len(spark)+1+i, 12, 0, 0, 0, time.UTC), time.UTC)
+	}
 	out := []rating.TenantFigures{}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		rb := tx.Bucket(bucketRollups)
 		return eachTenant(tx, func(t *tenantRecord) error {
 			var todayU, month rating.Usage
 			var week rating.Amount
-			sumDays(rb, tenantAcct, t.ID, min(monthStart, weekStart), today, func(day uint32, u rating.Usage) {
+			spend := make([]rating.Amount, len(spark))
+			j := 0
+			sumDays(rb, tenantAcct, t.ID, min(monthStart, weekStart, spark[0]), today, func(day uint32, u rating.Usage) {
 				if day == today {
 					todayU = u
 				}
@@ -48,8 +56,16 @@ func (s *Store) TenantDashboard() ([]rating.TenantFigures, error) {
 				if day >= weekStart && day < today {
 					week += u.Sell
 				}
+				for j < len(spark) && spark[j] < day {
+					j++
+				}
+				if j < len(spark) && spark[j] == day {
+					spend[j] = u.Sell
+				}
 			})
-			out = append(out, rating.NewTenantFigures(&t.Tenant, todayU, month, week))
+			f := rating.NewTenantFigures(&t.Tenant, todayU, month, week)
+			f.Spend = spend
+			out = append(out, f)
 			return nil
 		})
 	})
