@@ -22,7 +22,8 @@ test:
 	$(GO) test -race -count=1 ./...
 
 # bench prints the figures of every benchmark, then the peak memory of a
-# million-line rate deck import, which a benchmark's own figures do not show.
+# million-line rate deck import, through the API's store call and through
+# the admin's upload form, which a benchmark's own figures do not show.
 bench: bench-figures bench-rss
 
 bench-figures:
@@ -37,6 +38,10 @@ bench-rss:
 	cd store && /usr/bin/time -v -o ../$(BENCHDIR)/import-rss.txt ../$(BENCHDIR)/store.test \
 		-test.run='^$$' -test.bench=BenchmarkImport -test.benchtime=1x -test.benchmem
 	@grep "Maximum resident set size" $(BENCHDIR)/import-rss.txt
+	$(GO) test -c -o $(BENCHDIR)/handlers.test ./handlers
+	cd handlers && /usr/bin/time -v -o ../$(BENCHDIR)/upload-rss.txt ../$(BENCHDIR)/handlers.test \
+		-test.run='^$$' -test.bench='^BenchmarkUIUploadRates$$' -test.benchtime=1x -test.benchmem
+	@grep "Maximum resident set size" $(BENCHDIR)/upload-rss.txt
 
 # fuzz runs every Fuzz target for FUZZTIME each; go test -fuzz takes one
 # target at a time.
