@@ -165,7 +165,8 @@ func TestUIRowChangesAmendTheIndex(t *testing.T) {
 	}
 	// Moving a row onto another is refused next to the form.
 	b.post(tableURL+"/rows", url.Values{"orig_prefix": {"448"}, "prefix": {"44"}, "rate": {"0.11"}}).
-		want(http.StatusBadRequest).has("already has a row 44", `value="0.11"`)
+		want(http.StatusBadRequest).has(`value="0.11"`, `name="prefix" value="44" required placeholder="4420 or *">`+
+		`<span class="field-error" role="alert">rate table &#34;Docs Demo Retail&#34; already has a row 44 (always)`)
 	if tb, _ := ts.Store.RateTable("Docs Demo Retail"); tb.Rows != 5 || index().Table().Rows != 5 {
 		t.Errorf("the table counts %d rows, its index %d; want 5", tb.Rows, index().Table().Rows)
 	}

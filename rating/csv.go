@@ -334,7 +334,7 @@ func ParseEffectiveFrom(s string, loc *time.Location) (time.Time, error) {
 	}
 	t, msg := parseInstant(s, loc)
 	if msg != "" {
-		return t, Errorf(EInvalid, "effective_from %q: %s", s, msg)
+		return t, Invalidf("effective_from", "effective_from %q: %s", s, msg)
 	}
 	return t, nil
 }

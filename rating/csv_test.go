@@ -324,7 +324,7 @@ func TestParseEffectiveFrom(t *testing.T) {
 	} {
 		got, err := ParseEffectiveFrom(tt.in, berlin)
 		if tt.err != "" {
-			if ErrorCode(err) != EInvalid || !strings.Contains(err.Error(), tt.err) {
+			if ErrorCode(err) != EInvalid || ErrorField(err) != "effective_from" || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("ParseEffectiveFrom(%q): error %v, want %q", tt.in, err, tt.err)
 			}
 			continue

@@ -45,7 +45,8 @@ func (s *Store) PutRate(name string, row rating.Row, from *rating.RateKey) (adde
 		changed := []string{key.Prefix}
 		if moved {
 			if !added {
-				return nil, rating.Errorf(rating.EConflict, "rate table %q already has a row %s", rec.Name, key)
+				return nil, &rating.Error{Code: rating.EConflict, Field: "prefix",
+					Message: fmt.Sprintf("rate table %q already has a row %s", rec.Name, key)}
 			}
 			if err := deleteRow(b, rec, *from, nil); err != nil {
 				return nil, err
