@@ -45,53 +45,9 @@ func ParseAmount(s string) (Amount, error) {
 
 // parseAmount parses s with the given decimal separator.
 func parseAmount(s string, sep byte) (Amount, bool, string) {
-	if s == "" {
-		return 0, false, "empty"
-	}
-	i, neg := 0, false
-	if s[0] == '-' || s[0] == '+' {
-		neg = s[0] == '-'
-		i++
-	}
-	var whole, frac int64
-	digits, places := 0, 0
-	for ; i < len(s) && s[i] != sep; i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false, "not a decimal number"
-		}
-		whole = whole*10 + int64(c-'0')
-		digits++
-		if whole > int64(MaxAmount/amountUnit) {
-			return 0, false, "too large"
-		}
-	}
-	if i < len(s) {
-		i++ // the separator
-		if i == len(s) && digits == 0 {
-			return 0, false, "not a decimal number"
-		}
-		for ; i < len(s); i++ {
-			c := s[i]
-			if c < '0' || c > '9' {
-				return 0, false, "not a decimal number"
-			}
-			digits++
-			if places == AmountDecimals {
-				if c != '0' {
-					return 0, false, "more than 8 decimal places"
-				}
-				continue
-			}
-			frac = frac*10 + int64(c-'0')
-			places++
-		}
-	}
-	if digits == 0 {
-		return 0, false, "not a decimal number"
-	}
-	for ; places < AmountDecimals; places++ {
-		frac *= 10
+	neg, whole, frac, msg := parseDecimal(s, sep, uint64(MaxAmount/amountUnit))
+	if msg != "" {
+		return 0, false, msg
 	}
 	v := Amount(whole*amountUnit + frac)
 	if v > MaxAmount {
@@ -101,6 +57,60 @@ func parseAmount(s string, sep byte) (Amount, bool, string) {
 		v = -v
 	}
 	return v, true, ""
+}
+
+// parseDecimal reads a plain decimal with the given separator: its sign,
+// its whole part (at most maxWhole, which is below 2^64/10^8) and its
+// fraction in units of 10^-8. msg says what is wrong, "" when nothing is.
+func parseDecimal(s string, sep byte, maxWhole uint64) (neg bool, whole, frac uint64, msg string) {
+	if s == "" {
+		return false, 0, 0, "empty"
+	}
+	i := 0
+	if s[0] == '-' || s[0] == '+' {
+		neg = s[0] == '-'
+		i++
+	}
+	digits, places := 0, 0
+	for ; i < len(s) && s[i] != sep; i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return false, 0, 0, "not a decimal number"
+		}
+		whole = whole*10 + uint64(c-'0')
+		digits++
+		if whole > maxWhole {
+			return false, 0, 0, "too large"
+		}
+	}
+	if i < len(s) {
+		i++ // the separator
+		if i == len(s) && digits == 0 {
+			return false, 0, 0, "not a decimal number"
+		}
+		for ; i < len(s); i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return false, 0, 0, "not a decimal number"
+			}
+			digits++
+			if places == AmountDecimals {
+				if c != '0' {
+					return false, 0, 0, "more than 8 decimal places"
+				}
+				continue
+			}
+			frac = frac*10 + uint64(c-'0')
+			places++
+		}
+	}
+	if digits == 0 {
+		return false, 0, 0, "not a decimal number"
+	}
+	for ; places < AmountDecimals; places++ {
+		frac *= 10
+	}
+	return neg, whole, frac, ""
 }
 
 // AmountFromDecimal converts d exactly, or fails if d has more than 8
@@ -124,16 +134,7 @@ func (a Amount) String() string {
 	if a == NoAmount {
 		return ""
 	}
-	b := a.appendFixed(nil, AmountDecimals)
-	if n := len(b); b[n-9] == '.' {
-		for b[len(b)-1] == '0' {
-			b = b[:len(b)-1]
-		}
-		if b[len(b)-1] == '.' {
-			b = b[:len(b)-1]
-		}
-	}
-	return string(b)
+	return string(trimFraction(appendFixed64(nil, int64(a), AmountDecimals)))
 }
 
 // Fixed formats a with exactly places decimal places (0–8), rounding half
@@ -142,12 +143,27 @@ func (a Amount) Fixed(places int) string {
 	if a == NoAmount {
 		return ""
 	}
-	return string(a.appendFixed(nil, places))
+	return string(appendFixed64(nil, int64(a), places))
 }
 
-func (a Amount) appendFixed(b []byte, places int) []byte {
+// trimFraction drops the trailing zeros of an 8-place fraction, and the
+// point when nothing is left of it.
+func trimFraction(b []byte) []byte {
+	if n := len(b); b[n-9] == '.' {
+		for b[len(b)-1] == '0' {
+			b = b[:len(b)-1]
+		}
+		if b[len(b)-1] == '.' {
+			b = b[:len(b)-1]
+		}
+	}
+	return b
+}
+
+// appendFixed64 appends v units of 10^-8 with places decimal places,
+// rounded half up. v must not be math.MinInt64.
+func appendFixed64(b []byte, v int64, places int) []byte {
 	places = max(0, min(places, AmountDecimals))
-	v := int64(a)
 	if v < 0 {
 		b = append(b, '-')
 		v = -v
@@ -182,13 +198,18 @@ func (a *Amount) UnmarshalJSON(b []byte) error {
 		*a = NoAmount
 		return nil
 	}
-	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
-		s = s[1 : len(s)-1]
-	}
-	v, err := ParseAmount(s)
+	v, err := ParseAmount(unquote(s))
 	if err != nil {
 		return err
 	}
 	*a = v
 	return nil
+}
+
+// unquote strips the quotes of a JSON string; a JSON number is kept.
+func unquote(s string) string {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		return s[1 : len(s)-1]
+	}
+	return s
 }
