@@ -164,12 +164,15 @@ func trimFraction(b []byte) []byte {
 // rounded half up. v must not be math.MinInt64.
 func appendFixed64(b []byte, v int64, places int) []byte {
 	places = max(0, min(places, AmountDecimals))
-	if v < 0 {
-		b = append(b, '-')
+	neg := v < 0
+	if neg {
 		v = -v
 	}
 	q := pow10[AmountDecimals-places]
 	v = (v + q/2) / q
+	if neg && v != 0 { // what rounds to 0 is shown without a sign
+		b = append(b, '-')
+	}
 	p := pow10[places]
 	b = strconv.AppendInt(b, v/p, 10)
 	if places > 0 {

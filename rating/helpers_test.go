@@ -16,6 +16,16 @@ func amt(tb testing.TB, s string) Amount {
 	return a
 }
 
+// mustMoney parses a test amount of money or fails the test.
+func mustMoney(tb testing.TB, s string) Money {
+	tb.Helper()
+	m, err := ParseMoney(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
 // newRate is a row in force, with no connect fee, no grace and no bounds,
 // initial_rate = rate, 4 decimals, half_up.
 func newRate(tb testing.TB, rate string, i, s int) Rate {
