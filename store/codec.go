@@ -130,6 +130,61 @@ func decodeRow(k, v []byte, r *rating.Row, in interner) error {
 	return nil
 }
 
+// Money is stored as a zigzag LEB128 varint of its 128 bits. For a value
+// within an int64 the bytes are exactly binary.AppendVarint's, which
+// schema version 1 wrote, so old records read unchanged; a larger value
+// takes up to 19 bytes.
+
+// appendMoney appends m's varint.
+func appendMoney(dst []byte, m rating.Money) []byte {
+	if v, ok := m.Int64(); ok {
+		return binary.AppendVarint(dst, v)
+	}
+	hi, lo := m.Words()
+	sign := uint64(hi >> 63)
+	uhi, ulo := (uint64(hi)<<1|lo>>63)^sign, lo<<1^sign
+	for uhi != 0 || ulo >= 0x80 {
+		dst = append(dst, byte(ulo)|0x80)
+		ulo = ulo>>7 | uhi<<57
+		uhi >>= 7
+	}
+	return append(dst, byte(ulo))
+}
+
+// maxMoneyLen is the longest varint appendMoney writes.
+const maxMoneyLen = (128 + 6) / 7
+
+// readMoney reads a varint written by appendMoney and its length; n ≤ 0
+// when b does not start with one.
+func readMoney(b []byte) (m rating.Money, n int) {
+	if v, n := binary.Varint(b); n > 0 {
+		return rating.MoneyOf(v), n
+	} else if n == 0 {
+		return rating.Money{}, 0
+	}
+	// Past 64 bits.
+	var uhi, ulo uint64
+	for i := 0; i < len(b) && i < maxMoneyLen; i++ {
+		x := uint64(b[i] & 0x7f)
+		if s := uint(7 * i); s < 64 {
+			ulo |= x << s
+			if s > 57 {
+				uhi |= x >> (64 - s)
+			}
+		} else {
+			uhi |= x << (s - 64)
+		}
+		if b[i] < 0x80 {
+			if i == maxMoneyLen-1 && b[i] > 3 {
+				return rating.Money{}, -1 // past 128 bits
+			}
+			mask := -(ulo & 1)
+			return rating.MoneyFromWords(int64(uhi>>1^mask), (ulo>>1|uhi<<63)^mask), i + 1
+		}
+	}
+	return rating.Money{}, -1
+}
+
 // putJSON stores v as JSON under key.
 func putJSON(b *bolt.Bucket, key []byte, v any) error {
 	buf, err := json.Marshal(v)

@@ -2,6 +2,8 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -56,4 +58,74 @@ func FuzzDecodeRow(f *testing.F) {
 		var got rating.Row
 		_ = decodeRow(k, v, &got, interner{})
 	})
+}
+
+// Money's varint is binary.AppendVarint's bytes for every int64, which
+// schema version 1 wrote, and round-trips every 128-bit value.
+func FuzzMoneyVarint(f *testing.F) {
+	for _, w := range [][2]uint64{{0, 0}, {0, 1}, {math.MaxUint64, math.MaxUint64}, {0, 1 << 63},
+		{math.MaxUint64, 1 << 63}, {1, 0}, {math.MaxUint64 >> 1, math.MaxUint64}, {1 << 63, 0}} {
+		f.Add(w[0], w[1])
+	}
+	f.Fuzz(func(t *testing.T, hi, lo uint64) {
+		m := rating.MoneyFromWords(int64(hi), lo)
+		b := appendMoney(nil, m)
+		if v, ok := m.Int64(); ok {
+			if want := binary.AppendVarint(nil, v); !bytes.Equal(b, want) {
+				t.Fatalf("%d: % x, binary.AppendVarint % x", v, b, want)
+			}
+		}
+		if len(b) > maxMoneyLen {
+			t.Fatalf("%s: %d bytes", m, len(b))
+		}
+		got, n := readMoney(append(b, 0xff)) // what follows is not read
+		if n != len(b) || got != m {
+			t.Fatalf("%x:%x: % x reads as %s in %d bytes", hi, lo, b, got, n)
+		}
+		if _, n := readMoney(b[:len(b)-1]); n > 0 {
+			t.Fatalf("% x: a cut varint reads", b)
+		}
+	})
+}
+
+// FuzzReadMoney feeds arbitrary bytes to readMoney: it reads what
+// appendMoney would write the same way, or reports n ≤ 0, never panics.
+func FuzzReadMoney(f *testing.F) {
+	f.Add([]byte{0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02})
+	f.Add(bytes.Repeat([]byte{0xff}, 19))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, n := readMoney(b)
+		if n <= 0 {
+			return
+		}
+		if n > len(b) || n > maxMoneyLen {
+			t.Fatalf("% x: read %d bytes", b, n)
+		}
+		// A canonical varint reads back to the same bytes.
+		if b[n-1] != 0 || n == 1 {
+			if enc := appendMoney(nil, m); !bytes.Equal(enc, b[:n]) {
+				t.Fatalf("% x reads as %s, which writes % x", b[:n], m, enc)
+			}
+		}
+	})
+}
+
+func TestMoneyVarintEdges(t *testing.T) {
+	for _, s := range []string{"0", "-0.00000001", "92233720368.54775807", "92233720368.54775808",
+		"-92233720368.54775808", "-92233720368.54775809", "1000000000000000000", "-1000000000000000000"} {
+		m, err := rating.ParseMoney(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, n := readMoney(appendMoney(nil, m)); got != m || n <= 0 {
+			t.Errorf("%s reads back as %s", s, got)
+		}
+	}
+	if len(appendMoney(nil, rating.MaxMoney)) != 13 {
+		t.Errorf("MaxMoney takes %d bytes", len(appendMoney(nil, rating.MaxMoney)))
+	}
+	// 19 bytes whose last carries more than the 128th bit is corrupt.
+	if _, n := readMoney(append(bytes.Repeat([]byte{0xff}, 18), 0x04)); n > 0 {
+		t.Error("a varint past 128 bits reads")
+	}
 }
