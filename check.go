@@ -80,7 +80,7 @@ func checkLedgers(st *store.Store) (n ledgerCount, err error) {
 	}
 	type account struct {
 		typ, name string
-		balance   rating.Amount
+		balance   rating.Money
 	}
 	var accounts []account
 	for _, t := range tenants {
@@ -108,7 +108,7 @@ func checkLedgers(st *store.Store) (n ledgerCount, err error) {
 // that a ledger of millions of entries is never held whole. Going back
 // from the balance, each entry must show the balance that is left, and
 // taking every amount away must leave zero.
-func checkLedger(st *store.Store, typ, name string, balance rating.Amount) (entries int, err error) {
+func checkLedger(st *store.Store, typ, name string, balance rating.Money) (entries int, err error) {
 	left, after := balance, ""
 	for {
 		page, next, err := st.Ledger(typ, name, time.Time{}, time.Time{}, after, store.MaxLimit)
@@ -120,7 +120,7 @@ func checkLedger(st *store.Store, typ, name string, balance rating.Amount) (entr
 				return entries, fmt.Errorf("%s %q: ledger entry %d (%s %s): balance %s, but the balance %s and the entries after it leave %s",
 					typ, name, e.ID, e.Kind, e.Amount, e.Balance, balance, left)
 			}
-			left -= e.Amount
+			left = left.Sub(e.Amount)
 			entries++
 		}
 		if next == "" {
@@ -128,9 +128,9 @@ func checkLedger(st *store.Store, typ, name string, balance rating.Amount) (entr
 		}
 		after = next
 	}
-	if left != 0 {
+	if left.Sign() != 0 {
 		return entries, fmt.Errorf("%s %q: balance %s, but its %d ledger entries sum to %s",
-			typ, name, balance, entries, balance-left)
+			typ, name, balance, entries, balance.Sub(left))
 	}
 	return entries, nil
 }

@@ -120,7 +120,7 @@ func TestCheckFindsTamperedBalance(t *testing.T) {
 	}
 	tn, err := st.Tenant(demoPrepaid)
 	st.Close()
-	if err != nil || tn.Balance != mustAmount(t, "1000") {
+	if err != nil || tn.Balance != mustMoney(t, "1000") {
 		t.Fatalf("the tampering did not take: %+v, %v", tn, err)
 	}
 

@@ -88,10 +88,10 @@ func seedDemo(st *store.Store, now time.Time) error {
 			Status: rating.Active, OutboundTable: demoOutbound, InboundTable: demoInbound}, "500.00", "50.00", ""},
 	} {
 		var err error
-		if t.tenant.CreditLimit, err = rating.ParseAmount(t.limit); err != nil {
+		if t.tenant.CreditLimit, err = rating.ParseMoney(t.limit); err != nil {
 			return err
 		}
-		if t.tenant.LowBalanceThreshold, err = rating.ParseAmount(t.threshold); err != nil {
+		if t.tenant.LowBalanceThreshold, err = rating.ParseMoney(t.threshold); err != nil {
 			return err
 		}
 		if _, err := st.CreateTenant(t.tenant); err != nil {
@@ -108,7 +108,7 @@ func seedDemo(st *store.Store, now time.Time) error {
 
 // demoCredit posts an opening topup, through the ledger like any other.
 func demoCredit(st *store.Store, account, name, amount string) error {
-	a, err := rating.ParseAmount(amount)
+	a, err := rating.ParseMoney(amount)
 	if err != nil {
 		return err
 	}

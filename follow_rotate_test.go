@@ -269,7 +269,7 @@ func TestFollowSampleMatchesUpload(t *testing.T) {
 	for _, name := range []string{demoPrepaid, demoPostpaid} {
 		a, _ := followed.Tenant(name)
 		b, _ := uploaded.Tenant(name)
-		if a.Balance != b.Balance || a.Balance == 0 {
+		if a.Balance != b.Balance || a.Balance.Sign() == 0 {
 			t.Errorf("%s: balance %s followed, %s uploaded", name, a.Balance, b.Balance)
 		}
 	}

@@ -41,7 +41,7 @@ func followStore(t *testing.T) (*store.Store, string) {
 		t.Fatal(err)
 	}
 	if _, err := st.CreateTenant(rating.Tenant{Name: "Acme", AccountCode: "acme", BillingMode: rating.Postpaid,
-		Status: rating.Active, OutboundTable: "Sell", CreditLimit: mustAmount(t, "1000")}); err != nil {
+		Status: rating.Active, OutboundTable: "Sell", CreditLimit: mustMoney(t, "1000")}); err != nil {
 		t.Fatal(err)
 	}
 	return st, db
@@ -54,6 +54,15 @@ func mustAmount(t *testing.T, s string) rating.Amount {
 		t.Fatal(err)
 	}
 	return a
+}
+
+func mustMoney(t *testing.T, s string) rating.Money {
+	t.Helper()
+	m, err := rating.ParseMoney(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // call is an Asterisk cdr_csv line: Acme's extension 1001 calls a UK
@@ -162,7 +171,7 @@ func assertBilled(t *testing.T, st *store.Store, want map[string]int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w := -rating.Amount(total) * mustAmount(t, "0.01"); acme.Balance != w {
+	if w := rating.MoneyOf(-int64(total) * int64(mustAmount(t, "0.01"))); acme.Balance != w {
 		t.Errorf("Acme's balance %s after %d s, want %s", acme.Balance, total, w)
 	}
 	if err := st.Check(); err != nil {

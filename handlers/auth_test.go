@@ -44,7 +44,7 @@ func TestAuthAdminEndpoints(t *testing.T) {
 		ts.do(r).wantError(403, rating.EForbidden, "pbx1")
 	}
 	// Nothing the node tried went through.
-	if tn, err := ts.Store.Tenant("acme"); err != nil || tn.Balance != amt(t, "10") {
+	if tn, err := ts.Store.Tenant("acme"); err != nil || tn.Balance != mustMoney(t, "10") {
 		t.Errorf("acme after forbidden credit: %+v, %v", tn, err)
 	}
 	ts.admin("GET", "/api/v1/tenants/evil", "").wantError(404, rating.ENotFound)

@@ -14,7 +14,7 @@ type authorizeOut struct {
 	MaxDuration int           `json:"max_duration"`
 	Reason      string        `json:"reason"`
 	State       *rating.State `json:"state"`     // null for an unknown tenant
-	Available   rating.Amount `json:"available"` // null for an unknown tenant
+	Available   rating.Money  `json:"available"` // null for an unknown tenant
 	Tenant      string        `json:"tenant"`
 	Kind        rating.Kind   `json:"kind"`
 	Number      string        `json:"number"` // normalised when valid

@@ -28,8 +28,8 @@ func authorizeServer(t testing.TB, opts ...func(*server)) *testServer {
 	ts.mustTable(t1, row(t, "44", "0.5"))
 
 	ts.mustTenant(rating.Tenant{Name: "pre", OutboundTable: "t60"}, "1.00")
-	ts.mustTenant(rating.Tenant{Name: "post", BillingMode: rating.Postpaid, CreditLimit: amt(t, "2"), OutboundTable: "t60"}, "")
-	ts.mustTenant(rating.Tenant{Name: "low", LowBalanceThreshold: amt(t, "5"), OutboundTable: "t60"}, "1.00")
+	ts.mustTenant(rating.Tenant{Name: "post", BillingMode: rating.Postpaid, CreditLimit: mustMoney(t, "2"), OutboundTable: "t60"}, "")
+	ts.mustTenant(rating.Tenant{Name: "low", LowBalanceThreshold: mustMoney(t, "5"), OutboundTable: "t60"}, "1.00")
 	ts.mustTenant(rating.Tenant{Name: "half", OutboundTable: "t1"}, "0.10")
 	ts.mustTenant(rating.Tenant{Name: "susp", Status: rating.Suspended, OutboundTable: "t60"}, "100")
 	ts.mustTenant(rating.Tenant{Name: "broke", OutboundTable: "t60"}, "")

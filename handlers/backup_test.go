@@ -84,14 +84,14 @@ func TestBackup(t *testing.T) {
 	n, k1 := 0, false
 	err = st.EachCDR(rating.CDRFilter{Tenant: "acme"}, func(c *rating.CDR) error {
 		n++
-		k1 = k1 || (c.ID == "k1" && c.Cost == amt(t, "0.20"))
+		k1 = k1 || (c.ID == "k1" && c.Cost == mustMoney(t, "0.20"))
 		return nil
 	})
 	if err != nil || !k1 {
 		t.Errorf("backup: %d CDRs, k1 among them %v, %v", n, k1, err)
 	}
 	// k1 cost 0.20, every later one 0.10.
-	if want := amt(t, "9.80") - rating.Amount(n-1)*amt(t, "0.10"); tenants[0].Balance != want {
+	if want := mustMoney(t, "9.80").Sub(rating.MoneyOf(int64(n-1) * int64(amt(t, "0.10")))); tenants[0].Balance != want {
 		t.Errorf("acme in the backup: balance %s with %d CDRs, want %s", tenants[0].Balance, n, want)
 	}
 

@@ -109,7 +109,7 @@ func benchFixture(b *testing.B, ts *testServer, tenants, providers int) {
 	}
 	for i := range tenants {
 		ts.mustTenant(rating.Tenant{Name: fmt.Sprintf("t%04d", i), BillingMode: rating.Postpaid,
-			CreditLimit: amt(b, "1000000"), OutboundTable: fmt.Sprintf("sell%d", i%10)}, "")
+			CreditLimit: mustMoney(b, "1000000"), OutboundTable: fmt.Sprintf("sell%d", i%10)}, "")
 	}
 	for i := range providers {
 		if _, err := ts.Store.CreateProvider(rating.Provider{Name: fmt.Sprintf("p%03d", i), Status: rating.Active,

@@ -84,11 +84,11 @@ func seconds(raw json.RawMessage) (int, error) {
 
 // cdrResult is the outcome of one posted CDR.
 type cdrResult struct {
-	ID           string        `json:"id"`
-	Status       string        `json:"status"`
-	Cost         rating.Amount `json:"cost"`
-	ProviderCost rating.Amount `json:"provider_cost"`
-	Reason       string        `json:"reason"`
+	ID           string       `json:"id"`
+	Status       string       `json:"status"`
+	Cost         rating.Money `json:"cost"`
+	ProviderCost rating.Money `json:"provider_cost"`
+	Reason       string       `json:"reason"`
 }
 
 // postedOut answers POST /cdrs. Skipped is there for PBX files only: the
@@ -159,12 +159,12 @@ func appendString(b []byte, s string) []byte {
 }
 
 // appendAmount appends a money string, or null for no amount.
-func appendAmount(b []byte, a rating.Amount) []byte {
+func appendAmount(b []byte, a rating.Money) []byte {
 	if !a.Set() {
 		return append(b, "null"...)
 	}
 	b = append(b, '"')
-	b = append(b, a.String()...)
+	b = a.AppendString(b)
 	return append(b, '"')
 }
 

@@ -294,9 +294,9 @@ func TestRerate(t *testing.T) {
 func TestPostedOutEncoding(t *testing.T) {
 	skipped := 3
 	out := postedOut{Rated: 2, Duplicate: 1, Unrated: 1, Skipped: &skipped, Results: []cdrResult{
-		{ID: `q"uote\back`, Status: rating.Rated, Cost: amt(t, "0.0125"), ProviderCost: rating.NoAmount},
-		{ID: "é<tag>&\x01\t", Status: rating.Unrated, Cost: rating.NoAmount, ProviderCost: rating.NoAmount, Reason: rating.UnratedNoRate},
-		{ID: "1773134102.1", Status: rating.Duplicate, Cost: amt(t, "-3"), ProviderCost: 0},
+		{ID: `q"uote\back`, Status: rating.Rated, Cost: mustMoney(t, "0.0125"), ProviderCost: rating.NoMoney},
+		{ID: "é<tag>&\x01\t", Status: rating.Unrated, Cost: rating.NoMoney, ProviderCost: rating.NoMoney, Reason: rating.UnratedNoRate},
+		{ID: "1773134102.1", Status: rating.Duplicate, Cost: mustMoney(t, "-3"), ProviderCost: rating.Money{}},
 	}}
 	for _, o := range []postedOut{out, {Results: []cdrResult{}}} {
 		rec := httptest.NewRecorder()

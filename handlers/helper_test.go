@@ -197,7 +197,7 @@ func (r response) items() []map[string]any {
 	return l.Items
 }
 
-// amt parses a test amount.
+// amt parses a test price.
 func amt(tb testing.TB, s string) rating.Amount {
 	tb.Helper()
 	a, err := rating.ParseAmount(s)
@@ -205,6 +205,16 @@ func amt(tb testing.TB, s string) rating.Amount {
 		tb.Fatal(err)
 	}
 	return a
+}
+
+// mustMoney parses a test amount of money.
+func mustMoney(tb testing.TB, s string) rating.Money {
+	tb.Helper()
+	m, err := rating.ParseMoney(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
 }
 
 // mustTable creates a rate table through the store and loads rows into it.
@@ -236,7 +246,7 @@ func (ts *testServer) mustTenant(t rating.Tenant, topup string) {
 		ts.tb.Fatalf("create tenant %s: %v", t.Name, err)
 	}
 	if topup != "" {
-		if _, err := ts.Store.Credit(rating.TenantAccount, t.Name, amt(ts.tb, topup), rating.Topup, ""); err != nil {
+		if _, err := ts.Store.Credit(rating.TenantAccount, t.Name, mustMoney(ts.tb, topup), rating.Topup, ""); err != nil {
 			ts.tb.Fatalf("topup %s: %v", t.Name, err)
 		}
 	}

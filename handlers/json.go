@@ -101,13 +101,13 @@ func tooLarge(limit int64) error {
 }
 
 // money parses an optional money field of a request body, kept raw while
-// decoding so that the error can name the field: rating.Amount's own
+// decoding so that the error can name the field: rating.Money's own
 // UnmarshalJSON does not know which field it is in. It accepts a string,
 // a number or null (no amount).
-func money(field string, raw json.RawMessage) (rating.Amount, error) {
-	var a rating.Amount
+func money(field string, raw json.RawMessage) (rating.Money, error) {
+	var a rating.Money
 	if err := a.UnmarshalJSON(raw); err != nil {
-		return 0, rating.Invalidf(field, "%s: %s", field, rating.ErrorMessage(err))
+		return rating.Money{}, rating.Invalidf(field, "%s: %s", field, rating.ErrorMessage(err))
 	}
 	return a, nil
 }

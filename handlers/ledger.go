@@ -13,7 +13,7 @@ import (
 // ledgers is what the credit and ledger endpoints and pages ask of the
 // store.
 type ledgers interface {
-	Credit(accountType, name string, amount rating.Amount, kind, note string) (rating.Entry, error)
+	Credit(accountType, name string, amount rating.Money, kind, note string) (rating.Entry, error)
 	Ledger(accountType, name string, from, to time.Time, after string, limit int) ([]rating.Entry, string, error)
 }
 
@@ -27,8 +27,8 @@ type creditIn struct {
 
 // creditOut answers a credit: the ledger entry and the new balance.
 type creditOut struct {
-	Entry   rating.Entry  `json:"entry"`
-	Balance rating.Amount `json:"balance"`
+	Entry   rating.Entry `json:"entry"`
+	Balance rating.Money `json:"balance"`
 }
 
 // credit posts a topup or an adjustment to an account of accountType. The

@@ -68,10 +68,10 @@ func (in *tenantIn) apply(t *rating.Tenant) error {
 // them.
 type tenantOut struct {
 	rating.Tenant
-	Available   rating.Amount `json:"available"`
-	State       rating.State  `json:"state"`
-	Exposure    rating.Amount `json:"exposure"`
-	Utilisation *string       `json:"utilisation"` // null when credit_limit is 0
+	Available   rating.Money `json:"available"`
+	State       rating.State `json:"state"`
+	Exposure    rating.Money `json:"exposure"`
+	Utilisation *string      `json:"utilisation"` // null when credit_limit is 0
 }
 
 func newTenantOut(t rating.Tenant) tenantOut {

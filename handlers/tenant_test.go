@@ -31,7 +31,7 @@ func TestTenantCRUD(t *testing.T) {
 			t.Errorf("updated tenant %s = %#v, want %#v", k, m[k], want)
 		}
 	}
-	if _, err := ts.Store.Credit(rating.TenantAccount, "acme", amt(t, "-5"), rating.Adjustment, "test"); err != nil {
+	if _, err := ts.Store.Credit(rating.TenantAccount, "acme", mustMoney(t, "-5"), rating.Adjustment, "test"); err != nil {
 		t.Fatal(err)
 	}
 	m = ts.admin("GET", "/api/v1/tenants/acme", "").want(200).obj()
@@ -118,11 +118,11 @@ func TestTenantCreditsAndLedger(t *testing.T) {
 		Balance string       `json:"balance"`
 	}
 	ts.admin("POST", "/api/v1/tenants/acme/credits", `{"amount":"25.00","note":"card 4242"}`).want(201).decode(&c)
-	if c.Balance != "25" || c.Entry.Kind != rating.Topup || c.Entry.Amount != amt(t, "25") || c.Entry.Account != "acme" {
+	if c.Balance != "25" || c.Entry.Kind != rating.Topup || c.Entry.Amount != mustMoney(t, "25") || c.Entry.Account != "acme" {
 		t.Errorf("topup answered %+v", c)
 	}
 	ts.admin("POST", "/api/v1/tenants/acme/credits", `{"amount":-2.5,"kind":"adjustment","note":"goodwill reversal"}`).want(201).decode(&c)
-	if c.Balance != "22.5" || c.Entry.Kind != rating.Adjustment || c.Entry.Balance != amt(t, "22.5") {
+	if c.Balance != "22.5" || c.Entry.Kind != rating.Adjustment || c.Entry.Balance != mustMoney(t, "22.5") {
 		t.Errorf("adjustment answered %+v", c)
 	}
 

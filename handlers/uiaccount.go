@@ -60,20 +60,22 @@ func (u *ui) loadAccount(r *http.Request, accountType, name string, decimals int
 		return a, err
 	}
 	var ts []time.Time
-	spend := make([]int64, len(days))
+	spend := make([]rating.Money, len(days))
 	for i, d := range days {
 		ts = append(ts, d.Day)
 		if accountType == rating.TenantAccount {
-			spend[i] = int64(d.Usage.Sell)
+			spend[i] = d.Usage.Sell
 		} else {
-			spend[i] = int64(d.Usage.Buy)
+			spend[i] = d.Usage.Buy
 		}
 	}
 	what := "spend"
 	if accountType == rating.ProviderAccount {
 		what = "cost"
 	}
-	a.Chart = lineChart(ts, []string{"Daily " + what + " (" + u.currency + ")"}, [][]int64{spend}, u.moneyUnit(min(decimals, 2)), moneySpan)
+	places := min(decimals, 2)
+	a.Chart = lineChart(ts, []string{"Daily " + what + " (" + u.currency + ")"}, [][]int64{moneyPoints(spend, places)},
+		u.moneyUnit(places), moneySpan(places))
 	return a, nil
 }
 
@@ -95,7 +97,7 @@ func (u *ui) credit(accountType string) handlerFunc {
 			back = "/providers/"
 		}
 		back += url.PathEscape(name)
-		amount, err := rating.ParseAmount(f.Amount)
+		amount, err := rating.ParseMoney(f.Amount)
 		if f.Amount == "" {
 			err = rating.Invalidf("amount", "amount: required")
 		}

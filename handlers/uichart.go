@@ -127,15 +127,65 @@ func minOf(v []int64) int64 {
 	return m
 }
 
-// Minimum spans of an empty chart: one currency unit, one minute.
-const (
-	moneySpan   = 100_000_000
-	minutesSpan = 60
-)
+// The minimum span of an empty chart of minutes: one minute.
+const minutesSpan = 60
 
-// moneyUnit labels a chart axis of amounts in the installation currency.
-func (u *ui) moneyUnit(decimals int) func(int64) string {
-	return func(v int64) string { return rating.Amount(v).Fixed(decimals) }
+// moneyPoints turns a series of money into chart values in units of
+// 10^-places of the currency (places ≤ 2: what the charts show). An int64
+// of those holds ±9·10^16 of the currency, past the 10^15 DOMAIN.md asks
+// for, where one of 10^-8 units holds only ±9·10^10. Each point is the step
+// of the running total rounded once, so the points add up to the exact
+// total rounded to places, which is what the legend shows; a point is
+// within one unit of its day. A running total past ±2^61 units (2·10^16 of
+// the currency in hundredths) is drawn at that edge: a picture, not a
+// figure, and far beyond what a day of calls costs.
+func moneyPoints(v []rating.Money, places int) []int64 {
+	const edge = 1 << 61
+	out := make([]int64, len(v))
+	var sum rating.Money
+	var prev int64
+	for i, m := range v {
+		sum = sum.Add(m)
+		cur, ok := sum.Scaled(places)
+		if !ok || cur > edge || cur < -edge {
+			cur = int64(sum.Sign()) * edge
+		}
+		out[i], prev = cur-prev, cur
+	}
+	return out
+}
+
+// moneySpan is one currency unit in the units of moneyPoints: the minimum
+// span of an empty money chart.
+func moneySpan(places int) int64 {
+	s := int64(1)
+	for range places {
+		s *= 10
+	}
+	return s
+}
+
+// moneyUnit labels a chart axis of values from moneyPoints(…, places) in
+// the installation currency.
+func (u *ui) moneyUnit(places int) func(int64) string {
+	return func(v int64) string {
+		b := strconv.AppendInt(nil, v, 10)
+		neg := v < 0
+		if neg {
+			b = b[1:]
+		}
+		for len(b) <= places {
+			b = append([]byte{'0'}, b...)
+		}
+		s := string(b)
+		if places > 0 {
+			s = s[:len(s)-places] + "." + s[len(s)-places:]
+		}
+		if neg {
+			s = "-" + s
+		}
+		return s
+	}
 }
 
 // minutesUnit labels an axis of seconds as minutes.

@@ -18,6 +18,14 @@ import (
 // take the decimals from: the tables' own default.
 const defaultDecimals = 4
 
+// shownAmount is what the money functions of the templates show: a
+// rate row's price (rating.Amount) or any other amount (rating.Money).
+type shownAmount interface {
+	Set() bool
+	String() string
+	Fixed(places int) string
+}
+
 // funcs are the template functions. They close over the installation's
 // currency and zone, which are fixed when the database is created, so the
 // templates can be parsed once at start.
@@ -25,14 +33,14 @@ func (u *ui) funcs() template.FuncMap {
 	return template.FuncMap{
 		// money shows an amount with the currency and the decimals given:
 		// "12.3400 EUR"; an unset amount is a dash.
-		"money": func(a rating.Amount, decimals int) string {
+		"money": func(a shownAmount, decimals int) string {
 			if !a.Set() {
 				return "—"
 			}
 			return a.Fixed(decimals) + " " + u.currency
 		},
 		// price shows a rate: every decimal it has, at least the table's.
-		"price": func(a rating.Amount, decimals int) string {
+		"price": func(a shownAmount, decimals int) string {
 			if !a.Set() {
 				return "—"
 			}
@@ -43,7 +51,7 @@ func (u *ui) funcs() template.FuncMap {
 			return a.Fixed(places) + " " + u.currency
 		},
 		// amount is the bare number, for form values and CSV.
-		"amount": func(a rating.Amount) string { return a.String() },
+		"amount": func(a shownAmount) string { return a.String() },
 		"when": func(t time.Time) string {
 			if t.IsZero() {
 				return "—"

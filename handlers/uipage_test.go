@@ -106,7 +106,7 @@ func TestUILedgerPages(t *testing.T) {
 	ts := mustServeUI(t, nil)
 	ts.mustTenant(rating.Tenant{Name: "Docs Demo Ledger"}, "")
 	for i := 1; i <= ledgerPerPage+3; i++ {
-		if _, err := ts.Store.Credit(rating.TenantAccount, "Docs Demo Ledger", amt(t, itoa(i)), rating.Topup, "Docs Demo #"+itoa(i)); err != nil {
+		if _, err := ts.Store.Credit(rating.TenantAccount, "Docs Demo Ledger", mustMoney(t, itoa(i)), rating.Topup, "Docs Demo #"+itoa(i)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -110,16 +110,16 @@ func (u *ui) providersPage(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		m, c := make([]int64, len(du)), make([]int64, len(du))
+		m, c := make([]int64, len(du)), make([]rating.Money, len(du))
 		days = days[:0]
 		for i, d := range du {
-			m[i], c[i] = d.Usage.Seconds, int64(d.Usage.Buy)
+			m[i], c[i] = d.Usage.Seconds, d.Usage.Buy
 			days = append(days, d.Day)
 		}
-		names, minutes, cost = append(names, pr.Name), append(minutes, m), append(cost, c)
+		names, minutes, cost = append(names, pr.Name), append(minutes, m), append(cost, moneyPoints(c, 2))
 	}
 	p.Minutes = lineChart(days, names, minutes, minutesUnit, minutesSpan)
-	p.Cost = lineChart(days, names, cost, u.moneyUnit(2), moneySpan)
+	p.Cost = lineChart(days, names, cost, u.moneyUnit(2), moneySpan(2))
 	return u.render(w, status, "providers", p)
 }
 

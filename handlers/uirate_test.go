@@ -231,13 +231,13 @@ func TestUITenantWorkflow(t *testing.T) {
 	b.follow(b.post(beta+"/credits", url.Values{"amount": {"12.5"}, "kind": {"topup"}, "note": {"Docs Demo invoice"}})).
 		has("Posted a topup of 12.5000 EUR to Docs Demo Beta; the balance is now 12.5000 EUR.", "Docs Demo invoice")
 	tn, err := ts.Store.Tenant("Docs Demo Beta")
-	if err != nil || tn.Balance != amt(t, "12.5") || tn.CreditLimit != amt(t, "50") {
+	if err != nil || tn.Balance != mustMoney(t, "12.5") || tn.CreditLimit != mustMoney(t, "50") {
 		t.Fatalf("tenant %+v, %v", tn, err)
 	}
 	// Edit: suspend; the balance is untouched.
 	b.follow(b.post(beta, url.Values{"name": {"Docs Demo Beta"}, "accountcode": {"Docs Demo Beta"}, "billing_mode": {"postpaid"},
 		"status": {"suspended"}, "credit_limit": {"50"}, "low_balance_threshold": {"5"}})).has("Saved tenant", "badge-suspended")
-	if tn, _ := ts.Store.Tenant("Docs Demo Beta"); tn.Status != rating.Suspended || tn.Balance != amt(t, "12.5") || tn.OutboundTable != "" {
+	if tn, _ := ts.Store.Tenant("Docs Demo Beta"); tn.Status != rating.Suspended || tn.Balance != mustMoney(t, "12.5") || tn.OutboundTable != "" {
 		t.Fatalf("after the edit: %+v", tn)
 	}
 	b.get("/tenants?state=suspended").has("Docs Demo Beta").hasNot("Docs Demo Acme</a>")

@@ -208,7 +208,7 @@ type tryResult struct {
 	Error                            string
 	Rate                             *rating.Rate
 	Billed                           int
-	Cost                             rating.Amount
+	Cost                             rating.Money
 	Steps                            []string
 }
 

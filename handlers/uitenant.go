@@ -45,13 +45,13 @@ func (f *tenantForm) apply(t *rating.Tenant) bool {
 	t.OutboundTable, t.InboundTable, t.ConferenceTable = f.OutboundTable, f.InboundTable, f.ConferenceTable
 	for _, m := range []struct {
 		field, v string
-		dst      *rating.Amount
+		dst      *rating.Money
 	}{{"credit_limit", f.CreditLimit, &t.CreditLimit}, {"low_balance_threshold", f.LowBalanceThreshold, &t.LowBalanceThreshold}} {
 		if m.v == "" {
-			*m.dst = 0
+			*m.dst = rating.Money{}
 			continue
 		}
-		a, err := rating.ParseAmount(m.v)
+		a, err := rating.ParseMoney(m.v)
 		if err != nil {
 			f.Errors[m.field] = m.field + ": " + rating.ErrorMessage(err)
 			continue
@@ -89,7 +89,7 @@ func (u *ui) tenantRow(f *rating.TenantFigures, decimals int) template.HTML {
 		}
 		b = append(append(append(b, '>'), text...), "</td>"...)
 	}
-	money := func(a rating.Amount) { cell(a.Fixed(decimals)+" "+u.currency, a.String()) }
+	money := func(a rating.Money) { cell(a.Fixed(decimals)+" "+u.currency, a.String()) }
 	money(f.Balance)
 	money(f.CreditLimit)
 	money(f.Available)
@@ -104,11 +104,7 @@ func (u *ui) tenantRow(f *rating.TenantFigures, decimals int) template.HTML {
 	}
 	cell(runway, "")
 	cell(strconv.FormatInt(f.CallsToday, 10), "")
-	spend := make([]int64, len(f.Spend))
-	for i, a := range f.Spend {
-		spend[i] = int64(a)
-	}
-	c := sparkline(spend)
+	c := sparkline(moneyPoints(f.Spend, 2))
 	b = fmt.Appendf(b, `<td><svg class="spark" viewBox="0 0 %d %d" width="%d" height="%d" aria-hidden="true">`, c.W, c.H, c.W, c.H)
 	b = append(append(append(b, `<polyline class="line s0" points="`...), c.Series[0].Points...), `"/></svg></td>`...)
 	return template.HTML(b)
@@ -147,13 +143,13 @@ func (u *ui) tenantsPage(w http.ResponseWriter, r *http.Request) error {
 		p.Dec = max(p.Dec, dec)
 		p.Rows = append(p.Rows, u.tenantRow(&f, dec))
 		t := &p.Totals
-		t.Balance += f.Balance
-		t.CreditLimit += f.CreditLimit
-		t.Available += f.Available
-		t.Exposure += f.Exposure
-		t.SpendToday += f.SpendToday
-		t.SpendMonth += f.SpendMonth
-		t.AvgDailySpend += f.AvgDailySpend
+		t.Balance = t.Balance.Add(f.Balance)
+		t.CreditLimit = t.CreditLimit.Add(f.CreditLimit)
+		t.Available = t.Available.Add(f.Available)
+		t.Exposure = t.Exposure.Add(f.Exposure)
+		t.SpendToday = t.SpendToday.Add(f.SpendToday)
+		t.SpendMonth = t.SpendMonth.Add(f.SpendMonth)
+		t.AvgDailySpend = t.AvgDailySpend.Add(f.AvgDailySpend)
 		t.CallsToday += f.CallsToday
 	}
 	if p.Dec == 0 {

@@ -81,13 +81,13 @@ func usageFixture(ts *testServer) {
 	ts.mustTable(rating.NewTable("buy-in", rating.Inbound, "EUR"), row(tb, "4420", "0.005"))
 	ts.mustTenant(rating.Tenant{Name: "acme", AccountCode: "acme-pbx", OutboundTable: "retail",
 		InboundTable: "dids", ConferenceTable: "conf"}, "10")
-	ts.mustTenant(rating.Tenant{Name: "beta", BillingMode: rating.Postpaid, CreditLimit: amt(tb, "50"),
+	ts.mustTenant(rating.Tenant{Name: "beta", BillingMode: rating.Postpaid, CreditLimit: mustMoney(tb, "50"),
 		ConferenceTable: "conf"}, "")
 	if _, err := ts.Store.CreateProvider(rating.Provider{Name: "carrierA", Trunk: "carrier-a", Status: rating.Active,
 		OutboundTable: "buy-out", InboundTable: "buy-in"}); err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := ts.Store.Credit(rating.ProviderAccount, "carrierA", amt(tb, "100"), rating.Topup, ""); err != nil {
+	if _, err := ts.Store.Credit(rating.ProviderAccount, "carrierA", mustMoney(tb, "100"), rating.Topup, ""); err != nil {
 		tb.Fatal(err)
 	}
 }
@@ -101,11 +101,11 @@ func (ts *testServer) post(token, path, body, ctype string) response {
 // posted is the answer to POST /cdrs.
 type posted struct {
 	Results []struct {
-		ID           string         `json:"id"`
-		Status       string         `json:"status"`
-		Cost         *rating.Amount `json:"cost"`
-		ProviderCost *rating.Amount `json:"provider_cost"`
-		Reason       *string        `json:"reason"`
+		ID           string        `json:"id"`
+		Status       string        `json:"status"`
+		Cost         *rating.Money `json:"cost"`
+		ProviderCost *rating.Money `json:"provider_cost"`
+		Reason       *string       `json:"reason"`
 	} `json:"results"`
 	Rated     int  `json:"rated"`
 	Duplicate int  `json:"duplicate"`
@@ -130,13 +130,13 @@ func (p posted) wantResult(tb testing.TB, i int, id, status, cost, providerCost 
 	}
 	for _, c := range []struct {
 		field string
-		got   *rating.Amount
+		got   *rating.Money
 		want  string
 	}{{"cost", r.Cost, cost}, {"provider_cost", r.ProviderCost, providerCost}} {
 		switch {
 		case c.want == "*":
 		case c.want == "" && (c.got == nil || !c.got.Set()):
-		case c.want == "" || c.got == nil || *c.got != amt(tb, c.want):
+		case c.want == "" || c.got == nil || *c.got != mustMoney(tb, c.want):
 			tb.Errorf("result %d (%s) %s = %v, want %q", i, id, c.field, c.got, c.want)
 		}
 	}

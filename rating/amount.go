@@ -7,34 +7,32 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Amount is an exact amount of money in units of 10^-8 of the currency.
+// Amount is a price of a rate row (rate, connect_fee, initial_rate,
+// min_cost, max_cost), exact, in units of 10^-8 of the currency.
 //
-// DOMAIN.md allows at most 8 decimal places in every price, so every price,
-// every rounded cost and every sum of them is an exact Amount. A fixed-point
-// int64 keeps a rate row small enough for a million-prefix index and lets
-// pricing run without allocating; decimal.Decimal is used at the edges
-// (Decimal, AmountFromDecimal) and in the reference tests.
+// DOMAIN.md allows at most 8 decimal places in every price, so every price
+// is an exact Amount. A fixed-point int64 keeps a rate row small enough for
+// a million-prefix index (one 64-byte cache line) and lets pricing run
+// without allocating. What prices add up to (a cost, a balance, a total)
+// is Money, which holds far more; an Amount is bounded by MaxPrice.
 type Amount int64
 
-// AmountDecimals is the number of decimal places an Amount carries.
+// AmountDecimals is the number of decimal places an Amount or Money carries.
 const AmountDecimals = 8
 
 const amountUnit = 100_000_000
 
-// NoAmount marks an optional amount that is not set. Every price is ≥ 0, so
+// NoAmount marks an optional price that is not set. Every price is ≥ 0, so
 // the value can never be confused with a real one.
 const NoAmount Amount = math.MinInt64
-
-// MaxAmount bounds any amount the API accepts: a hundred million units keeps
-// every product in pricing and every ledger sum far from overflow.
-const MaxAmount Amount = 100_000_000 * amountUnit
 
 // Set reports whether a is not NoAmount.
 func (a Amount) Set() bool { return a != NoAmount }
 
-// ParseAmount parses a plain decimal such as "0.0125", "-3" or "+1.5".
-// It rejects exponents, more than 8 significant decimal places and values
-// beyond MaxAmount, naming the problem in the error.
+// ParseAmount parses a price written as a plain decimal such as "0.0125",
+// "-3" or "+1.5". It rejects exponents, more than 8 significant decimal
+// places and values far beyond MaxPrice (which Row.Validate checks),
+// naming the problem in the error.
 func ParseAmount(s string) (Amount, error) {
 	v, ok, msg := parseAmount(s, '.')
 	if !ok {
@@ -43,16 +41,18 @@ func ParseAmount(s string) (Amount, error) {
 	return v, nil
 }
 
+// maxAmountWhole bounds the whole part that ParseAmount reads: a hundred
+// times MaxPrice, so that Row.Validate can name the largest price to a
+// value just above it, and far from the int64's limit.
+const maxAmountWhole = 100 * uint64(MaxPrice/amountUnit)
+
 // parseAmount parses s with the given decimal separator.
 func parseAmount(s string, sep byte) (Amount, bool, string) {
-	neg, whole, frac, msg := parseDecimal(s, sep, uint64(MaxAmount/amountUnit))
+	neg, whole, frac, msg := parseDecimal(s, sep, maxAmountWhole)
 	if msg != "" {
 		return 0, false, msg
 	}
 	v := Amount(whole*amountUnit + frac)
-	if v > MaxAmount {
-		return 0, false, "too large"
-	}
 	if neg {
 		v = -v
 	}
@@ -111,19 +111,6 @@ func parseDecimal(s string, sep byte, maxWhole uint64) (neg bool, whole, frac ui
 		frac *= 10
 	}
 	return neg, whole, frac, ""
-}
-
-// AmountFromDecimal converts d exactly, or fails if d has more than 8
-// decimal places or is out of range.
-func AmountFromDecimal(d decimal.Decimal) (Amount, error) {
-	s := d.Shift(AmountDecimals)
-	if !s.Equal(s.Truncate(0)) {
-		return 0, Invalidf("amount", "amount %s: more than 8 decimal places", d)
-	}
-	if s.Abs().GreaterThan(decimal.New(int64(MaxAmount), 0)) {
-		return 0, Invalidf("amount", "amount %s: too large", d)
-	}
-	return Amount(s.IntPart()), nil
 }
 
 // Decimal returns a as a decimal.Decimal.

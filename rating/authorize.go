@@ -1,6 +1,10 @@
 package rating
 
-import "sort"
+import (
+	"math"
+	"math/bits"
+	"sort"
+)
 
 // The reasons an authorization answers (API.md).
 const (
@@ -23,10 +27,10 @@ type Authorization struct {
 	Allowed     bool
 	MaxDuration int    // > 0 when allowed
 	Reason      string // ReasonOK when allowed
-	// State and Available are the tenant's; "" and NoAmount for an
+	// State and Available are the tenant's; "" and NoMoney for an
 	// unknown tenant.
 	State     State
-	Available Amount
+	Available Money
 }
 
 // Authorize decides a call that res resolved for tenant t (nil: unknown),
@@ -35,7 +39,7 @@ type Authorization struct {
 // suspended or blocked, then what the resolution lacks (no_table,
 // invalid_number, unrated), then insufficient_credit.
 func Authorize(t *Tenant, res *Resolution, maxCall int) Authorization {
-	a := Authorization{Reason: ReasonOK, Available: NoAmount}
+	a := Authorization{Reason: ReasonOK, Available: NoMoney}
 	if t == nil {
 		a.Reason = ReasonUnknownTenant
 		return a
@@ -66,54 +70,86 @@ func Authorize(t *Tenant, res *Resolution, maxCall int) Authorization {
 // < A + ulp for down), min_cost and max_cost only move the answer to the
 // ends of the grid. The result is then checked against c and adjusted, which
 // costs at most a step or two and never a loop over seconds.
-func (r *Rate) MaxDuration(available Amount, maxCall int) (int, bool) {
+func (r *Rate) MaxDuration(available Money, maxCall int) (int, bool) {
 	i, s := r.InitialIncrement, r.Increment
 	b1 := i
 	if i == 0 {
 		b1 = s
 	}
-	if available < 0 || r.costOf(b1) > available {
+	if available.hi < 0 || !r.costOf(b1).lessEq(available) {
 		return 0, false
 	}
 	gridCeil := b1
 	if maxCall > b1 {
 		gridCeil = b1 + (maxCall-b1+s-1)/s*s
 	}
-	if r.costOf(gridCeil) <= available {
+	if r.costOf(gridCeil).lessEq(available) {
 		return maxCall, true // every call up to maxCall fits
 	}
 	// Here r.Rate > 0, or the cost could not grow past c(b1).
-	ulp := int64(pow10[AmountDecimals-r.Decimals])
-	a := int64(available) / ulp * ulp
-	bound := 60*a - 60*int64(r.ConnectFee) - int64(r.InitialRate)*int64(i)
-	var extra int64 // the most seconds after i that fit
-	switch r.Rounding {
-	case Up:
-		extra = floorDiv(bound, int64(r.Rate))
-	case HalfUp:
-		extra = floorDiv(bound+30*ulp-1, int64(r.Rate))
-	case Down:
-		extra = floorDiv(bound+60*ulp-1, int64(r.Rate))
-	}
 	b := b1
-	if e := int64(i) + extra; e > int64(b1) {
+	if e := int64(i) + r.extraSeconds(available); e > int64(b1) {
 		b = b1 + int(min((e-int64(b1))/int64(s), int64(gridCeil-b1)/int64(s)))*s
 	}
-	for b > b1 && r.costOf(b) > available {
+	for b > b1 && !r.costOf(b).lessEq(available) {
 		b -= s
 	}
-	for b+s < gridCeil && r.costOf(b+s) <= available {
+	for b+s < gridCeil && r.costOf(b+s).lessEq(available) {
 		b += s
 	}
 	return min(b, maxCall), true
 }
 
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if (a%b != 0) && ((a < 0) != (b < 0)) {
-		q--
+// extraSeconds solves c(b) ≤ available for the seconds after the initial
+// increment, on the raw cost: with A the available credit rounded down to
+// the table's decimals, and k = 0 for up, ulp/2 for half_up and ulp for
+// down (less a unit, as those bounds are strict),
+//
+//	60·connect_fee + initial_rate·i + rate·extra ≤ 60·A + 60·k
+//
+// in 128-bit unsigned arithmetic, so that no credit and no price can
+// overflow it. A negative answer is −1: only whether it passes b1
+// matters. r.Rate must be > 0 and available ≥ 0.
+func (r *Rate) extraSeconds(available Money) int64 {
+	ulp := uint64(pow10[AmountDecimals-r.Decimals])
+	ahi, alo := uint64(available.hi), available.lo
+	if ahi == 0 {
+		alo -= alo % ulp
+	} else {
+		_, _, rem := divmod(ahi, alo, ulp)
+		var b uint64
+		alo, b = bits.Sub64(alo, rem, 0)
+		ahi -= b
 	}
-	return q
+	var k uint64
+	switch r.Rounding {
+	case HalfUp:
+		k = 30*ulp - 1
+	case Down:
+		k = 60*ulp - 1
+	}
+	// pos = 60·A + k. available < c(gridCeil) < 2^105, so this fits.
+	phi, plo := bits.Mul64(alo, 60)
+	phi += ahi * 60
+	var c uint64
+	plo, c = bits.Add64(plo, k, 0)
+	phi += c
+	// neg = 60·connect_fee + initial_rate·i
+	nhi, nlo := bits.Mul64(uint64(r.ConnectFee), 60)
+	h, l := bits.Mul64(uint64(r.InitialRate), uint64(r.InitialIncrement))
+	nlo, c = bits.Add64(nlo, l, 0)
+	nhi += h + c
+	if phi < nhi || phi == nhi && plo < nlo {
+		return -1
+	}
+	plo, c = bits.Sub64(plo, nlo, 0)
+	phi -= nhi + c
+	rate := uint64(r.Rate)
+	if phi >= rate {
+		return math.MaxInt64 >> 1 // past any grid: the caller bounds it by gridCeil
+	}
+	extra, _ := bits.Div64(phi, plo, rate)
+	return int64(min(extra, math.MaxInt64>>1))
 }
 
 // Offer is one provider's buy rate for a number, for least-cost routing.

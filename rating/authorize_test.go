@@ -1,6 +1,7 @@
 package rating
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -61,7 +62,7 @@ func TestMaxDuration(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := tt.rate(t)
-			got, ok := r.MaxDuration(amt(t, tt.avail), tt.maxCall)
+			got, ok := r.MaxDuration(mustMoney(t, tt.avail), tt.maxCall)
 			if ok != (tt.want > 0) || got != tt.want {
 				t.Fatalf("MaxDuration(%s) = %d, %v; want %d", tt.avail, got, ok, tt.want)
 			}
@@ -77,14 +78,14 @@ func TestMaxDurationRounding(t *testing.T) {
 	for rnd, want := range map[Rounding]int{Up: 300, HalfUp: 329, Down: 359} {
 		r := newRate(t, "0.01", 1, 1)
 		r.Decimals, r.Rounding = 2, rnd
-		got, ok := r.MaxDuration(amt(t, "0.05"), 10800)
+		got, ok := r.MaxDuration(mustMoney(t, "0.05"), 10800)
 		if !ok || got != want {
 			t.Errorf("%s: %d, want %d", rnd, got, want)
 		}
-		if c := r.Price(got).Cost; c > amt(t, "0.05") {
+		if c := r.Price(got).Cost; c.Cmp(mustMoney(t, "0.05")) > 0 {
 			t.Errorf("%s: %d s costs %s", rnd, got, c)
 		}
-		if c := r.Price(got + 1).Cost; c <= amt(t, "0.05") {
+		if c := r.Price(got + 1).Cost; c.Cmp(mustMoney(t, "0.05")) <= 0 {
 			t.Errorf("%s: one more second still fits (%s)", rnd, c)
 		}
 	}
@@ -98,7 +99,7 @@ func TestMaxDurationProperties(t *testing.T) {
 	for n := 0; n < 20000; n++ {
 		r := randomRate(rng)
 		r.Grace = 0
-		avail := Amount(rng.Int64N(int64(amountUnit) * 20))
+		avail := MoneyOf(rng.Int64N(int64(amountUnit) * 20))
 		maxCall := 1 + rng.IntN(20000)
 		i, s := r.InitialIncrement, r.Increment
 		b1 := i
@@ -107,7 +108,7 @@ func TestMaxDurationProperties(t *testing.T) {
 		}
 		got, ok := r.MaxDuration(avail, maxCall)
 		if !ok {
-			if r.costOf(b1) <= avail {
+			if r.costOf(b1).Cmp(avail) <= 0 {
 				t.Fatalf("%+v avail %s: refused, but c(%d) = %s fits", r, avail, b1, r.costOf(b1))
 			}
 			continue
@@ -121,10 +122,10 @@ func TestMaxDurationProperties(t *testing.T) {
 		if (got-b1)%s != 0 {
 			t.Fatalf("%+v: %d is off the grid", r, got)
 		}
-		if c := r.costOf(got); c > avail {
+		if c := r.costOf(got); c.Cmp(avail) > 0 {
 			t.Fatalf("%+v avail %s: c(%d) = %s does not fit", r, avail, got, c)
 		}
-		if c := r.costOf(got + s); c <= avail {
+		if c := r.costOf(got + s); c.Cmp(avail) <= 0 {
 			t.Fatalf("%+v avail %s: c(%d) = %s fits too", r, avail, got+s, c)
 		}
 	}
@@ -148,6 +149,99 @@ func BenchmarkMaxDuration(b *testing.B) {
 	r := newRate(b, "0.0123", 30, 6)
 	r.ConnectFee = Amount(1_000_000)
 	for b.Loop() {
-		r.MaxDuration(12_3456_7890, 10800)
+		r.MaxDuration(MoneyOf(12_3456_7890), 10800)
+	}
+}
+
+// DOMAIN.md "Magnitudes": large credit and large prices are answered
+// exactly, never by a capped cost.
+func TestMaxDurationLarge(t *testing.T) {
+	tests := []struct {
+		name    string
+		rate    func(t *testing.T) Rate
+		avail   string
+		maxCall int
+		want    int
+	}{
+		{"10^15 of credit answers the cap", func(t *testing.T) Rate { return newRate(t, "1000000", 60, 60) }, "1000000000000000", 10800, 10800},
+		{"credit past 10^8 buys its minutes", func(t *testing.T) Rate { return newRate(t, "1000000", 60, 60) }, "150000000", 10800, 9000},
+		{"credit past 10^8, a second short", func(t *testing.T) Rate { return newRate(t, "1000000", 60, 60) }, "149999999.99", 10800, 8940},
+		{"max_cost within credit fits forever, past 10^8 of cost", func(t *testing.T) Rate {
+			r := newRate(t, "1000000", 60, 60)
+			r.MaxCost = amt(t, "1000000")
+			return r
+		}, "1000000", MaxCDRDuration, MaxCDRDuration},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.rate(t)
+			got, ok := r.MaxDuration(mustMoney(t, tt.avail), tt.maxCall)
+			if ok != (tt.want > 0) || got != tt.want {
+				t.Fatalf("MaxDuration(%s) = %d, %v; want %d", tt.avail, got, ok, tt.want)
+			}
+		})
+	}
+}
+
+// The same properties at every magnitude the rules allow: prices up to
+// MaxPrice, credit up to 10^16 (past an int64 of units), calls up to a
+// week. Where the grid is short enough, the answer is also the one a
+// brute-force walk over the grid finds.
+func TestMaxDurationPropertiesLarge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for n := 0; n < 20000; n++ {
+		r := randomRate(rng)
+		r.Grace = 0
+		r.Rate = Amount(rng.Int64N(int64(MaxPrice) + 1))
+		if rng.IntN(2) == 0 {
+			r.InitialRate = Amount(rng.Int64N(int64(MaxPrice) + 1))
+		}
+		if rng.IntN(2) == 0 {
+			r.ConnectFee = Amount(rng.Int64N(int64(MaxPrice) + 1))
+		}
+		q := int64(pow10[AmountDecimals-r.Decimals])
+		if r.MaxCost.Set() {
+			r.MaxCost = max(r.MaxCost, Amount(rng.Int64N(int64(MaxPrice))/q*q))
+		}
+		// Credit from 0 to 10^16 of the currency, spread over the magnitudes.
+		avail := MoneyOf(rng.Int64N(math.MaxInt64))
+		for range rng.IntN(4) {
+			avail = avail.Add(avail).Add(avail) // ×3
+		}
+		if !avail.InRange() || avail.Cmp(mustMoney(t, "10000000000000000")) > 0 {
+			avail = mustMoney(t, "10000000000000000")
+		}
+		maxCall := 1 + rng.IntN(MaxCDRDuration)
+		i, s := r.InitialIncrement, r.Increment
+		b1 := i
+		if i == 0 {
+			b1 = s
+		}
+		got, ok := r.MaxDuration(avail, maxCall)
+		fits := func(b int) bool { return r.costOf(b).Cmp(avail) <= 0 }
+		if !ok {
+			if fits(b1) {
+				t.Fatalf("%+v avail %s: refused, but c(%d) = %s fits", r, avail, b1, r.costOf(b1))
+			}
+			continue
+		}
+		if got <= 0 || got > maxCall {
+			t.Fatalf("%+v: %d outside (0, %d]", r, got, maxCall)
+		}
+		if got != maxCall {
+			if (got-b1)%s != 0 || !fits(got) || fits(got+s) {
+				t.Fatalf("%+v avail %s max %d: %d is off the grid, or not the last point that fits", r, avail, maxCall, got)
+			}
+		}
+		if (maxCall-b1)/s > 2000 {
+			continue
+		}
+		want := b1 // brute force: walk the grid up to the cap
+		for b := b1 + s; b-s < maxCall && fits(b); b += s {
+			want = b
+		}
+		if want = min(want, maxCall); got != want {
+			t.Fatalf("%+v avail %s max %d: %d, brute force %d", r, avail, maxCall, got, want)
+		}
 	}
 }

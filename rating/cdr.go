@@ -35,8 +35,8 @@ type CDR struct {
 	Status       string    `json:"status"`
 	Reason       string    `json:"reason,omitempty"`
 	Billed       int       `json:"billed_seconds"`
-	Cost         Amount    `json:"cost"`          // tenant's sell cost; NoAmount when unrated
-	ProviderCost Amount    `json:"provider_cost"` // provider's buy cost; NoAmount without a provider rate
+	Cost         Money     `json:"cost"`          // tenant's sell cost; NoMoney when unrated
+	ProviderCost Money     `json:"provider_cost"` // provider's buy cost; NoMoney without a provider rate
 	Prefix       string    `json:"prefix,omitempty"`
 	RateTable    string    `json:"rate_table,omitempty"`
 	Received     time.Time `json:"received"`

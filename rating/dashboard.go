@@ -10,45 +10,46 @@ import (
 
 // Usage is the roll-up of an account's CDRs over a day or a range of days.
 type Usage struct {
-	Attempts int64  `json:"attempts"`
-	Answered int64  `json:"answered"` // legs with d > 0
-	Seconds  int64  `json:"seconds"`  // Σd
-	Billed   int64  `json:"billed_seconds"`
-	Sell     Amount `json:"sell"` // what tenants paid: charges and corrections
-	Buy      Amount `json:"buy"`  // what providers charged us
+	Attempts int64 `json:"attempts"`
+	Answered int64 `json:"answered"` // legs with d > 0
+	Seconds  int64 `json:"seconds"`  // Σd
+	Billed   int64 `json:"billed_seconds"`
+	Sell     Money `json:"sell"` // what tenants paid: charges and corrections
+	Buy      Money `json:"buy"`  // what providers charged us
 }
 
-// Add adds o to u.
+// Add adds o to u. A stored roll-up is within ±MaxMoney (store checks it),
+// so sums of them cannot overflow.
 func (u *Usage) Add(o Usage) {
 	u.Attempts += o.Attempts
 	u.Answered += o.Answered
 	u.Seconds += o.Seconds
 	u.Billed += o.Billed
-	u.Sell += o.Sell
-	u.Buy += o.Buy
+	u.Sell = u.Sell.Add(o.Sell)
+	u.Buy = u.Buy.Add(o.Buy)
 }
 
 // TenantFigures is one row of the Tenants Dashboard (DOMAIN.md).
 type TenantFigures struct {
 	Name          string       `json:"name"`
 	BillingMode   string       `json:"billing_mode"`
-	Balance       Amount       `json:"balance"`
-	CreditLimit   Amount       `json:"credit_limit"`
-	Available     Amount       `json:"available"`
+	Balance       Money        `json:"balance"`
+	CreditLimit   Money        `json:"credit_limit"`
+	Available     Money        `json:"available"`
 	State         State        `json:"state"`
-	Exposure      Amount       `json:"exposure"`
+	Exposure      Money        `json:"exposure"`
 	Utilisation   *json.Number `json:"utilisation"` // exposure / credit_limit; null without a limit
-	SpendToday    Amount       `json:"spend_today"`
-	SpendMonth    Amount       `json:"spend_month"`
-	AvgDailySpend Amount       `json:"avg_daily_spend"` // over the 7 complete days before today
+	SpendToday    Money        `json:"spend_today"`
+	SpendMonth    Money        `json:"spend_month"`
+	AvgDailySpend Money        `json:"avg_daily_spend"` // over the 7 complete days before today
 	RunwayDays    *json.Number `json:"runway_days"`     // null when nothing is spent
 	CallsToday    int64        `json:"calls_today"`
 
 	// What the admin's page draws besides: the table whose decimals its
 	// amounts show in, and the spend of each of the SparkDays days to
 	// today, oldest first.
-	OutboundTable string   `json:"-"`
-	Spend         []Amount `json:"-"`
+	OutboundTable string  `json:"-"`
+	Spend         []Money `json:"-"`
 }
 
 // SparkDays is how many days of spend a TenantFigures carries.
@@ -56,7 +57,7 @@ const SparkDays = 30
 
 // NewTenantFigures derives a tenant's row from its record, today's and this
 // month's usage, and its spend over the 7 complete days before today.
-func NewTenantFigures(t *Tenant, today, month Usage, last7 Amount) TenantFigures {
+func NewTenantFigures(t *Tenant, today, month Usage, last7 Money) TenantFigures {
 	f := TenantFigures{Name: t.Name, BillingMode: t.BillingMode, Balance: t.Balance,
 		CreditLimit: t.CreditLimit, Available: t.Available(), State: t.State(), Exposure: t.Exposure(),
 		SpendToday: today.Sell, SpendMonth: month.Sell, CallsToday: today.Attempts, OutboundTable: t.OutboundTable}
@@ -64,10 +65,10 @@ func NewTenantFigures(t *Tenant, today, month Usage, last7 Amount) TenantFigures
 		f.Utilisation = number(u, 4)
 	}
 	avg := last7.Decimal().Div(decimal.NewFromInt(7)).Round(AmountDecimals)
-	f.AvgDailySpend, _ = AmountFromDecimal(avg)
+	f.AvgDailySpend, _ = MoneyFromDecimal(avg)
 	switch {
-	case f.AvgDailySpend <= 0:
-	case f.Available <= 0:
+	case f.AvgDailySpend.Sign() <= 0:
+	case f.Available.Sign() <= 0:
 		f.RunwayDays = number(decimal.Zero, 1)
 	default:
 		// Rounded down: a runway is a promise, so never overstate it.
@@ -80,23 +81,23 @@ func NewTenantFigures(t *Tenant, today, month Usage, last7 Amount) TenantFigures
 // its totals row.
 type ProviderFigures struct {
 	Name       string       `json:"name,omitempty"`
-	Balance    Amount       `json:"balance"`
+	Balance    Money        `json:"balance"`
 	Attempts   int64        `json:"attempts"`
 	Answered   int64        `json:"answered"`
 	ASR        *json.Number `json:"asr"`         // answered / attempts, a ratio
 	ACDSeconds *json.Number `json:"acd_seconds"` // Σd / answered
 	ACD        string       `json:"acd"`         // the same as m:ss
 	Minutes    json.Number  `json:"minutes"`     // Σd / 60
-	Cost       Amount       `json:"cost"`
-	Revenue    Amount       `json:"revenue"`
-	Margin     Amount       `json:"margin"`
+	Cost       Money        `json:"cost"`
+	Revenue    Money        `json:"revenue"`
+	Margin     Money        `json:"margin"`
 	MarginPct  *json.Number `json:"margin_pct"` // margin / revenue, in percent
 }
 
 // NewProviderFigures derives a row from a balance and the range's usage.
-func NewProviderFigures(name string, balance Amount, u Usage) ProviderFigures {
+func NewProviderFigures(name string, balance Money, u Usage) ProviderFigures {
 	f := ProviderFigures{Name: name, Balance: balance, Attempts: u.Attempts, Answered: u.Answered,
-		Cost: u.Buy, Revenue: u.Sell, Margin: u.Sell - u.Buy,
+		Cost: u.Buy, Revenue: u.Sell, Margin: u.Sell.Sub(u.Buy),
 		Minutes: *number(decimal.New(u.Seconds, 0).Div(decimal.NewFromInt(60)), 2)}
 	if u.Attempts > 0 {
 		f.ASR = number(decimal.NewFromInt(u.Answered).Div(decimal.NewFromInt(u.Attempts)), 4)
@@ -107,7 +108,7 @@ func NewProviderFigures(name string, balance Amount, u Usage) ProviderFigures {
 		s := acd.IntPart()
 		f.ACD = fmt.Sprintf("%d:%02d", s/60, s%60)
 	}
-	if u.Sell > 0 {
+	if u.Sell.Sign() > 0 {
 		f.MarginPct = number(f.Margin.Decimal().Div(u.Sell.Decimal()).Mul(decimal.NewFromInt(100)), 2)
 	}
 	return f

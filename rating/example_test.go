@@ -26,14 +26,14 @@ func ExampleIndex_Lookup() {
 func ExampleRate_MaxDuration() {
 	r := rating.Rate{Rate: must(rating.ParseAmount("0.0850")), InitialRate: must(rating.ParseAmount("0.0850")),
 		MinCost: rating.NoAmount, MaxCost: rating.NoAmount, InitialIncrement: 30, Increment: 6, Decimals: 4}
-	secs, ok := r.MaxDuration(must(rating.ParseAmount("1.00")), rating.DefaultMaxCallDuration)
+	secs, ok := r.MaxDuration(must(rating.ParseMoney("1.00")), rating.DefaultMaxCallDuration)
 	fmt.Println(secs, ok)
 	// Output: 702 true
 }
 
-func must(a rating.Amount, err error) rating.Amount {
+func must[T any](v T, err error) T {
 	if err != nil {
 		panic(err)
 	}
-	return a
+	return v
 }

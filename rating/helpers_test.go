@@ -6,7 +6,7 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// amt parses a test amount or fails the test.
+// amt parses a test price or fails the test.
 func amt(tb testing.TB, s string) Amount {
 	tb.Helper()
 	a, err := ParseAmount(s)

@@ -23,10 +23,10 @@ type Entry struct {
 	AccountType string    `json:"account_type"`
 	Account     string    `json:"account"`
 	Time        time.Time `json:"time"`
-	Amount      Amount    `json:"amount"`
+	Amount      Money     `json:"amount"`
 	Kind        string    `json:"kind"`
 	Ref         string    `json:"ref"`
-	Balance     Amount    `json:"balance"`
+	Balance     Money     `json:"balance"`
 }
 
 // Node is a PBX node that calls the API with its own token.

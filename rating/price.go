@@ -36,8 +36,8 @@ func (r *Rate) From() time.Time {
 
 // Quote is the result of pricing one leg.
 type Quote struct {
-	Billed int    // billed seconds b
-	Cost   Amount // rounded, then bounded by min_cost and max_cost
+	Billed int   // billed seconds b
+	Cost   Money // rounded, then bounded by min_cost and max_cost
 }
 
 // Billed returns the billed seconds b for a duration d, grace ignored:
@@ -70,8 +70,11 @@ func (r *Rate) Price(d int) Quote {
 // is computed exactly: in units of 10^-8 the numerator is an integer, so
 // one 128-bit division by 60·10^(8−decimals) gives the rounded cost and an
 // exact remainder. That is decimal arithmetic with no precision limit at
-// all, and it needs no allocation.
-func (r *Rate) costOf(b int) Amount {
+// all, and it needs no allocation. Prices are int64s and b is far below
+// 2^40, so the numerator (below 2^105) never overflows its 128 bits; the
+// quotient passes 64 bits only for a cost beyond 2^64 ulps, which the
+// rare first division takes.
+func (r *Rate) costOf(b int) Money {
 	first := min(b, r.InitialIncrement)
 	hi, lo := bits.Mul64(uint64(r.InitialRate), uint64(first))
 	h2, l2 := bits.Mul64(uint64(r.Rate), uint64(b-first))
@@ -84,29 +87,26 @@ func (r *Rate) costOf(b int) Amount {
 
 	q := uint64(pow10[AmountDecimals-r.Decimals])
 	den := 60 * q
-	if hi >= den {
-		return MaxAmount // beyond any real call: prices are bounded by MaxPrice
+	var n, rem, nhi uint64 // nhi: the quotient's high word
+	if hi < den {
+		n, rem = bits.Div64(hi, lo, den)
+	} else {
+		nhi = hi / den
+		n, rem = bits.Div64(hi%den, lo, den)
 	}
-	n, rem := bits.Div64(hi, lo, den)
-	if n >= uint64(MaxAmount)/q {
-		return MaxAmount
-	}
-	switch r.Rounding {
-	case Up:
-		if rem > 0 {
-			n++
-		}
-	case HalfUp:
-		if rem >= den-rem {
-			n++
+	if r.Rounding == Up && rem > 0 || r.Rounding == HalfUp && rem >= den-rem {
+		if n++; n == 0 {
+			nhi++
 		}
 	}
-	cost := Amount(n * q)
-	if r.MinCost.Set() && cost < r.MinCost {
-		cost = r.MinCost
+	hi, lo = bits.Mul64(n, q)
+	hi += nhi * q
+	// min_cost and max_cost are prices: ≥ 0 and within an int64.
+	if r.MinCost.Set() && hi == 0 && lo < uint64(r.MinCost) {
+		lo = uint64(r.MinCost)
 	}
-	if r.MaxCost.Set() && cost > r.MaxCost {
-		cost = r.MaxCost
+	if r.MaxCost.Set() && (hi != 0 || lo > uint64(r.MaxCost)) {
+		hi, lo = 0, uint64(r.MaxCost)
 	}
-	return cost
+	return Money{hi: int64(hi), lo: lo}
 }

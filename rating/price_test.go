@@ -81,7 +81,7 @@ func TestPrice(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := tt.rate(t)
 			q := r.Price(tt.d)
-			if q.Billed != tt.billed || q.Cost != amt(t, tt.cost) {
+			if q.Billed != tt.billed || q.Cost != mustMoney(t, tt.cost) {
 				t.Fatalf("Price(%d) = %d s, %s; want %d s, %s", tt.d, q.Billed, q.Cost, tt.billed, tt.cost)
 			}
 		})
@@ -111,7 +111,7 @@ func TestPriceRoundingBoundary(t *testing.T) {
 		for rnd, want := range map[Rounding]string{HalfUp: tt.halfUp, Up: tt.up, Down: tt.down} {
 			r := newRate(t, "0.003", 0, 1)
 			r.Decimals, r.Rounding = 2, rnd
-			if got := r.Price(tt.d).Cost; got != amt(t, want) {
+			if got := r.Price(tt.d).Cost; got != mustMoney(t, want) {
 				t.Errorf("d=%d %s: cost %s, want %s", tt.d, rnd, got, want)
 			}
 		}
@@ -172,7 +172,7 @@ func TestPriceMonotoneInDuration(t *testing.T) {
 		prev := Quote{}
 		for d := 0; d <= 4000; d += 1 + rng.IntN(7) {
 			q := r.Price(d)
-			if q.Cost < prev.Cost || q.Billed < prev.Billed {
+			if q.Cost.Cmp(prev.Cost) < 0 || q.Billed < prev.Billed {
 				t.Fatalf("%+v: d=%d costs %s after %s", r, d, q.Cost, prev.Cost)
 			}
 			prev = q
@@ -186,12 +186,68 @@ func BenchmarkPrice(b *testing.B) {
 	now := benchNow
 	b.ReportAllocs()
 	b.ResetTimer()
-	var sink Amount
+	var sink Money
 	for i := 0; b.Loop(); i++ {
 		r, ok := x.Lookup(numbers[i&1023], now)
 		if ok {
-			sink += r.Price(95).Cost
+			sink = sink.Add(r.Price(95).Cost)
 		}
 	}
 	_ = sink
+}
+
+// DOMAIN.md "Magnitudes": a cost is exact however large, never capped. The
+// prices are those of currencies with small units (IDR, VND, COP).
+func TestPriceLargeCosts(t *testing.T) {
+	tests := []struct {
+		name   string
+		rate   func(t *testing.T) Rate
+		d      int
+		billed int
+		cost   string
+	}{
+		{"10^6 a minute for three hours", func(t *testing.T) Rate { return newRate(t, "1000000", 60, 60) }, 10800, 10800, "180000000"},
+		{"10^6 a minute for a week", func(t *testing.T) Rate { return newRate(t, "1000000", 60, 60) }, MaxCDRDuration, MaxCDRDuration, "10080000000"},
+		{"IDR premium rate per second, 0 decimals", func(t *testing.T) Rate {
+			r := newRate(t, "85000", 1, 1)
+			r.Decimals = 0
+			return r
+		}, 86399, 86399, "122398583"}, // 85000 · 86399 / 60 = 122398583.33…
+		{"max_cost caps a cost past 10^8", func(t *testing.T) Rate {
+			r := newRate(t, "1000000", 60, 60)
+			r.MaxCost = amt(t, "1000000")
+			return r
+		}, 10800, 10800, "1000000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.rate(t)
+			q := r.Price(tt.d)
+			if q.Billed != tt.billed || q.Cost.String() != tt.cost {
+				t.Fatalf("Price(%d) = %d s, %s; want %d s, %s", tt.d, q.Billed, q.Cost, tt.billed, tt.cost)
+			}
+		})
+	}
+}
+
+// At every magnitude the rules allow, the fixed-point Price agrees with
+// the decimal transcription of DOMAIN.md.
+func TestPriceLargeMatchesDecimalReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := 0; n < 20000; n++ {
+		r := randomRate(rng)
+		r.Rate = Amount(rng.Int64N(int64(MaxPrice) + 1))
+		if rng.IntN(2) == 0 {
+			r.InitialRate = Amount(rng.Int64N(int64(MaxPrice) + 1))
+		}
+		if rng.IntN(2) == 0 {
+			r.ConnectFee = Amount(rng.Int64N(int64(MaxPrice) + 1))
+		}
+		d := rng.IntN(MaxCDRDuration + 1)
+		q := r.Price(d)
+		b, want := referencePrice(r, d)
+		if q.Billed != b || q.Cost.Decimal().String() != want.String() {
+			t.Fatalf("%+v d=%d: got %d s %s, reference %d s %s", r, d, q.Billed, q.Cost, b, want)
+		}
+	}
 }

@@ -6,7 +6,7 @@ import "time"
 type Provider struct {
 	Name          string    `json:"name"`
 	Trunk         string    `json:"trunk"`
-	Balance       Amount    `json:"balance"`
+	Balance       Money     `json:"balance"`
 	Status        string    `json:"status"`
 	OutboundTable string    `json:"outbound_rate_table"`
 	InboundTable  string    `json:"inbound_rate_table"`

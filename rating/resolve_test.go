@@ -20,8 +20,8 @@ func resolveRater(t *testing.T) *Rater {
 func TestAuthorizeReasons(t *testing.T) {
 	x := resolveRater(t)
 	tenant := func(status, balance string, table string) *Tenant {
-		return &Tenant{Name: "acme", BillingMode: Prepaid, Status: status, Balance: amt(t, balance),
-			LowBalanceThreshold: amt(t, "1"), OutboundTable: table}
+		return &Tenant{Name: "acme", BillingMode: Prepaid, Status: status, Balance: mustMoney(t, balance),
+			LowBalanceThreshold: mustMoney(t, "1"), OutboundTable: table}
 	}
 	for _, c := range []struct {
 		name    string

@@ -59,7 +59,7 @@ const Wildcard = "*"
 
 // Row is one rate row as stored, imported and exported. Optional fields
 // hold a "not set" value so that an export gives back the empty cells of
-// the import: -1 for the integers, NoAmount for money, the zero time for
+// the import: -1 for the integers, NoAmount for prices, the zero time for
 // EffectiveFrom ("always").
 type Row struct {
 	Prefix           string    `json:"prefix"`
@@ -143,8 +143,8 @@ func (r *Row) Validate(decimals int) error {
 	return nil
 }
 
-// MaxPrice bounds every price in a rate row and every account limit: a
-// million currency units keeps pricing arithmetic far from overflow.
+// MaxPrice bounds every price in a rate row: a million currency units
+// keeps pricing arithmetic far from overflow.
 const MaxPrice Amount = 1_000_000 * amountUnit
 
 // MaxGrace bounds grace like an increment: an hour of free talk is already

@@ -30,9 +30,9 @@ type Tenant struct {
 	Name                string    `json:"name"`
 	AccountCode         string    `json:"accountcode"`
 	BillingMode         string    `json:"billing_mode"`
-	Balance             Amount    `json:"balance"`
-	CreditLimit         Amount    `json:"credit_limit"`
-	LowBalanceThreshold Amount    `json:"low_balance_threshold"`
+	Balance             Money     `json:"balance"`
+	CreditLimit         Money     `json:"credit_limit"`
+	LowBalanceThreshold Money     `json:"low_balance_threshold"`
 	Status              string    `json:"status"`
 	OutboundTable       string    `json:"outbound_rate_table"`
 	InboundTable        string    `json:"inbound_rate_table"`
@@ -41,9 +41,9 @@ type Tenant struct {
 }
 
 // Available is the credit the tenant may still spend.
-func (t *Tenant) Available() Amount {
+func (t *Tenant) Available() Money {
 	if t.BillingMode == Postpaid {
-		return t.Balance + t.CreditLimit
+		return t.Balance.Add(t.CreditLimit)
 	}
 	return t.Balance
 }
@@ -53,20 +53,25 @@ func (t *Tenant) State() State {
 	switch a := t.Available(); {
 	case t.Status == Suspended:
 		return StateSuspended
-	case a <= 0:
+	case a.Sign() <= 0:
 		return StateBlocked
-	case a < t.LowBalanceThreshold:
+	case a.Cmp(t.LowBalanceThreshold) < 0:
 		return StateLow
 	}
 	return StateOK
 }
 
 // Exposure is what the tenant owes: max(0, −balance).
-func (t *Tenant) Exposure() Amount { return max(0, -t.Balance) }
+func (t *Tenant) Exposure() Money {
+	if t.Balance.Sign() < 0 {
+		return t.Balance.Neg()
+	}
+	return Money{}
+}
 
 // Utilisation is exposure / credit_limit, and false when the limit is 0.
 func (t *Tenant) Utilisation() (decimal.Decimal, bool) {
-	if t.CreditLimit <= 0 {
+	if t.CreditLimit.Sign() <= 0 {
 		return decimal.Decimal{}, false
 	}
 	return t.Exposure().Decimal().DivRound(t.CreditLimit.Decimal(), 4), true
@@ -99,11 +104,21 @@ func (t *Tenant) Validate() error {
 	if t.Status != Active && t.Status != Suspended {
 		return Invalidf("status", "status %q: want active or suspended", t.Status)
 	}
-	if err := checkPrice("credit_limit", t.CreditLimit, false); err != nil {
+	if err := checkLimit("credit_limit", t.CreditLimit); err != nil {
 		return err
 	}
-	if err := checkPrice("low_balance_threshold", t.LowBalanceThreshold, false); err != nil {
-		return err
+	return checkLimit("low_balance_threshold", t.LowBalanceThreshold)
+}
+
+// checkLimit accepts an amount from 0 to MaxMoney.
+func checkLimit(field string, v Money) error {
+	switch {
+	case !v.Set():
+		return Invalidf(field, "%s: required", field)
+	case v.Sign() < 0:
+		return Invalidf(field, "%s %s: must not be negative", field, v)
+	case !v.InRange():
+		return Invalidf(field, "%s %s: beyond %s", field, v, MaxMoney)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -143,8 +144,8 @@ func (b *batch) roll(acct byte, id uint64, day uint32, u rating.Usage) {
 
 // charge appends one ledger entry and moves the cached balance; the entry
 // records the balance after it, as post does for credits.
-func (b *batch) charge(acct byte, id uint64, amount rating.Amount, kind, ref string) error {
-	var bal *rating.Amount
+func (b *batch) charge(acct byte, id uint64, amount rating.Money, kind, ref string) error {
+	var bal *rating.Money
 	var name string
 	if acct == tenantAcct {
 		t, err := b.tenant(id)
@@ -161,9 +162,11 @@ func (b *batch) charge(acct byte, id uint64, amount rating.Amount, kind, ref str
 		bal, name = &p.Balance, p.Name
 		b.dirtyP[id] = true
 	}
-	after := *bal + amount
-	if after > rating.MaxAmount || after < -rating.MaxAmount {
-		return rating.Errorf(rating.EInvalid, "cdr %q: the balance of %q would be beyond ±%s", ref, name, rating.MaxAmount)
+	// The balance is within ±MaxMoney and a CDR's price far inside it, so
+	// the sum is exact; what it may not do is leave the range.
+	after := bal.Add(amount)
+	if !after.InRange() {
+		return rating.Errorf(rating.EInvalid, "cdr %q: the balance of %q would be %s, beyond ±%s", ref, name, after, rating.MaxMoney)
 	}
 	*bal = after
 	lk := id<<1 | uint64(acct-tenantAcct)
@@ -179,7 +182,9 @@ func (b *batch) charge(acct byte, id uint64, amount rating.Amount, kind, ref str
 	return err
 }
 
-// flush writes the touched balances and adds the roll-up deltas.
+// flush writes the touched balances and adds the roll-up deltas. A
+// roll-up is kept within ±MaxMoney, as a balance is, so that the sums the
+// dashboards make of them stay exact.
 func (b *batch) flush() error {
 	for id := range b.dirtyT {
 		if err := putTenant(b.tx.Tx, b.tenants[id]); err != nil {
@@ -196,9 +201,25 @@ func (b *batch) flush() error {
 		key := rollupKey(k.acct, k.id, k.day)
 		u := decodeUsage(rb.Get(key))
 		u.Add(d)
+		if !u.Sell.InRange() || !u.Buy.InRange() {
+			return rating.Errorf(rating.EInvalid, "the roll-up of %s on %d would be %s sold and %s bought, beyond ±%s",
+				b.accountName(k.acct, k.id), k.day, u.Sell, u.Buy, rating.MaxMoney)
+		}
 		if err := rb.Put(key, encodeUsage(&u)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// accountName names an account for an error: its type and name.
+func (b *batch) accountName(acct byte, id uint64) string {
+	if acct == tenantAcct {
+		if t, err := b.tenant(id); err == nil && t != nil {
+			return fmt.Sprintf("tenant %q", t.Name)
+		}
+	} else if p, err := b.provider(id); err == nil && p != nil {
+		return fmt.Sprintf("provider %q", p.Name)
+	}
+	return fmt.Sprintf("%s %d", acctName(acct), id)
 }

@@ -36,7 +36,7 @@ func benchBooks(b *testing.B) *Store {
 	}
 	for i := 0; i < 100; i++ {
 		if _, err := s.CreateTenant(rating.Tenant{Name: fmt.Sprint("tenant", i), BillingMode: rating.Postpaid,
-			CreditLimit: amt(b, "1000000"), OutboundTable: "Sell"}); err != nil {
+			CreditLimit: mustMoney(b, "1000000"), OutboundTable: "Sell"}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -70,7 +70,7 @@ func (s *Store) postCDRs(node string, cdrs []rating.CDR, pos *FollowPos) (rating
 func (b *batch) post(node string, c *rating.CDR) error {
 	key := b.cdrKey(node, c.ID)
 	if b.keys.Get(key) != nil {
-		c.Status, c.Cost, c.ProviderCost = rating.Duplicate, rating.NoAmount, rating.NoAmount
+		c.Status, c.Cost, c.ProviderCost = rating.Duplicate, rating.NoMoney, rating.NoMoney
 		return nil
 	}
 	rec := cdrRecord{Start: c.Start, Kind: c.Kind, Duration: c.Duration, Received: b.tx.now,
@@ -100,7 +100,7 @@ func (b *batch) post(node string, c *rating.CDR) error {
 			return err
 		}
 	}
-	if err := b.apply(&cdrRecord{Cost: rating.NoAmount, ProviderCost: rating.NoAmount, Status: statusUnrated}, &rec, true); err != nil {
+	if err := b.apply(&cdrRecord{Cost: rating.NoMoney, ProviderCost: rating.NoMoney, Status: statusUnrated}, &rec, true); err != nil {
 		return err
 	}
 	*c = b.result(&rec)
@@ -111,7 +111,7 @@ func (b *batch) post(node string, c *rating.CDR) error {
 // through the one resolution of rating.Rater.
 func (b *batch) price(rec *cdrRecord) error {
 	rec.Status, rec.Reason, rec.Billed, rec.Prefix, rec.RateTable = statusUnrated, "", 0, "", ""
-	rec.Cost, rec.ProviderCost = rating.NoAmount, rating.NoAmount
+	rec.Cost, rec.ProviderCost = rating.NoMoney, rating.NoMoney
 	t, err := b.tenant(rec.TenantID)
 	if err != nil {
 		return err
@@ -154,7 +154,7 @@ func (b *batch) apply(old, rec *cdrRecord, isNew bool) error {
 		count.Answered = 1
 	}
 	money := rating.Usage{Billed: int64(rec.Billed - old.Billed),
-		Sell: orZero(rec.Cost) - orZero(old.Cost), Buy: orZero(rec.ProviderCost) - orZero(old.ProviderCost)}
+		Sell: orZero(rec.Cost).Sub(orZero(old.Cost)), Buy: orZero(rec.ProviderCost).Sub(orZero(old.ProviderCost))}
 	if rec.TenantID != 0 {
 		u := money
 		if isNew || old.TenantID == 0 {
@@ -173,22 +173,22 @@ func (b *batch) apply(old, rec *cdrRecord, isNew bool) error {
 	if old.Status != statusRated {
 		kind = rating.Charge
 	}
-	if money.Sell != 0 {
-		if err := b.charge(tenantAcct, rec.TenantID, -money.Sell, kind, rec.ID); err != nil {
+	if money.Sell.Sign() != 0 {
+		if err := b.charge(tenantAcct, rec.TenantID, money.Sell.Neg(), kind, rec.ID); err != nil {
 			return err
 		}
 	}
-	if money.Buy != 0 && rec.ProviderID != 0 {
-		if err := b.charge(providerAcct, rec.ProviderID, -money.Buy, kind, rec.ID); err != nil {
+	if money.Buy.Sign() != 0 && rec.ProviderID != 0 {
+		if err := b.charge(providerAcct, rec.ProviderID, money.Buy.Neg(), kind, rec.ID); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func orZero(a rating.Amount) rating.Amount {
-	if a == rating.NoAmount {
-		return 0
+func orZero(a rating.Money) rating.Money {
+	if !a.Set() {
+		return rating.Money{}
 	}
 	return a
 }

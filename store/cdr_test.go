@@ -32,7 +32,7 @@ func books(t *testing.T) *Store {
 	table("Buy Out", rating.Outbound, r("44", "0.03"), r("447", "0.06"))
 	table("Buy In", rating.Inbound, r("44", "0.006"))
 	if _, err := s.CreateTenant(rating.Tenant{Name: "Acme", AccountCode: "acme", BillingMode: rating.Postpaid,
-		CreditLimit: amt(t, "100"), OutboundTable: "Sell Out", InboundTable: "Sell In", ConferenceTable: "Rooms"}); err != nil {
+		CreditLimit: mustMoney(t, "100"), OutboundTable: "Sell Out", InboundTable: "Sell In", ConferenceTable: "Rooms"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.CreateProvider(rating.Provider{Name: "Carrier", Trunk: "carrier-a",
@@ -48,7 +48,7 @@ func cdr(id, tenant string, k rating.Kind, number, provider string, d int) ratin
 	return rating.CDR{ID: id, Tenant: tenant, Kind: k, Number: number, Provider: provider, Start: day, Duration: d}
 }
 
-func balance(t *testing.T, s *Store, acct, name string) rating.Amount {
+func balance(t *testing.T, s *Store, acct, name string) rating.Money {
 	t.Helper()
 	if acct == rating.TenantAccount {
 		tn, err := s.Tenant(name)
@@ -81,21 +81,21 @@ func TestPostCDRsEachKind(t *testing.T) {
 	}
 	want := map[string]string{"out-1": "0.18", "in-1": "0.06", "conf-1": "0.3", "conf-2": "0.06", "miss": "0"}
 	for _, c := range got.Results {
-		if c.Cost != amt(t, want[c.ID]) || c.Tenant != "Acme" {
+		if c.Cost != mustMoney(t, want[c.ID]) || c.Tenant != "Acme" {
 			t.Errorf("%s: cost %s tenant %q, want %s", c.ID, c.Cost, c.Tenant, want[c.ID])
 		}
 	}
-	if b := balance(t, s, rating.TenantAccount, "Acme"); b != amt(t, "-0.6") {
+	if b := balance(t, s, rating.TenantAccount, "Acme"); b != mustMoney(t, "-0.6") {
 		t.Errorf("tenant balance %s, want -0.60", b)
 	}
-	if b := balance(t, s, rating.ProviderAccount, "Carrier"); b != amt(t, "-0.12") {
+	if b := balance(t, s, rating.ProviderAccount, "Carrier"); b != mustMoney(t, "-0.12") {
 		t.Errorf("provider balance %s, want -0.12", b)
 	}
 	entries, _, err := s.Ledger(rating.TenantAccount, "Acme", time.Time{}, time.Time{}, "", 0)
 	if err != nil || len(entries) != 4 { // the unanswered call costs nothing and writes nothing
 		t.Fatalf("%d ledger entries, %v", len(entries), err)
 	}
-	if e := entries[0]; e.Kind != rating.Charge || e.Ref != "conf-2" || e.Amount != amt(t, "-0.06") || e.Balance != amt(t, "-0.6") {
+	if e := entries[0]; e.Kind != rating.Charge || e.Ref != "conf-2" || e.Amount != mustMoney(t, "-0.06") || e.Balance != mustMoney(t, "-0.6") {
 		t.Errorf("newest entry %+v", e)
 	}
 	provs, total, err := s.ProviderDashboard(day, day)
@@ -103,18 +103,18 @@ func TestPostCDRsEachKind(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := provs[0]
-	if p.Attempts != 3 || p.Answered != 2 || p.Revenue != amt(t, "0.24") || p.Cost != amt(t, "0.12") ||
-		p.Margin != amt(t, "0.12") || *p.MarginPct != "50.00" || *p.ACDSeconds != "195" || p.Minutes != "6.50" {
+	if p.Attempts != 3 || p.Answered != 2 || p.Revenue != mustMoney(t, "0.24") || p.Cost != mustMoney(t, "0.12") ||
+		p.Margin != mustMoney(t, "0.12") || *p.MarginPct != "50.00" || *p.ACDSeconds != "195" || p.Minutes != "6.50" {
 		t.Errorf("provider figures %+v", p)
 	}
-	if total.Attempts != 3 || total.Balance != amt(t, "-0.12") {
+	if total.Attempts != 3 || total.Balance != mustMoney(t, "-0.12") {
 		t.Errorf("totals %+v", total)
 	}
 	tf, err := s.TenantDashboard()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f := tf[0]; f.SpendToday != amt(t, "0.6") || f.CallsToday != 5 || f.Available != amt(t, "99.4") || f.Exposure != amt(t, "0.6") {
+	if f := tf[0]; f.SpendToday != mustMoney(t, "0.6") || f.CallsToday != 5 || f.Available != mustMoney(t, "99.4") || f.Exposure != mustMoney(t, "0.6") {
 		t.Errorf("tenant figures %+v", f)
 	}
 }
@@ -135,7 +135,7 @@ func TestPostCDRsIdempotent(t *testing.T) {
 	if err != nil || other.Rated != 1 {
 		t.Fatalf("other node %+v %v", other, err)
 	}
-	if b := balance(t, s, rating.TenantAccount, "Acme"); b != amt(t, "-0.12") {
+	if b := balance(t, s, rating.TenantAccount, "Acme"); b != mustMoney(t, "-0.12") {
 		t.Errorf("balance %s, want -0.12", b)
 	}
 }
@@ -153,7 +153,7 @@ func TestConcurrentPostsOfOneIDChargeOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if b := balance(t, s, rating.TenantAccount, "Acme"); b != amt(t, "-0.06") {
+	if b := balance(t, s, rating.TenantAccount, "Acme"); b != mustMoney(t, "-0.06") {
 		t.Errorf("balance %s, want one charge of 0.06", b)
 	}
 }
@@ -176,7 +176,7 @@ func TestMalformedRecordRejectsTheBatch(t *testing.T) {
 			t.Fatalf("%+v: error %v", bad, err)
 		}
 		list, _, _ := s.CDRs(rating.CDRFilter{}, "", 10)
-		if len(list) != 0 || balance(t, s, rating.TenantAccount, "Acme") != 0 {
+		if len(list) != 0 || balance(t, s, rating.TenantAccount, "Acme").Sign() != 0 {
 			t.Errorf("%+v: something was stored", bad)
 		}
 	}
@@ -212,13 +212,13 @@ func TestUnratedThenRerate(t *testing.T) {
 	if err != nil || res.Rated != 2 || res.Unchanged != 1 {
 		t.Fatalf("rerate %+v %v", res, err)
 	}
-	if b := balance(t, s, rating.TenantAccount, "Acme"); b != amt(t, "-0.1") {
+	if b := balance(t, s, rating.TenantAccount, "Acme"); b != mustMoney(t, "-0.1") {
 		t.Errorf("Acme %s, want -0.10", b)
 	}
-	if b := balance(t, s, rating.TenantAccount, "nobody"); b != amt(t, "-0.06") {
+	if b := balance(t, s, rating.TenantAccount, "nobody"); b != mustMoney(t, "-0.06") {
 		t.Errorf("nobody %s, want -0.06", b)
 	}
-	if b := balance(t, s, rating.ProviderAccount, "Carrier"); b != amt(t, "-0.04") {
+	if b := balance(t, s, rating.ProviderAccount, "Carrier"); b != mustMoney(t, "-0.04") {
 		t.Errorf("Carrier %s, want -0.04", b)
 	}
 	again, err := s.Rerate(rating.CDRFilter{Status: rating.Unrated})
@@ -244,14 +244,14 @@ func TestRerateCorrects(t *testing.T) {
 		t.Fatalf("%+v %v", res, err)
 	}
 	entries, _, _ := s.Ledger(rating.TenantAccount, "Acme", time.Time{}, time.Time{}, "", 0)
-	if len(entries) != 2 || entries[0].Kind != rating.Correction || entries[0].Amount != amt(t, "-0.06") || entries[0].Balance != amt(t, "-0.18") {
+	if len(entries) != 2 || entries[0].Kind != rating.Correction || entries[0].Amount != mustMoney(t, "-0.06") || entries[0].Balance != mustMoney(t, "-0.18") {
 		t.Fatalf("entries %+v", entries)
 	}
 	if res, _ := s.Rerate(rating.CDRFilter{From: day.Add(-time.Hour), To: day.Add(time.Hour)}); res.Corrected != 0 || res.Unchanged != 1 {
 		t.Errorf("second rerate %+v", res)
 	}
 	tf, _ := s.TenantDashboard()
-	if tf[0].SpendToday != amt(t, "0.18") {
+	if tf[0].SpendToday != mustMoney(t, "0.18") {
 		t.Errorf("spend today %s", tf[0].SpendToday)
 	}
 }
@@ -265,7 +265,7 @@ func TestRerateKeepsPricesOfRemovedRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	sell, buy := balance(t, s, rating.TenantAccount, "Acme"), balance(t, s, rating.ProviderAccount, "Carrier")
-	if sell != amt(t, "-0.12") || buy != amt(t, "-0.06") {
+	if sell != mustMoney(t, "-0.12") || buy != mustMoney(t, "-0.06") {
 		t.Fatalf("after the call: tenant %s, provider %s", sell, buy)
 	}
 	all := rating.CDRFilter{From: day.Add(-time.Hour), To: day.Add(time.Hour)}
@@ -290,7 +290,7 @@ func TestRerateKeepsPricesOfRemovedRows(t *testing.T) {
 		t.Errorf("provider balance %s, want %s kept: a removed buy row refunds nothing", got, buy)
 	}
 	page, _, err := s.CDRs(rating.CDRFilter{}, "", 10)
-	if err != nil || len(page) != 1 || page[0].Cost != amt(t, "0.12") || page[0].ProviderCost != amt(t, "0.06") {
+	if err != nil || len(page) != 1 || page[0].Cost != mustMoney(t, "0.12") || page[0].ProviderCost != mustMoney(t, "0.06") {
 		t.Errorf("the CDR keeps its prices: %+v %v", page, err)
 	}
 }
@@ -361,7 +361,7 @@ func TestCheckFindsTampering(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec, _ := getTenant(tx, "Acme")
-	rec.Balance += 1
+	rec.Balance = rec.Balance.Add(rating.MoneyOf(1))
 	_ = putTenant(tx, &rec)
 	_ = tx.Commit()
 	err = s.Check()
@@ -369,11 +369,12 @@ func TestCheckFindsTampering(t *testing.T) {
 		t.Errorf("check: %v", err)
 	}
 	tx, _ = s.db.Begin(true)
-	rec.Balance -= 1
+	rec.Balance = rec.Balance.Sub(rating.MoneyOf(1))
 	_ = putTenant(tx, &rec)
 	_ = tx.Commit()
 }
 
+// amt parses a test price.
 func amt(tb testing.TB, s string) rating.Amount {
 	tb.Helper()
 	a, err := rating.ParseAmount(s)
@@ -381,4 +382,14 @@ func amt(tb testing.TB, s string) rating.Amount {
 		tb.Fatal(err)
 	}
 	return a
+}
+
+// mustMoney parses a test amount of money.
+func mustMoney(tb testing.TB, s string) rating.Money {
+	tb.Helper()
+	m, err := rating.ParseMoney(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"time"
 
 	"pbxbill/rating"
@@ -20,8 +21,8 @@ type cdrRecord struct {
 	Kind         rating.Kind
 	Duration     int
 	Billed       int
-	Cost         rating.Amount // NoAmount while unrated
-	ProviderCost rating.Amount // NoAmount without a buy price
+	Cost         rating.Money // NoMoney while unrated
+	ProviderCost rating.Money // NoMoney without a buy price
 	Received     time.Time
 	ID, Node     string
 	TenantRef    string
@@ -49,8 +50,26 @@ func statusName(b byte) string {
 // decoding the strings: start, tenant, provider, status.
 const cdrHead = 8 + 8 + 8 + 1
 
+// noCost is how a cost that is not set is stored: the varint of
+// math.MinInt64, schema version 1's NoAmount. Every real cost is ≥ 0.
+var noCost = rating.MoneyOf(math.MinInt64)
+
+func encodeCost(m rating.Money) rating.Money {
+	if !m.Set() {
+		return noCost
+	}
+	return m
+}
+
+func decodeCost(m rating.Money) rating.Money {
+	if m == noCost {
+		return rating.NoMoney
+	}
+	return m
+}
+
 // encode appends the record: the fixed fields first, then the strings,
-// each with a uvarint length.
+// each with a uvarint length. The costs are varints of Money (appendMoney).
 func (r *cdrRecord) encode(dst []byte) []byte {
 	dst = binary.BigEndian.AppendUint64(dst, uint64(r.Start.UnixNano()))
 	dst = binary.BigEndian.AppendUint64(dst, r.TenantID)
@@ -58,8 +77,8 @@ func (r *cdrRecord) encode(dst []byte) []byte {
 	dst = append(dst, r.Status, byte(r.Kind))
 	dst = binary.AppendUvarint(dst, uint64(r.Duration))
 	dst = binary.AppendUvarint(dst, uint64(r.Billed))
-	dst = binary.AppendVarint(dst, int64(r.Cost))
-	dst = binary.AppendVarint(dst, int64(r.ProviderCost))
+	dst = appendMoney(dst, encodeCost(r.Cost))
+	dst = appendMoney(dst, encodeCost(r.ProviderCost))
 	dst = binary.AppendVarint(dst, r.Received.UnixNano())
 	for _, s := range [...]string{r.ID, r.Node, r.TenantRef, r.ProviderRef, r.Number, r.Reason, r.Prefix, r.RateTable} {
 		dst = binary.AppendUvarint(dst, uint64(len(s)))
@@ -70,7 +89,7 @@ func (r *cdrRecord) encode(dst []byte) []byte {
 
 // size bounds the length of the record's encoding.
 func (r *cdrRecord) size() int {
-	n := cdrHead + 1 + 5*binary.MaxVarintLen64
+	n := cdrHead + 1 + 3*binary.MaxVarintLen64 + 2*maxMoneyLen
 	for _, s := range [...]string{r.ID, r.Node, r.TenantRef, r.ProviderRef, r.Number, r.Reason, r.Prefix, r.RateTable} {
 		n += binary.MaxVarintLen64 + len(s)
 	}
@@ -111,8 +130,18 @@ func (r *cdrRecord) decode(v []byte) error {
 		v = v[n:]
 		return x
 	}
+	mv := func() rating.Money {
+		m, n := readMoney(v)
+		if n <= 0 {
+			ok = false
+			return rating.Money{}
+		}
+		v = v[n:]
+		return decodeCost(m)
+	}
 	r.Duration, r.Billed = int(uv()), int(uv())
-	r.Cost, r.ProviderCost = rating.Amount(sv()), rating.Amount(sv())
+	r.Cost = mv()
+	r.ProviderCost = mv()
 	r.Received = time.Unix(0, sv()).UTC()
 	for _, s := range [...]*string{&r.ID, &r.Node, &r.TenantRef, &r.ProviderRef, &r.Number, &r.Reason, &r.Prefix, &r.RateTable} {
 		n := uv()
@@ -164,20 +193,33 @@ func rollupKey(acct byte, id uint64, day uint32) []byte {
 	return k
 }
 
-// encodeUsage and decodeUsage store a roll-up as six fixed int64s.
+// encodeUsage and decodeUsage store a roll-up as fixed big-endian words:
+// the four counters, then sell and buy in two words each (64 bytes).
+// Schema version 1 stored sell and buy in one word each (48 bytes); such
+// a value is still read, and rewritten in the new form when its day
+// changes.
 func encodeUsage(u *rating.Usage) []byte {
-	b := make([]byte, 48)
-	for i, v := range [...]int64{u.Attempts, u.Answered, u.Seconds, u.Billed, int64(u.Sell), int64(u.Buy)} {
-		binary.BigEndian.PutUint64(b[i*8:], uint64(v))
+	b := make([]byte, 64)
+	sh, sl := u.Sell.Words()
+	bh, bl := u.Buy.Words()
+	for i, v := range [...]uint64{uint64(u.Attempts), uint64(u.Answered), uint64(u.Seconds), uint64(u.Billed),
+		uint64(sh), sl, uint64(bh), bl} {
+		binary.BigEndian.PutUint64(b[i*8:], v)
 	}
 	return b
 }
 
 func decodeUsage(b []byte) rating.Usage {
-	if len(b) != 48 {
+	if len(b) != 48 && len(b) != 64 {
 		return rating.Usage{}
 	}
 	g := func(i int) int64 { return int64(binary.BigEndian.Uint64(b[i*8:])) }
-	return rating.Usage{Attempts: g(0), Answered: g(1), Seconds: g(2), Billed: g(3),
-		Sell: rating.Amount(g(4)), Buy: rating.Amount(g(5))}
+	u := rating.Usage{Attempts: g(0), Answered: g(1), Seconds: g(2), Billed: g(3)}
+	if len(b) == 48 {
+		u.Sell, u.Buy = rating.MoneyOf(g(4)), rating.MoneyOf(g(5))
+	} else {
+		u.Sell = rating.MoneyFromWords(g(4), uint64(g(5)))
+		u.Buy = rating.MoneyFromWords(g(6), uint64(g(7)))
+	}
+	return u
 }

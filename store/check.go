@@ -29,8 +29,8 @@ func (s *Store) Check() error {
 	}
 	want := map[rollupID]rating.Usage{} // roll-ups as the CDRs sum them
 	err := s.db.View(func(tx *bolt.Tx) error {
-		sums := map[acctID]rating.Amount{}    // the whole ledger
-		cdrSums := map[acctID]rating.Amount{} // charges and corrections
+		sums := map[acctID]rating.Money{}    // the whole ledger
+		cdrSums := map[acctID]rating.Money{} // charges and corrections
 		err := tx.Bucket(bucketLedger).ForEachBucket(func(name []byte) error {
 			acct, id := name[0], btoi(name[1:])
 			return tx.Bucket(bucketLedger).Bucket(name).ForEach(func(k, v []byte) error {
@@ -39,12 +39,12 @@ func (s *Store) Check() error {
 					return err
 				}
 				key := acctID{acct, id}
-				sums[key] += e.Amount
+				sums[key] = sums[key].Add(e.Amount)
 				if sums[key] != e.Balance {
 					bad("ledger entry %d: balance %s, but the entries before it sum to %s", e.ID, e.Balance, sums[key])
 				}
 				if e.Kind == rating.Charge || e.Kind == rating.Correction {
-					cdrSums[key] += e.Amount
+					cdrSums[key] = cdrSums[key].Add(e.Amount)
 				}
 				return nil
 			})
@@ -69,7 +69,7 @@ func (s *Store) Check() error {
 			return err
 		}
 
-		priced := map[acctID]rating.Amount{}
+		priced := map[acctID]rating.Money{}
 		nCDR := 0
 		if err := tx.Bucket(bucketCDRs).ForEach(func(k, v []byte) error {
 			nCDR++
@@ -91,11 +91,11 @@ func (s *Store) Check() error {
 			day := dayOf(r.Start, s.loc)
 			if r.TenantID != 0 {
 				add(want, rollupID{tenantAcct, r.TenantID, day}, u)
-				priced[acctID{tenantAcct, r.TenantID}] -= u.Sell
+				priced[acctID{tenantAcct, r.TenantID}] = priced[acctID{tenantAcct, r.TenantID}].Sub(u.Sell)
 			}
 			if r.ProviderID != 0 {
 				add(want, rollupID{providerAcct, r.ProviderID, day}, u)
-				priced[acctID{providerAcct, r.ProviderID}] -= u.Buy
+				priced[acctID{providerAcct, r.ProviderID}] = priced[acctID{providerAcct, r.ProviderID}].Sub(u.Buy)
 			}
 			return nil
 		}); err != nil {
@@ -110,7 +110,7 @@ func (s *Store) Check() error {
 			}
 		}
 		for k, got := range cdrSums {
-			if _, ok := priced[k]; !ok && got != 0 {
+			if _, ok := priced[k]; !ok && got.Sign() != 0 {
 				bad("%s %d: CDR charges of %s without CDRs", acctName(k.acct), k.id, got)
 			}
 		}

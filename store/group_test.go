@@ -30,7 +30,7 @@ func TestGroupCommitIsolatesABadPost(t *testing.T) {
 			t.Errorf("post %d: %v", i, err)
 		}
 	}
-	if b := balance(t, s, rating.TenantAccount, "Acme"); b != amt(t, "-2.34") {
+	if b := balance(t, s, rating.TenantAccount, "Acme"); b != mustMoney(t, "-2.34") {
 		t.Errorf("balance %s, want 39 × 0.06", b)
 	}
 }

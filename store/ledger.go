@@ -17,14 +17,14 @@ import (
 // so a rename keeps the history; Entry.Account is filled in when read.
 // The key holds the account and the id, the value the rest (putEntry).
 type entryRecord struct {
-	ID          uint64        `json:"id"`
-	AccountType string        `json:"account_type"`
-	AccountID   uint64        `json:"account_id"`
-	Time        time.Time     `json:"time"`
-	Amount      rating.Amount `json:"amount"`
-	Kind        string        `json:"kind"`
-	Ref         string        `json:"ref"`
-	Balance     rating.Amount `json:"balance"`
+	ID          uint64       `json:"id"`
+	AccountType string       `json:"account_type"`
+	AccountID   uint64       `json:"account_id"`
+	Time        time.Time    `json:"time"`
+	Amount      rating.Money `json:"amount"`
+	Kind        string       `json:"kind"`
+	Ref         string       `json:"ref"`
+	Balance     rating.Money `json:"balance"`
 }
 
 func (r *entryRecord) entry(account string) rating.Entry {
@@ -39,14 +39,17 @@ const maxNote = 500
 // required) to an account (rating.TenantAccount or rating.ProviderAccount)
 // and returns the entry, whose Balance is the new balance. The entry and
 // the balance are written in one transaction.
-func (s *Store) Credit(accountType, name string, amount rating.Amount, kind, note string) (rating.Entry, error) {
+func (s *Store) Credit(accountType, name string, amount rating.Money, kind, note string) (rating.Entry, error) {
+	if !amount.Set() {
+		return rating.Entry{}, rating.Invalidf("amount", "amount: required")
+	}
 	switch kind {
 	case rating.Topup:
-		if amount <= 0 {
+		if amount.Sign() <= 0 {
 			return rating.Entry{}, rating.Invalidf("amount", "amount %s: a topup must be positive", amount)
 		}
 	case rating.Adjustment:
-		if amount == 0 {
+		if amount.Sign() == 0 {
 			return rating.Entry{}, rating.Invalidf("amount", "amount: an adjustment must not be 0")
 		}
 		if strings.TrimSpace(note) == "" {
@@ -55,8 +58,8 @@ func (s *Store) Credit(accountType, name string, amount rating.Amount, kind, not
 	default:
 		return rating.Entry{}, rating.Invalidf("kind", "kind %q: want topup or adjustment", kind)
 	}
-	if amount == rating.NoAmount || amount > rating.MaxAmount || amount < -rating.MaxAmount {
-		return rating.Entry{}, rating.Invalidf("amount", "amount %s: beyond ±%s", amount, rating.MaxAmount)
+	if !amount.InRange() {
+		return rating.Entry{}, rating.Invalidf("amount", "amount %s: beyond ±%s", amount, rating.MaxMoney)
 	}
 	if len(note) > maxNote {
 		return rating.Entry{}, rating.Invalidf("note", "note: longer than %d characters", maxNote)
@@ -80,10 +83,10 @@ func (s *Store) Credit(accountType, name string, amount rating.Amount, kind, not
 // post appends one ledger entry to an account and moves its balance by
 // amount, in the caller's transaction; the entry's time is the
 // transaction's clock. CDR charges and corrections use it too.
-func post(tx *txn, acct byte, id uint64, amount rating.Amount, kind, ref string) (rating.Entry, error) {
+func post(tx *txn, acct byte, id uint64, amount rating.Money, kind, ref string) (rating.Entry, error) {
 	var (
 		name    string
-		balance *rating.Amount
+		balance *rating.Money
 		save    func() error
 	)
 	switch acct {
@@ -102,12 +105,12 @@ func post(tx *txn, acct byte, id uint64, amount rating.Amount, kind, ref string)
 	default:
 		return rating.Entry{}, fmt.Errorf("post: account type %d", acct)
 	}
-	// Both terms are within ±MaxAmount, so the sum cannot overflow; the
-	// bound keeps every later sum of the ledger far from it too.
-	after := *balance + amount
-	if after > rating.MaxAmount || after < -rating.MaxAmount {
-		return rating.Entry{}, rating.Invalidf("amount", "amount %s: the balance of %q would be beyond ±%s",
-			amount, name, rating.MaxAmount)
+	// Both terms are within ±MaxMoney, so the sum is exact; the bound
+	// keeps every later sum of the ledger exact too.
+	after := balance.Add(amount)
+	if !after.InRange() {
+		return rating.Entry{}, rating.Invalidf("amount", "amount %s: the balance of %q would be %s, beyond ±%s",
+			amount, name, after, rating.MaxMoney)
 	}
 	*balance = after
 	if err := save(); err != nil {
@@ -231,7 +234,7 @@ func accountLedger(tx *bolt.Tx, acct byte, id uint64) (*bolt.Bucket, error) {
 // putEntry appends a ledger entry to the account's bucket (ab, or found
 // when nil) under an id from the ledger's one sequence, so ids and times
 // rise together. The value is binary: CDR intake writes millions.
-func putEntry(tx *bolt.Tx, ab *bolt.Bucket, a *arena, acct byte, id uint64, at time.Time, amount rating.Amount, kind, ref string, balance rating.Amount) (entryRecord, error) {
+func putEntry(tx *bolt.Tx, ab *bolt.Bucket, a *arena, acct byte, id uint64, at time.Time, amount rating.Money, kind, ref string, balance rating.Money) (entryRecord, error) {
 	eid, err := nextID(tx.Bucket(bucketLedger))
 	if err != nil {
 		return entryRecord{}, err
@@ -243,10 +246,10 @@ func putEntry(tx *bolt.Tx, ab *bolt.Bucket, a *arena, acct byte, id uint64, at t
 	}
 	rec := entryRecord{ID: eid, AccountType: acctName(acct), AccountID: id, Time: at,
 		Amount: amount, Kind: kind, Ref: ref, Balance: balance}
-	v := a.take(3*binary.MaxVarintLen64 + 1 + len(kind) + len(ref))
+	v := a.take(binary.MaxVarintLen64 + 2*maxMoneyLen + 1 + len(kind) + len(ref))
 	v = binary.AppendVarint(v, at.UnixNano())
-	v = binary.AppendVarint(v, int64(amount))
-	v = binary.AppendVarint(v, int64(balance))
+	v = appendMoney(v, amount)
+	v = appendMoney(v, balance)
 	v = append(v, byte(len(kind)))
 	v = append(v, kind...)
 	v = append(v, ref...)
@@ -260,19 +263,21 @@ func decodeEntry(acct byte, id uint64, k, v []byte) (entryRecord, error) {
 		return entryRecord{}, bad
 	}
 	rec := entryRecord{AccountType: acctName(acct), AccountID: id, ID: btoi(k)}
-	var nums [3]int64
-	for i := range nums {
-		x, n := binary.Varint(v)
-		if n <= 0 {
+	at, n := binary.Varint(v)
+	if n <= 0 {
+		return rec, bad
+	}
+	v = v[n:]
+	for _, m := range [...]*rating.Money{&rec.Amount, &rec.Balance} {
+		if *m, n = readMoney(v); n <= 0 {
 			return rec, bad
 		}
-		nums[i], v = x, v[n:]
+		v = v[n:]
 	}
 	if len(v) < 1 || int(v[0]) > len(v)-1 {
 		return rec, bad
 	}
-	rec.Time = time.Unix(0, nums[0]).UTC()
-	rec.Amount, rec.Balance = rating.Amount(nums[1]), rating.Amount(nums[2])
+	rec.Time = time.Unix(0, at).UTC()
 	rec.Kind, rec.Ref = string(v[1:1+v[0]]), string(v[1+v[0]:])
 	return rec, nil
 }

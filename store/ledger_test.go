@@ -12,56 +12,56 @@ import (
 	"pbxbill/rating"
 )
 
-const unit = 100_000_000 // one currency unit as an Amount
+const unit = 100_000_000 // one currency unit, in units of 10^-8
 
 func TestCredit(t *testing.T) {
 	s := MustOpen(t)
 	must[rating.Tenant](t)(s.CreateTenant(rating.Tenant{Name: "Acme"}))
 	must[rating.Provider](t)(s.CreateProvider(rating.Provider{Name: "Carrier"}))
 
-	e := must[rating.Entry](t)(s.Credit(rating.TenantAccount, "Acme", 25*unit, rating.Topup, "bank transfer"))
-	if e.ID == 0 || e.Account != "Acme" || e.AccountType != rating.TenantAccount || e.Amount != 25*unit ||
-		e.Kind != rating.Topup || e.Ref != "bank transfer" || e.Balance != 25*unit || e.Time.IsZero() {
+	e := must[rating.Entry](t)(s.Credit(rating.TenantAccount, "Acme", rating.MoneyOf(25*unit), rating.Topup, "bank transfer"))
+	if e.ID == 0 || e.Account != "Acme" || e.AccountType != rating.TenantAccount || e.Amount != rating.MoneyOf(25*unit) ||
+		e.Kind != rating.Topup || e.Ref != "bank transfer" || e.Balance != rating.MoneyOf(25*unit) || e.Time.IsZero() {
 		t.Errorf("topup entry %+v", e)
 	}
-	e = must[rating.Entry](t)(s.Credit(rating.TenantAccount, "Acme", -5*unit, rating.Adjustment, "refund fix"))
-	if e.Balance != 20*unit {
+	e = must[rating.Entry](t)(s.Credit(rating.TenantAccount, "Acme", rating.MoneyOf(-5*unit), rating.Adjustment, "refund fix"))
+	if e.Balance != rating.MoneyOf(20*unit) {
 		t.Errorf("balance after adjustment %s", e.Balance)
 	}
-	if tn := must[rating.Tenant](t)(s.Tenant("Acme")); tn.Balance != 20*unit {
+	if tn := must[rating.Tenant](t)(s.Tenant("Acme")); tn.Balance != rating.MoneyOf(20*unit) {
 		t.Errorf("tenant balance %s", tn.Balance)
 	}
-	e = must[rating.Entry](t)(s.Credit(rating.ProviderAccount, "Carrier", 100*unit, rating.Topup, ""))
-	if e.Balance != 100*unit || e.AccountType != rating.ProviderAccount {
+	e = must[rating.Entry](t)(s.Credit(rating.ProviderAccount, "Carrier", rating.MoneyOf(100*unit), rating.Topup, ""))
+	if e.Balance != rating.MoneyOf(100*unit) || e.AccountType != rating.ProviderAccount {
 		t.Errorf("provider entry %+v", e)
 	}
 
 	for _, c := range []struct {
 		acct, name string
-		amount     rating.Amount
+		amount     rating.Money
 		kind, note string
 		code, part string
 	}{
-		{rating.TenantAccount, "Acme", 0, rating.Topup, "", rating.EInvalid, "positive"},
-		{rating.TenantAccount, "Acme", -1, rating.Topup, "", rating.EInvalid, "positive"},
-		{rating.TenantAccount, "Acme", 0, rating.Adjustment, "x", rating.EInvalid, "adjustment"},
-		{rating.TenantAccount, "Acme", 5, rating.Adjustment, " ", rating.EInvalid, "note"},
-		{rating.TenantAccount, "Acme", 5, rating.Charge, "x", rating.EInvalid, `"charge"`},
-		{rating.TenantAccount, "Acme", 5, "", "x", rating.EInvalid, "kind"},
-		{rating.TenantAccount, "Acme", rating.MaxAmount + 1, rating.Topup, "", rating.EInvalid, "amount"},
-		{rating.TenantAccount, "Acme", rating.NoAmount, rating.Adjustment, "x", rating.EInvalid, "amount"},
-		{rating.TenantAccount, "Nobody", 5, rating.Topup, "", rating.ENotFound, `"Nobody"`},
-		{rating.ProviderAccount, "Acme", 5, rating.Topup, "", rating.ENotFound, `provider "Acme"`},
-		{"node", "Acme", 5, rating.Topup, "", rating.EInvalid, `"node"`},
+		{rating.TenantAccount, "Acme", rating.MoneyOf(0), rating.Topup, "", rating.EInvalid, "positive"},
+		{rating.TenantAccount, "Acme", rating.MoneyOf(-1), rating.Topup, "", rating.EInvalid, "positive"},
+		{rating.TenantAccount, "Acme", rating.MoneyOf(0), rating.Adjustment, "x", rating.EInvalid, "adjustment"},
+		{rating.TenantAccount, "Acme", rating.MoneyOf(5), rating.Adjustment, " ", rating.EInvalid, "note"},
+		{rating.TenantAccount, "Acme", rating.MoneyOf(5), rating.Charge, "x", rating.EInvalid, `"charge"`},
+		{rating.TenantAccount, "Acme", rating.MoneyOf(5), "", "x", rating.EInvalid, "kind"},
+		{rating.TenantAccount, "Acme", rating.MaxMoney.Add(rating.MoneyOf(1)), rating.Topup, "", rating.EInvalid, "amount"},
+		{rating.TenantAccount, "Acme", rating.NoMoney, rating.Adjustment, "x", rating.EInvalid, "amount"},
+		{rating.TenantAccount, "Nobody", rating.MoneyOf(5), rating.Topup, "", rating.ENotFound, `"Nobody"`},
+		{rating.ProviderAccount, "Acme", rating.MoneyOf(5), rating.Topup, "", rating.ENotFound, `provider "Acme"`},
+		{"node", "Acme", rating.MoneyOf(5), rating.Topup, "", rating.EInvalid, `"node"`},
 	} {
 		_, err := s.Credit(c.acct, c.name, c.amount, c.kind, c.note)
 		wantCode(t, err, c.code, c.part)
 	}
 	// The balance is bounded too, so ledger sums never overflow.
-	must[rating.Entry](t)(s.Credit(rating.ProviderAccount, "Carrier", rating.MaxAmount-100*unit, rating.Topup, ""))
-	_, err := s.Credit(rating.ProviderAccount, "Carrier", 1, rating.Topup, "")
+	must[rating.Entry](t)(s.Credit(rating.ProviderAccount, "Carrier", rating.MaxMoney.Sub(rating.MoneyOf(100*unit)), rating.Topup, ""))
+	_, err := s.Credit(rating.ProviderAccount, "Carrier", rating.MoneyOf(1), rating.Topup, "")
 	wantCode(t, err, rating.EInvalid, "balance")
-	if tn := must[rating.Tenant](t)(s.Tenant("Acme")); tn.Balance != 20*unit {
+	if tn := must[rating.Tenant](t)(s.Tenant("Acme")); tn.Balance != rating.MoneyOf(20*unit) {
 		t.Errorf("a refused credit changed the balance: %s", tn.Balance)
 	}
 }
@@ -74,11 +74,11 @@ func TestLedgerPaging(t *testing.T) {
 	must[rating.Provider](t)(s.CreateProvider(rating.Provider{Name: "A"}))
 	var times []time.Time // of A's entries, oldest first
 	for i := 1; i <= 25; i++ {
-		e := must[rating.Entry](t)(s.Credit(rating.TenantAccount, "A", rating.Amount(i), rating.Topup, strconv.Itoa(i)))
+		e := must[rating.Entry](t)(s.Credit(rating.TenantAccount, "A", rating.MoneyOf(int64(i)), rating.Topup, strconv.Itoa(i)))
 		times = append(times, e.Time)
 		// Other accounts' entries interleave with A's.
-		must[rating.Entry](t)(s.Credit(rating.TenantAccount, "B", 1, rating.Topup, ""))
-		must[rating.Entry](t)(s.Credit(rating.ProviderAccount, "A", 1, rating.Topup, ""))
+		must[rating.Entry](t)(s.Credit(rating.TenantAccount, "B", rating.MoneyOf(1), rating.Topup, ""))
+		must[rating.Entry](t)(s.Credit(rating.ProviderAccount, "A", rating.MoneyOf(1), rating.Topup, ""))
 	}
 	list := func(from, to time.Time, limit int) (refs []string) {
 		after := ""
@@ -133,7 +133,7 @@ func TestLedgerPaging(t *testing.T) {
 }
 
 // ledgerSum adds up every entry of an account.
-func ledgerSum(tb testing.TB, s *Store, acct, name string) (sum rating.Amount, n int) {
+func ledgerSum(tb testing.TB, s *Store, acct, name string) (sum rating.Money, n int) {
 	tb.Helper()
 	after := ""
 	for range 10000 {
@@ -142,7 +142,7 @@ func ledgerSum(tb testing.TB, s *Store, acct, name string) (sum rating.Amount, n
 			tb.Fatal(err)
 		}
 		for _, e := range es {
-			sum += e.Amount
+			sum = sum.Add(e.Amount)
 			n++
 		}
 		if next == "" {
@@ -151,7 +151,7 @@ func ledgerSum(tb testing.TB, s *Store, acct, name string) (sum rating.Amount, n
 		after = next
 	}
 	tb.Fatal("ledger paging does not end")
-	return 0, 0
+	return rating.Money{}, 0
 }
 
 func TestBalanceEqualsLedgerSum(t *testing.T) {
@@ -164,13 +164,13 @@ func TestBalanceEqualsLedgerSum(t *testing.T) {
 		if rnd.IntN(2) == 0 {
 			acct, name = rating.ProviderAccount, "P"
 		}
-		amount := rating.Amount(rnd.Int64N(2000*unit) - 1000*unit)
+		amount := rating.MoneyOf(rnd.Int64N(2000*unit) - 1000*unit)
 		kind := rating.Adjustment
-		if amount > 0 && rnd.IntN(2) == 0 {
+		if amount.Sign() > 0 && rnd.IntN(2) == 0 {
 			kind = rating.Topup
 		}
-		if amount == 0 {
-			amount = 1
+		if amount.Sign() == 0 {
+			amount = rating.MoneyOf(1)
 		}
 		e := must[rating.Entry](t)(s.Credit(acct, name, amount, kind, "random"))
 		if sum, _ := ledgerSum(t, s, acct, name); sum != e.Balance {
@@ -197,7 +197,7 @@ func TestConcurrentCredits(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				if _, err := s.Credit(rating.TenantAccount, "T", rating.Amount(w*100+i+1), rating.Topup, ""); err != nil {
+				if _, err := s.Credit(rating.TenantAccount, "T", rating.MoneyOf(int64(w*100+i+1)), rating.Topup, ""); err != nil {
 					t.Error(err)
 					return
 				}
@@ -209,10 +209,10 @@ func TestConcurrentCredits(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	var want rating.Amount
+	var want rating.Money
 	for w := range workers {
 		for i := range each {
-			want += rating.Amount(w*100 + i + 1)
+			want = want.Add(rating.MoneyOf(int64(w*100 + i + 1)))
 		}
 	}
 	sum, n := ledgerSum(t, s, rating.TenantAccount, "T")

@@ -41,7 +41,7 @@ func (s *Store) Provider(name string) (rating.Provider, error) {
 // active. Each assigned table must exist and be of the right kind.
 func (s *Store) CreateProvider(p rating.Provider) (rating.Provider, error) {
 	err := s.update(func(tx *txn) error {
-		p.Balance, p.Created = 0, tx.now
+		p.Balance, p.Created = rating.Money{}, tx.now
 		if p.Status == "" {
 			p.Status = rating.Active
 		}

@@ -12,8 +12,8 @@ func TestProviderCRUD(t *testing.T) {
 	mustTable(t, s, "buy", rating.Outbound)
 	mustTable(t, s, "did", rating.Inbound)
 	p := must[rating.Provider](t)(s.CreateProvider(rating.Provider{Name: "Carrier", Trunk: "carrier1",
-		OutboundTable: "buy", Balance: 99}))
-	if p.Balance != 0 || p.Status != rating.Active || p.Created.IsZero() {
+		OutboundTable: "buy", Balance: rating.MoneyOf(99)}))
+	if p.Balance.Sign() != 0 || p.Status != rating.Active || p.Created.IsZero() {
 		t.Errorf("created %+v", p)
 	}
 	_, err := s.CreateProvider(rating.Provider{Name: "Carrier"})
@@ -26,12 +26,12 @@ func TestProviderCRUD(t *testing.T) {
 	wantCode(t, err, rating.ENotFound, `provider "X" not found`)
 	must[rating.Provider](t)(s.CreateProvider(rating.Provider{Name: "Alpha"}))
 
-	must[rating.Entry](t)(s.Credit(rating.ProviderAccount, "Carrier", 300, rating.Topup, ""))
+	must[rating.Entry](t)(s.Credit(rating.ProviderAccount, "Carrier", rating.MoneyOf(300), rating.Topup, ""))
 	up := must[rating.Provider](t)(s.UpdateProvider("Carrier", func(p *rating.Provider) error {
-		p.Name, p.Balance, p.InboundTable = "Carrier Two", 0, "did"
+		p.Name, p.Balance, p.InboundTable = "Carrier Two", rating.Money{}, "did"
 		return nil
 	}))
-	if up.Balance != 300 || up.InboundTable != "did" || up.Trunk != "carrier1" {
+	if up.Balance != rating.MoneyOf(300) || up.InboundTable != "did" || up.Trunk != "carrier1" {
 		t.Errorf("updated %+v", up)
 	}
 	_, err = s.UpdateProvider("Carrier Two", func(p *rating.Provider) error { p.Name = "Alpha"; return nil })

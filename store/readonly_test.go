@@ -44,7 +44,7 @@ func TestOpenReadOnly(t *testing.T) {
 	if err := r.Check(); err != nil {
 		t.Error(err)
 	}
-	if tn, err := r.Tenant("Acme"); err != nil || tn.Balance >= 0 {
+	if tn, err := r.Tenant("Acme"); err != nil || tn.Balance.Sign() >= 0 {
 		t.Errorf("tenant: %+v, %v", tn, err)
 	}
 	if x := r.Book().Get("Sell Out"); x == nil || x.Table().Rows != 2 {

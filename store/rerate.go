@@ -83,7 +83,7 @@ func (b *batch) rerate(k, v []byte, out *rating.Rerated) error {
 	// provider's side as on the tenant's: re-rating never refunds because
 	// a row was removed.
 	if old.Status == statusRated && rec.Status == statusRated && rec.ProviderID == old.ProviderID &&
-		old.ProviderCost != rating.NoAmount && rec.ProviderCost == rating.NoAmount {
+		old.ProviderCost != rating.NoMoney && rec.ProviderCost == rating.NoMoney {
 		rec.ProviderCost = old.ProviderCost
 	}
 	switch {

@@ -43,8 +43,8 @@ func (s *Store) TenantDashboard() ([]rating.TenantFigures, error) {
 		rb := tx.Bucket(bucketRollups)
 		return eachTenant(tx, func(t *tenantRecord) error {
 			var todayU, month rating.Usage
-			var week rating.Amount
-			spend := make([]rating.Amount, len(spark))
+			var week rating.Money
+			spend := make([]rating.Money, len(spark))
 			j := 0
 			sumDays(rb, tenantAcct, t.ID, min(monthStart, weekStart, spark[0]), today, func(day uint32, u rating.Usage) {
 				if day == today {
@@ -54,7 +54,7 @@ func (s *Store) TenantDashboard() ([]rating.TenantFigures, error) {
 					month.Add(u)
 				}
 				if day >= weekStart && day < today {
-					week += u.Sell
+					week = week.Add(u.Sell)
 				}
 				for j < len(spark) && spark[j] < day {
 					j++
@@ -79,14 +79,14 @@ func (s *Store) ProviderDashboard(from, to time.Time) ([]rating.ProviderFigures,
 	f, t := dayOf(from, s.loc), dayOf(to, s.loc)
 	out := []rating.ProviderFigures{}
 	var all rating.Usage
-	var balance rating.Amount
+	var balance rating.Money
 	err := s.db.View(func(tx *bolt.Tx) error {
 		rb := tx.Bucket(bucketRollups)
 		return eachProvider(tx, func(p *providerRecord) error {
 			var u rating.Usage
 			sumDays(rb, providerAcct, p.ID, f, t, func(_ uint32, d rating.Usage) { u.Add(d) })
 			all.Add(u)
-			balance += p.Balance
+			balance = balance.Add(p.Balance)
 			out = append(out, rating.NewProviderFigures(p.Name, p.Balance, u))
 			return nil
 		})

@@ -41,7 +41,7 @@ func TestTenantDashboardSpend(t *testing.T) {
 	}
 	// 60 s, 61 s and 62 s at 0.06 a minute, per second; the CDR of 30 days
 	// ago falls outside.
-	if f.Spend[29] != amt(t, "0.06") || f.Spend[28] != amt(t, "0.061") || f.Spend[0] != amt(t, "0.062") {
+	if f.Spend[29] != mustMoney(t, "0.06") || f.Spend[28] != mustMoney(t, "0.061") || f.Spend[0] != mustMoney(t, "0.062") {
 		t.Errorf("spend %v", f.Spend)
 	}
 }

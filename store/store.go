@@ -30,7 +30,14 @@ import (
 
 // schemaVersion is the layout this code reads and writes. Open refuses a
 // newer file rather than misreading it.
-const schemaVersion = 1
+//
+// Version 2 holds money in 128 bits (rating.Money): a varint of up to 19
+// bytes in CDRs and ledger entries, 16 bytes each for a roll-up's sell and
+// buy. A version 1 file is read as it is, since every value it holds
+// decodes unchanged (codec.go, cdrcodec.go), and is marked version 2 at
+// its first Open (OpenReadOnly reads it and writes nothing), so that an
+// older pbxbill refuses it instead of misreading an amount past an int64.
+const schemaVersion = 2
 
 // Bucket names. Every top-level bucket is created at Open so that readers
 // never have to handle a missing one.
@@ -213,7 +220,15 @@ func (s *Store) init(tx *bolt.Tx) error {
 		}
 		return meta.Put(metaCurrency, []byte(s.currency))
 	}
-	return s.checkMeta(meta)
+	if err := s.checkMeta(meta); err != nil {
+		return err
+	}
+	// An older version is read as it is (see schemaVersion) and marked
+	// as this one, in the same transaction.
+	if v := strconv.Itoa(schemaVersion); string(meta.Get(metaVersion)) != v {
+		return meta.Put(metaVersion, []byte(v))
+	}
+	return nil
 }
 
 // checkMeta checks the schema version, TZ and currency of a database that

@@ -122,7 +122,7 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Fatal(err)
 	}
 	must[rating.Tenant](t)(s.CreateTenant(rating.Tenant{Name: "Acme", OutboundTable: "retail"}))
-	must[rating.Entry](t)(s.Credit(rating.TenantAccount, "Acme", 25*100_000_000, rating.Topup, ""))
+	must[rating.Entry](t)(s.Credit(rating.TenantAccount, "Acme", rating.MoneyOf(25*100_000_000), rating.Topup, ""))
 	must[rating.Provider](t)(s.CreateProvider(rating.Provider{Name: "Carrier"}))
 	_, token, err := s.CreateNode("pbx1")
 	if err != nil {
@@ -130,7 +130,7 @@ func TestReopenKeepsData(t *testing.T) {
 	}
 
 	s = reopen(t, s)
-	if tn := must[rating.Tenant](t)(s.Tenant("Acme")); tn.Balance != 25*100_000_000 || tn.OutboundTable != "retail" {
+	if tn := must[rating.Tenant](t)(s.Tenant("Acme")); tn.Balance != rating.MoneyOf(25*100_000_000) || tn.OutboundTable != "retail" {
 		t.Errorf("tenant after reopen: %+v", tn)
 	}
 	must[rating.Provider](t)(s.Provider("Carrier"))

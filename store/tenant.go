@@ -72,7 +72,7 @@ func (s *Store) tenantByRef(ref string, first, second []byte) (rating.Tenant, er
 // must exist and be of the right kind.
 func (s *Store) CreateTenant(t rating.Tenant) (rating.Tenant, error) {
 	err := s.update(func(tx *txn) error {
-		t.Balance, t.Created = 0, tx.now
+		t.Balance, t.Created = rating.Money{}, tx.now
 		if t.AccountCode == "" {
 			t.AccountCode = t.Name
 		}

@@ -9,8 +9,8 @@ import (
 
 func TestTenantCRUD(t *testing.T) {
 	s := MustOpen(t)
-	tn := must[rating.Tenant](t)(s.CreateTenant(rating.Tenant{Name: "Acme", Balance: 500, CreditLimit: 10}))
-	if tn.AccountCode != "Acme" || tn.Balance != 0 || tn.BillingMode != rating.Prepaid ||
+	tn := must[rating.Tenant](t)(s.CreateTenant(rating.Tenant{Name: "Acme", Balance: rating.MoneyOf(500), CreditLimit: rating.MoneyOf(10)}))
+	if tn.AccountCode != "Acme" || tn.Balance.Sign() != 0 || tn.BillingMode != rating.Prepaid ||
 		tn.Status != rating.Active || tn.Created.IsZero() {
 		t.Errorf("created %+v", tn)
 	}
@@ -70,13 +70,13 @@ func TestUpdateTenant(t *testing.T) {
 	s := MustOpen(t)
 	must[rating.Tenant](t)(s.CreateTenant(rating.Tenant{Name: "Acme"}))
 	must[rating.Tenant](t)(s.CreateTenant(rating.Tenant{Name: "Beta", AccountCode: "2000"}))
-	must[rating.Entry](t)(s.Credit(rating.TenantAccount, "Acme", 700, rating.Topup, ""))
+	must[rating.Entry](t)(s.Credit(rating.TenantAccount, "Acme", rating.MoneyOf(700), rating.Topup, ""))
 
 	up := must[rating.Tenant](t)(s.UpdateTenant("Acme", func(t *rating.Tenant) error {
-		t.Name, t.Balance, t.CreditLimit, t.BillingMode = "Acme Ltd", 1_000_000, 50, rating.Postpaid
+		t.Name, t.Balance, t.CreditLimit, t.BillingMode = "Acme Ltd", rating.MoneyOf(1_000_000), rating.MoneyOf(50), rating.Postpaid
 		return nil
 	}))
-	if up.Name != "Acme Ltd" || up.AccountCode != "Acme" || up.Balance != 700 || up.CreditLimit != 50 {
+	if up.Name != "Acme Ltd" || up.AccountCode != "Acme" || up.Balance != rating.MoneyOf(700) || up.CreditLimit != rating.MoneyOf(50) {
 		t.Errorf("updated %+v: want the new name, the old accountcode and the stored balance", up)
 	}
 	if _, err := s.Tenant("Acme"); rating.ErrorCode(err) != rating.ENotFound {
@@ -110,7 +110,7 @@ func TestDeleteTenant(t *testing.T) {
 	s := MustOpen(t)
 	must[rating.Tenant](t)(s.CreateTenant(rating.Tenant{Name: "Quiet", AccountCode: "q"}))
 	must[rating.Tenant](t)(s.CreateTenant(rating.Tenant{Name: "Busy"}))
-	must[rating.Entry](t)(s.Credit(rating.TenantAccount, "Busy", 1, rating.Topup, ""))
+	must[rating.Entry](t)(s.Credit(rating.TenantAccount, "Busy", rating.MoneyOf(1), rating.Topup, ""))
 
 	wantCode(t, s.DeleteTenant("Busy"), rating.EConflict, `"Busy"`, "suspend it instead")
 	if err := s.DeleteTenant("Quiet"); err != nil {

@@ -47,7 +47,7 @@ type Backend interface {
 	// CDRs, the ledger and re-rating.
 	PostCDRs(node string, cdrs []rating.CDR) (rating.Posted, error)
 	CDRs(f rating.CDRFilter, after string, limit int) ([]rating.CDR, string, error)
-	Credit(accountType, name string, amount rating.Amount, kind, note string) (rating.Entry, error)
+	Credit(accountType, name string, amount rating.Money, kind, note string) (rating.Entry, error)
 	Ledger(accountType, name string, from, to time.Time, after string, limit int) ([]rating.Entry, string, error)
 	Rerate(rating.CDRFilter) (rating.Rerated, error)
 

@@ -18,7 +18,7 @@ type Posted = rating.Posted
 func testCDRIdempotency(t *testing.T, open Open) {
 	b, _ := books(t, open)
 	first := must[Posted](t)(b.PostCDRs("", []rating.CDR{cdr("c1", "4420", 60), cdr("c2", "99", 60)}))
-	if first.Rated != 1 || first.Unrated != 1 || first.Results[0].Cost != amt(t, "0.06") ||
+	if first.Rated != 1 || first.Unrated != 1 || first.Results[0].Cost != mustMoney(t, "0.06") ||
 		first.Results[1].Reason != rating.UnratedNoRate {
 		t.Fatalf("first post: %+v", first)
 	}
@@ -32,7 +32,7 @@ func testCDRIdempotency(t *testing.T, open Open) {
 		t.Fatalf("the same id from another node: %+v", other)
 	}
 	sell, buy := balances(t, b)
-	if sell != amt(t, "-0.12") || buy != amt(t, "-0.06") {
+	if sell != mustMoney(t, "-0.12") || buy != mustMoney(t, "-0.06") {
 		t.Errorf("balances %s and %s, want two calls charged", sell, buy)
 	}
 	list, _, err := b.CDRs(rating.CDRFilter{}, "", 10)
@@ -66,7 +66,7 @@ func testConcurrentDuplicates(t *testing.T, open Open) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	if sell, _ := balances(t, b); sell != amt(t, "-0.54") { // 1 + 8 calls of 0.06
+	if sell, _ := balances(t, b); sell != mustMoney(t, "-0.54") { // 1 + 8 calls of 0.06
 		t.Errorf("balance %s, want -0.54: the shared id charged once", sell)
 	}
 	check(t, b)
@@ -86,7 +86,7 @@ func testMalformedBatch(t *testing.T, open Open) {
 	if list, _, _ := b.CDRs(rating.CDRFilter{}, "", 10); len(list) != 0 {
 		t.Errorf("a refused batch stored %d CDRs", len(list))
 	}
-	if sell, buy := balances(t, b); sell != amt(t, "0") || buy != amt(t, "0") {
+	if sell, buy := balances(t, b); sell != mustMoney(t, "0") || buy != mustMoney(t, "0") {
 		t.Errorf("a refused batch charged %s and %s", sell, buy)
 	}
 	check(t, b)
@@ -100,19 +100,19 @@ func testLedgerIsBalance(t *testing.T, open Open) {
 	for _, c := range []struct {
 		amount, kind, note string
 	}{{"25", rating.Topup, ""}, {"-2.5", rating.Adjustment, "goodwill back"}, {"0.00000001", rating.Topup, ""}} {
-		if _, err := b.Credit(rating.TenantAccount, "Acme", amt(t, c.amount), c.kind, c.note); err != nil {
+		if _, err := b.Credit(rating.TenantAccount, "Acme", mustMoney(t, c.amount), c.kind, c.note); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, c := range []struct {
 		amount, kind, note string
 	}{{"-1", rating.Topup, ""}, {"1", rating.Adjustment, ""}, {"1", "gift", ""}} {
-		_, err := b.Credit(rating.TenantAccount, "Acme", amt(t, c.amount), c.kind, c.note)
+		_, err := b.Credit(rating.TenantAccount, "Acme", mustMoney(t, c.amount), c.kind, c.note)
 		wantCode(t, err, rating.EInvalid)
 	}
-	_, err := b.Credit(rating.TenantAccount, "Nobody", amt(t, "1"), rating.Topup, "")
+	_, err := b.Credit(rating.TenantAccount, "Nobody", mustMoney(t, "1"), rating.Topup, "")
 	wantCode(t, err, rating.ENotFound)
-	if _, err := b.Credit(rating.ProviderAccount, "Carrier", amt(t, "100"), rating.Topup, ""); err != nil {
+	if _, err := b.Credit(rating.ProviderAccount, "Carrier", mustMoney(t, "100"), rating.Topup, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.PostCDRs("", []rating.CDR{cdr("c1", "4471", 61), cdr("c2", "4420", 0)}); err != nil {
@@ -126,10 +126,10 @@ func testLedgerIsBalance(t *testing.T, open Open) {
 	}
 	sell, buy := balances(t, b)
 	// 25 − 2.5 + 0.00000001 − 61 s at 0.18 (0.183) = 22.31700001
-	if sum, n := ledgerSum(t, b, rating.TenantAccount, "Acme"); sum != sell || n != 5 || sell != amt(t, "22.31700001") {
+	if sum, n := ledgerSum(t, b, rating.TenantAccount, "Acme"); sum != sell || n != 5 || sell != mustMoney(t, "22.31700001") {
 		t.Errorf("tenant: ledger sum %s over %d entries, balance %s, want 22.31700001 over 5", sum, n, sell)
 	}
-	if sum, n := ledgerSum(t, b, rating.ProviderAccount, "Carrier"); sum != buy || n != 2 || buy != amt(t, "99.939") {
+	if sum, n := ledgerSum(t, b, rating.ProviderAccount, "Carrier"); sum != buy || n != 2 || buy != mustMoney(t, "99.939") {
 		t.Errorf("provider: ledger sum %s over %d entries, balance %s, want 99.939 over 2", sum, n, buy)
 	}
 	check(t, b)
@@ -157,7 +157,7 @@ func testRerateIdempotent(t *testing.T, open Open) {
 			t.Errorf("re-rate again: %+v", again)
 		}
 	}
-	if got := must[rating.Tenant](t)(b.Tenant("Acme")).Balance; got != balance || got != amt(t, "-0.07") {
+	if got := must[rating.Tenant](t)(b.Tenant("Acme")).Balance; got != balance || got != mustMoney(t, "-0.07") {
 		t.Errorf("balance %s after re-rating again, want -0.07 unchanged", got)
 	}
 	check(t, b)
@@ -172,7 +172,7 @@ func testDashboards(t *testing.T, open Open) {
 		t.Fatal(err)
 	}
 	ts := must[[]rating.TenantFigures](t)(b.TenantDashboard())
-	if len(ts) != 1 || ts[0].SpendToday != amt(t, "0.18") || ts[0].CallsToday != 3 || ts[0].SpendMonth != amt(t, "0.18") {
+	if len(ts) != 1 || ts[0].SpendToday != mustMoney(t, "0.18") || ts[0].CallsToday != 3 || ts[0].SpendMonth != mustMoney(t, "0.18") {
 		t.Errorf("tenant figures: %+v", ts)
 	}
 	day := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -181,7 +181,7 @@ func testDashboards(t *testing.T, open Open) {
 		t.Fatalf("provider figures: %+v %v", ps, err)
 	}
 	p := ps[0]
-	if p.Attempts != 3 || p.Answered != 2 || p.Cost != amt(t, "0.09") || p.Revenue != amt(t, "0.18") || p.Margin != amt(t, "0.09") {
+	if p.Attempts != 3 || p.Answered != 2 || p.Cost != mustMoney(t, "0.09") || p.Revenue != mustMoney(t, "0.18") || p.Margin != mustMoney(t, "0.09") {
 		t.Errorf("provider figures: %+v", p)
 	}
 	if total.Attempts != 3 || total.Revenue != p.Revenue {
@@ -195,7 +195,7 @@ func testDashboards(t *testing.T, open Open) {
 // restore is still a duplicate.
 func testBackup(t *testing.T, h Harness) {
 	b, _ := books(t, h.Open)
-	if _, err := b.Credit(rating.TenantAccount, "Acme", amt(t, "12.5"), rating.Topup, ""); err != nil {
+	if _, err := b.Credit(rating.TenantAccount, "Acme", mustMoney(t, "12.5"), rating.Topup, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.PostCDRs("pbx1", []rating.CDR{cdr("c1", "4420", 60), cdr("c2", "99", 60)}); err != nil {
@@ -205,7 +205,7 @@ func testBackup(t *testing.T, h Harness) {
 	check(t, r)
 	sell, buy := balances(t, b)
 	rsell, rbuy := balances(t, r)
-	if rsell != sell || rbuy != buy || sell != amt(t, "12.44") {
+	if rsell != sell || rbuy != buy || sell != mustMoney(t, "12.44") {
 		t.Errorf("restored balances %s and %s, want %s and %s", rsell, rbuy, sell, buy)
 	}
 	if sum, n := ledgerSum(t, r, rating.TenantAccount, "Acme"); sum != sell || n != 2 {

@@ -27,19 +27,19 @@ func testTenants(t *testing.T, open Open) {
 	if got := must[rating.Tenant](t)(b.TenantByName("acme")); got.Name != "Acme" {
 		t.Errorf("by accountcode: %q", got.Name)
 	}
-	if _, err := b.Credit(rating.TenantAccount, "Acme", amt(t, "5"), rating.Topup, ""); err != nil {
+	if _, err := b.Credit(rating.TenantAccount, "Acme", mustMoney(t, "5"), rating.Topup, ""); err != nil {
 		t.Fatal(err)
 	}
 	renamed := must[rating.Tenant](t)(b.UpdateTenant("Acme", func(tn *rating.Tenant) error {
-		tn.Name, tn.Balance = "Acme Ltd", amt(t, "1000")
+		tn.Name, tn.Balance = "Acme Ltd", mustMoney(t, "1000")
 		return nil
 	}))
-	if renamed.Name != "Acme Ltd" || renamed.AccountCode != "acme" || renamed.Balance != amt(t, "5") {
+	if renamed.Name != "Acme Ltd" || renamed.AccountCode != "acme" || renamed.Balance != mustMoney(t, "5") {
 		t.Errorf("renamed: %+v; the accountcode and the balance stay", renamed)
 	}
 	_, err = b.Tenant("Acme")
 	wantCode(t, err, rating.ENotFound)
-	if sum, n := ledgerSum(t, b, rating.TenantAccount, "Acme Ltd"); n != 1 || sum != amt(t, "5") {
+	if sum, n := ledgerSum(t, b, rating.TenantAccount, "Acme Ltd"); n != 1 || sum != mustMoney(t, "5") {
 		t.Errorf("the ledger follows the rename: %d entries, sum %s", n, sum)
 	}
 	list := must[[]rating.Tenant](t)(b.Tenants())
@@ -73,7 +73,7 @@ func testProviders(t *testing.T, open Open) {
 	}
 	// A suspended provider's CDRs are still priced (DOMAIN.md).
 	res := must[Posted](t)(b.PostCDRs("", []rating.CDR{cdr("c1", "4420", 60)}))
-	if res.Results[0].ProviderCost != amt(t, "0.03") || res.Results[0].Provider != "Carrier" {
+	if res.Results[0].ProviderCost != mustMoney(t, "0.03") || res.Results[0].Provider != "Carrier" {
 		t.Errorf("a suspended carrier's CDR: %+v", res.Results[0])
 	}
 	wantCode(t, b.DeleteProvider("Carrier"), rating.EConflict)

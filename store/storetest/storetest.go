@@ -76,6 +76,15 @@ func amt(t *testing.T, s string) rating.Amount {
 	return a
 }
 
+func mustMoney(t *testing.T, s string) rating.Money {
+	t.Helper()
+	m, err := rating.ParseMoney(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 func must[T any](t *testing.T) func(T, error) T {
 	return func(v T, err error) T {
 		t.Helper()
@@ -123,7 +132,7 @@ func books(t *testing.T, open Open) (Backend, *clock) {
 	table("Sell In", rating.Inbound, r("4420", "0.012"))
 	table("Buy Out", rating.Outbound, r("44", "0.03"), r("447", "0.06"))
 	must[rating.Tenant](t)(b.CreateTenant(rating.Tenant{Name: "Acme", AccountCode: "acme", BillingMode: rating.Postpaid,
-		Status: rating.Active, CreditLimit: amt(t, "100"), OutboundTable: "Sell Out", InboundTable: "Sell In"}))
+		Status: rating.Active, CreditLimit: mustMoney(t, "100"), OutboundTable: "Sell Out", InboundTable: "Sell In"}))
 	must[rating.Provider](t)(b.CreateProvider(rating.Provider{Name: "Carrier", Trunk: "carrier-a", Status: rating.Active,
 		OutboundTable: "Buy Out"}))
 	return b, c
@@ -133,14 +142,14 @@ func cdr(id, number string, d int) rating.CDR {
 	return rating.CDR{ID: id, Tenant: "acme", Kind: rating.Outbound, Number: number, Provider: "carrier-a", Start: Day, Duration: d}
 }
 
-func balances(t *testing.T, b Backend) (tenant, provider rating.Amount) {
+func balances(t *testing.T, b Backend) (tenant, provider rating.Money) {
 	t.Helper()
 	return must[rating.Tenant](t)(b.Tenant("Acme")).Balance, must[rating.Provider](t)(b.Provider("Carrier")).Balance
 }
 
 // ledgerSum adds up an account's whole ledger, page by page, and checks
 // that each entry's balance is the sum so far.
-func ledgerSum(t *testing.T, b Backend, acct, name string) (rating.Amount, int) {
+func ledgerSum(t *testing.T, b Backend, acct, name string) (rating.Money, int) {
 	t.Helper()
 	var all []rating.Entry
 	after := ""
@@ -156,7 +165,7 @@ func ledgerSum(t *testing.T, b Backend, acct, name string) (rating.Amount, int) 
 		after = next
 	}
 	// Newest first: walk oldest first.
-	var sum rating.Amount
+	var sum rating.Money
 	for i := len(all) - 1; i >= 0; i-- {
 		e := all[i]
 		sum = addAmount(t, sum, e.Amount)
@@ -169,9 +178,9 @@ func ledgerSum(t *testing.T, b Backend, acct, name string) (rating.Amount, int) 
 
 // addAmount adds through the decimal form, so that the suite states sums
 // without depending on the money type's arithmetic.
-func addAmount(t *testing.T, a, b rating.Amount) rating.Amount {
+func addAmount(t *testing.T, a, b rating.Money) rating.Money {
 	t.Helper()
-	s, err := rating.AmountFromDecimal(a.Decimal().Add(b.Decimal()))
+	s, err := rating.MoneyFromDecimal(a.Decimal().Add(b.Decimal()))
 	if err != nil {
 		t.Fatal(err)
 	}
