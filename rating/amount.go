@@ -41,10 +41,10 @@ func ParseAmount(s string) (Amount, error) {
 	return v, nil
 }
 
-// maxAmountWhole bounds the whole part that ParseAmount reads: a hundred
-// times MaxPrice, so that Row.Validate can name the largest price to a
-// value just above it, and far from the int64's limit.
-const maxAmountWhole = 100 * uint64(MaxPrice/amountUnit)
+// maxAmountWhole bounds the whole part that ParseAmount reads: ten times
+// MaxPrice, so that Row.Validate can name the largest price to a value
+// just above it, and far from the int64's limit.
+const maxAmountWhole = 10 * uint64(MaxPrice/amountUnit)
 
 // parseAmount parses s with the given decimal separator.
 func parseAmount(s string, sep byte) (Amount, bool, string) {

@@ -164,13 +164,25 @@ func TestMaxDurationLarge(t *testing.T) {
 		want    int
 	}{
 		{"10^15 of credit answers the cap", func(t *testing.T) Rate { return newRate(t, "1000000", 60, 60) }, "1000000000000000", 10800, 10800},
+		{"10^15 of credit at the largest price", func(t *testing.T) Rate { return newRate(t, "1000000000", 60, 60) }, "1000000000000000", MaxCDRDuration, MaxCDRDuration},
 		{"credit past 10^8 buys its minutes", func(t *testing.T) Rate { return newRate(t, "1000000", 60, 60) }, "150000000", 10800, 9000},
 		{"credit past 10^8, a second short", func(t *testing.T) Rate { return newRate(t, "1000000", 60, 60) }, "149999999.99", 10800, 8940},
+		{"credit of 10^13 at the largest price", func(t *testing.T) Rate { return newRate(t, "1000000000", 0, 1) }, "10000000000000", MaxCDRDuration, 600000},
 		{"max_cost within credit fits forever, past 10^8 of cost", func(t *testing.T) Rate {
 			r := newRate(t, "1000000", 60, 60)
 			r.MaxCost = amt(t, "1000000")
 			return r
 		}, "1000000", MaxCDRDuration, MaxCDRDuration},
+		{"max_cost above 10^8 within credit fits forever", func(t *testing.T) Rate {
+			r := newRate(t, "1000000", 60, 60)
+			r.MaxCost = amt(t, "250000000")
+			return r
+		}, "300000000", 100000, 100000},
+		{"max_cost above credit above 10^8 still limits", func(t *testing.T) Rate {
+			r := newRate(t, "1000000", 60, 60)
+			r.MaxCost = amt(t, "250000000")
+			return r
+		}, "200000000", 100000, 12000},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

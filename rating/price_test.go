@@ -213,11 +213,36 @@ func TestPriceLargeCosts(t *testing.T) {
 			r.Decimals = 0
 			return r
 		}, 86399, 86399, "122398583"}, // 85000 · 86399 / 60 = 122398583.33…
+		{"the largest price for a week, with a fee and a first block", func(t *testing.T) Rate {
+			r := newRate(t, "1000000000", 60, 1)
+			r.ConnectFee, r.InitialRate, r.Decimals = amt(t, "1000000000"), amt(t, "999999999.99999999"), 8
+			return r
+		}, MaxCDRDuration, MaxCDRDuration, "10080999999999.99999999"},
+		{"half_up at 8 decimals past 2^64 units", func(t *testing.T) Rate {
+			r := newRate(t, "999999999.99999999", 0, 1)
+			r.Decimals = 8
+			return r
+		}, 604799, 604799, "10079983333333.33323253"}, // …23253.35 rounds down
+		{"max_cost above 10^8 is honoured", func(t *testing.T) Rate {
+			r := newRate(t, "1000000", 60, 60)
+			r.MaxCost = amt(t, "250000000")
+			return r
+		}, MaxCDRDuration, MaxCDRDuration, "250000000"},
+		{"max_cost above 10^8 does not lift a cheaper call", func(t *testing.T) Rate {
+			r := newRate(t, "1000000", 60, 60)
+			r.MaxCost = amt(t, "500000000")
+			return r
+		}, 10800, 10800, "180000000"},
 		{"max_cost caps a cost past 10^8", func(t *testing.T) Rate {
 			r := newRate(t, "1000000", 60, 60)
 			r.MaxCost = amt(t, "1000000")
 			return r
 		}, 10800, 10800, "1000000"},
+		{"min_cost above 10^8", func(t *testing.T) Rate {
+			r := newRate(t, "1000", 60, 60)
+			r.MinCost = amt(t, "300000000")
+			return r
+		}, 60, 60, "300000000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -143,9 +143,11 @@ func (r *Row) Validate(decimals int) error {
 	return nil
 }
 
-// MaxPrice bounds every price in a rate row: a million currency units
-// keeps pricing arithmetic far from overflow.
-const MaxPrice Amount = 1_000_000 * amountUnit
+// MaxPrice bounds every price in a rate row: a billion currency units, a
+// thousand times the dearest premium rate of a currency with small units
+// (IDR, VND). A price fits an int64 with room to spare, and the cost of the
+// longest leg at it (MaxCDRDuration) is about 10^13, far inside MaxMoney.
+const MaxPrice Amount = 1_000_000_000 * amountUnit
 
 // MaxGrace bounds grace like an increment: an hour of free talk is already
 // far beyond any real tariff.
