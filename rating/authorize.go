@@ -76,15 +76,20 @@ func (r *Rate) MaxDuration(available Money, maxCall int) (int, bool) {
 	if i == 0 {
 		b1 = s
 	}
-	if available.hi < 0 || !r.costOf(b1).lessEq(available) {
+	if available.hi < 0 {
 		return 0, false
 	}
 	gridCeil := b1
 	if maxCall > b1 {
 		gridCeil = b1 + (maxCall-b1+s-1)/s*s
 	}
+	// c grows with b, so when the last point fits every point does: the
+	// usual answer for a tenant with credit, found with one price.
 	if r.costOf(gridCeil).lessEq(available) {
-		return maxCall, true // every call up to maxCall fits
+		return maxCall, true
+	}
+	if !r.costOf(b1).lessEq(available) {
+		return 0, false
 	}
 	// Here r.Rate > 0, or the cost could not grow past c(b1).
 	b := b1

@@ -257,3 +257,13 @@ func TestMaxDurationPropertiesLarge(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkMaxDurationSolve is the answer short of the cap: 0.50 of
+// credit buys a little over two minutes, found by the arithmetic.
+func BenchmarkMaxDurationSolve(b *testing.B) {
+	r := newRate(b, "0.0123", 30, 6)
+	r.ConnectFee = Amount(1_000_000)
+	for b.Loop() {
+		r.MaxDuration(MoneyOf(50_000_000), 10800)
+	}
+}
