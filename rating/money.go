@@ -59,6 +59,15 @@ func (m Money) Int64() (int64, bool) {
 // Set reports whether m is not NoMoney.
 func (m Money) Set() bool { return m != NoMoney }
 
+// OrZero is m, or 0 when m is NoMoney: an unset price counts as nothing in
+// a sum.
+func (m Money) OrZero() Money {
+	if !m.Set() {
+		return Money{}
+	}
+	return m
+}
+
 // Add returns m + o. Operands within ±MaxMoney, or sums of fewer than 2^40
 // of them, cannot overflow.
 func (m Money) Add(o Money) Money {

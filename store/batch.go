@@ -142,31 +142,35 @@ func (b *batch) roll(acct byte, id uint64, day uint32, u rating.Usage) {
 	b.rollups[k] = cur
 }
 
-// charge appends one ledger entry and moves the cached balance; the entry
-// records the balance after it, as post does for credits.
-func (b *batch) charge(acct byte, id uint64, amount rating.Money, kind, ref string) error {
+// book appends one ledger entry to an account and moves its cached
+// balance, by rating.Post's rule. It is the one way into the ledger: CDR
+// charges and corrections, top-ups and adjustments all take it, so every
+// entry carries the balance after it and no balance leaves the range.
+func (b *batch) book(acct byte, id uint64, amount rating.Money, kind, ref string) (rating.Entry, error) {
 	var bal *rating.Money
 	var name string
 	if acct == tenantAcct {
 		t, err := b.tenant(id)
 		if err != nil {
-			return err
+			return rating.Entry{}, err
 		}
 		bal, name = &t.Balance, t.Name
 		b.dirtyT[id] = true
 	} else {
 		p, err := b.provider(id)
 		if err != nil {
-			return err
+			return rating.Entry{}, err
 		}
 		bal, name = &p.Balance, p.Name
 		b.dirtyP[id] = true
 	}
-	// The balance is within ±MaxMoney and a CDR's price far inside it, so
-	// the sum is exact; what it may not do is leave the range.
-	after := bal.Add(amount)
-	if !after.InRange() {
-		return rating.Errorf(rating.EInvalid, "cdr %q: the balance of %q would be %s, beyond ±%s", ref, name, after, rating.MaxMoney)
+	after, ok := rating.Post(*bal, amount)
+	if !ok {
+		what := kind + " " + amount.String()
+		if ref != "" {
+			what += fmt.Sprintf(" for %q", ref)
+		}
+		return rating.Entry{}, rating.Invalidf("amount", "%s: the balance of %q would be %s, beyond ±%s", what, name, after, rating.MaxMoney)
 	}
 	*bal = after
 	lk := id<<1 | uint64(acct-tenantAcct)
@@ -174,12 +178,15 @@ func (b *batch) charge(acct byte, id uint64, amount rating.Money, kind, ref stri
 	if ab == nil {
 		var err error
 		if ab, err = accountLedger(b.tx.Tx, acct, id); err != nil {
-			return err
+			return rating.Entry{}, err
 		}
 		b.ledgers[lk] = ab
 	}
-	_, err := putEntry(b.tx.Tx, ab, &b.arena, acct, id, b.tx.now, amount, kind, ref, after)
-	return err
+	rec, err := putEntry(b.tx.Tx, ab, &b.arena, acct, id, b.tx.now, amount, kind, ref, after)
+	if err != nil {
+		return rating.Entry{}, err
+	}
+	return rec.entry(name), nil
 }
 
 // flush writes the touched balances and adds the roll-up deltas. A

@@ -100,18 +100,16 @@ func (b *batch) post(node string, c *rating.CDR) error {
 			return err
 		}
 	}
-	if err := b.apply(&cdrRecord{Cost: rating.NoMoney, ProviderCost: rating.NoMoney, Status: statusUnrated}, &rec, true); err != nil {
+	if err := b.apply(rating.Unpriced, &rec, true); err != nil {
 		return err
 	}
 	*c = b.result(&rec)
 	return nil
 }
 
-// price sets a record's status and prices from the tables as they are now,
-// through the one resolution of rating.Rater.
+// price prices a record from the tables as they are now: rating decides
+// (Rater.PriceCDR), the record keeps it.
 func (b *batch) price(rec *cdrRecord) error {
-	rec.Status, rec.Reason, rec.Billed, rec.Prefix, rec.RateTable = statusUnrated, "", 0, "", ""
-	rec.Cost, rec.ProviderCost = rating.NoMoney, rating.NoMoney
 	t, err := b.tenant(rec.TenantID)
 	if err != nil {
 		return err
@@ -120,77 +118,57 @@ func (b *batch) price(rec *cdrRecord) error {
 	if t != nil {
 		tenant = &t.Tenant
 	}
-	res := b.s.rater.Resolve(tenant, rec.Kind, rec.Number, rec.Start)
-	if !res.Rated() {
-		rec.Reason = res.UnratedReason()
-		return nil
-	}
-	q := res.Rate.Price(rec.Duration)
-	rec.Status, rec.Billed, rec.Cost, rec.Prefix, rec.RateTable = statusRated, q.Billed, q.Cost, res.Rate.Prefix, res.Table
-	if rec.ProviderID == 0 {
-		return nil
-	}
-	p, err := b.provider(rec.ProviderID)
-	if err != nil {
-		return err
-	}
-	if table := p.TableFor(rec.Kind); table != "" {
-		if pr := b.s.rater.ResolveIn(table, res.Number, rec.Start); pr.Rated() {
-			rec.ProviderCost = pr.Rate.Price(rec.Duration).Cost
+	var provider *rating.Provider
+	if rec.ProviderID != 0 {
+		p, err := b.provider(rec.ProviderID)
+		if err != nil {
+			return err
 		}
+		provider = &p.Provider
 	}
+	rec.setPricing(b.s.rater.PriceCDR(tenant, provider, rec.Kind, rec.Number, rec.Start, rec.Duration))
 	return nil
 }
 
-// apply books the difference between what a CDR was (old) and what it is
-// now (rec): the roll-ups of its day, and ledger entries for changed
-// money. A new CDR comes from an empty old record and counts as an
-// attempt. Its first charge is a charge; a change to a charged price is a
-// correction.
-func (b *batch) apply(old, rec *cdrRecord, isNew bool) error {
+// apply writes the bill of a CDR whose prices went from was to what rec
+// holds now (rating.BillCDR): the roll-ups of its day, and a ledger entry
+// on each account whose money changed. fresh marks a CDR posted now.
+func (b *batch) apply(was rating.Pricing, rec *cdrRecord, fresh bool) error {
+	bill := rating.BillCDR(was, rec.pricing(), rec.Duration, fresh, rec.ProviderID != 0)
 	day := dayOf(rec.Start, b.s.loc)
-	count := rating.Usage{Attempts: 1, Seconds: int64(rec.Duration)}
-	if rec.Duration > 0 {
-		count.Answered = 1
-	}
-	money := rating.Usage{Billed: int64(rec.Billed - old.Billed),
-		Sell: orZero(rec.Cost).Sub(orZero(old.Cost)), Buy: orZero(rec.ProviderCost).Sub(orZero(old.ProviderCost))}
 	if rec.TenantID != 0 {
-		u := money
-		if isNew || old.TenantID == 0 {
-			u.Add(count)
+		b.roll(tenantAcct, rec.TenantID, day, bill.Tenant)
+		if bill.TenantAmount.Sign() != 0 {
+			if _, err := b.book(tenantAcct, rec.TenantID, bill.TenantAmount, bill.Kind, rec.ID); err != nil {
+				return err
+			}
 		}
-		b.roll(tenantAcct, rec.TenantID, day, u)
 	}
 	if rec.ProviderID != 0 {
-		u := money
-		if isNew {
-			u.Add(count)
-		}
-		b.roll(providerAcct, rec.ProviderID, day, u)
-	}
-	kind := rating.Correction
-	if old.Status != statusRated {
-		kind = rating.Charge
-	}
-	if money.Sell.Sign() != 0 {
-		if err := b.charge(tenantAcct, rec.TenantID, money.Sell.Neg(), kind, rec.ID); err != nil {
-			return err
-		}
-	}
-	if money.Buy.Sign() != 0 && rec.ProviderID != 0 {
-		if err := b.charge(providerAcct, rec.ProviderID, money.Buy.Neg(), kind, rec.ID); err != nil {
-			return err
+		b.roll(providerAcct, rec.ProviderID, day, bill.Provider)
+		if bill.ProviderCost.Sign() != 0 {
+			if _, err := b.book(providerAcct, rec.ProviderID, bill.ProviderCost, bill.Kind, rec.ID); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-func orZero(a rating.Money) rating.Money {
-	if !a.Set() {
-		return rating.Money{}
+// pricing is what rating decided for the record.
+func (rec *cdrRecord) pricing() rating.Pricing {
+	return rating.Pricing{Rated: rec.Status == statusRated, Reason: rec.Reason, Billed: rec.Billed,
+		Cost: rec.Cost, ProviderCost: rec.ProviderCost, Prefix: rec.Prefix, Table: rec.RateTable}
+}
+
+// setPricing keeps what rating decided in the record.
+func (rec *cdrRecord) setPricing(p rating.Pricing) {
+	rec.Status = statusUnrated
+	if p.Rated {
+		rec.Status = statusRated
 	}
-	return a
+	rec.Reason, rec.Billed, rec.Cost, rec.ProviderCost, rec.Prefix, rec.RateTable =
+		p.Reason, p.Billed, p.Cost, p.ProviderCost, p.Prefix, p.Table
 }
 
 // result is the CDR as the API answers it.

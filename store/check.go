@@ -84,7 +84,7 @@ func (s *Store) Check() error {
 				bad("cdr %q: status %s disagrees with the unrated index", r.ID, statusName(r.Status))
 			}
 			u := rating.Usage{Attempts: 1, Seconds: int64(r.Duration), Billed: int64(r.Billed),
-				Sell: orZero(r.Cost), Buy: orZero(r.ProviderCost)}
+				Sell: r.Cost.OrZero(), Buy: r.ProviderCost.OrZero()}
 			if r.Duration > 0 {
 				u.Answered = 1
 			}

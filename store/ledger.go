@@ -74,53 +74,13 @@ func (s *Store) Credit(accountType, name string, amount rating.Money, kind, note
 		if err != nil {
 			return err
 		}
-		e, err = post(tx, acct, id, amount, kind, note)
-		return err
+		b := s.newBatch(tx)
+		if e, err = b.book(acct, id, amount, kind, note); err != nil {
+			return err
+		}
+		return b.flush()
 	})
 	return e, err
-}
-
-// post appends one ledger entry to an account and moves its balance by
-// amount, in the caller's transaction; the entry's time is the
-// transaction's clock. CDR charges and corrections use it too.
-func post(tx *txn, acct byte, id uint64, amount rating.Money, kind, ref string) (rating.Entry, error) {
-	var (
-		name    string
-		balance *rating.Money
-		save    func() error
-	)
-	switch acct {
-	case tenantAcct:
-		rec, err := getTenantByID(tx.Tx, id)
-		if err != nil {
-			return rating.Entry{}, err
-		}
-		name, balance, save = rec.Name, &rec.Balance, func() error { return putTenant(tx.Tx, &rec) }
-	case providerAcct:
-		rec, err := getProviderByID(tx.Tx, id)
-		if err != nil {
-			return rating.Entry{}, err
-		}
-		name, balance, save = rec.Name, &rec.Balance, func() error { return putProvider(tx.Tx, &rec) }
-	default:
-		return rating.Entry{}, fmt.Errorf("post: account type %d", acct)
-	}
-	// Both terms are within ±MaxMoney, so the sum is exact; the bound
-	// keeps every later sum of the ledger exact too.
-	after := balance.Add(amount)
-	if !after.InRange() {
-		return rating.Entry{}, rating.Invalidf("amount", "amount %s: the balance of %q would be %s, beyond ±%s",
-			amount, name, after, rating.MaxMoney)
-	}
-	*balance = after
-	if err := save(); err != nil {
-		return rating.Entry{}, err
-	}
-	rec, err := putEntry(tx.Tx, nil, &arena{buf: make([]byte, 0, 128)}, acct, id, tx.now, amount, kind, ref, after)
-	if err != nil {
-		return rating.Entry{}, err
-	}
-	return rec.entry(name), nil
 }
 
 // Ledger lists an account's entries newest first, with from ≤ time < to
@@ -231,18 +191,13 @@ func accountLedger(tx *bolt.Tx, acct byte, id uint64) (*bolt.Bucket, error) {
 	return b, nil
 }
 
-// putEntry appends a ledger entry to the account's bucket (ab, or found
-// when nil) under an id from the ledger's one sequence, so ids and times
+// putEntry appends a ledger entry to the account's bucket ab
+// under an id from the ledger's one sequence, so ids and times
 // rise together. The value is binary: CDR intake writes millions.
 func putEntry(tx *bolt.Tx, ab *bolt.Bucket, a *arena, acct byte, id uint64, at time.Time, amount rating.Money, kind, ref string, balance rating.Money) (entryRecord, error) {
 	eid, err := nextID(tx.Bucket(bucketLedger))
 	if err != nil {
 		return entryRecord{}, err
-	}
-	if ab == nil {
-		if ab, err = accountLedger(tx, acct, id); err != nil {
-			return entryRecord{}, err
-		}
 	}
 	rec := entryRecord{ID: eid, AccountType: acctName(acct), AccountID: id, Time: at,
 		Amount: amount, Kind: kind, Ref: ref, Balance: balance}

@@ -66,49 +66,37 @@ func (s *Store) Rerate(f rating.CDRFilter) (rating.Rerated, error) {
 	}
 }
 
-// rerate prices one stored CDR again and books the difference.
+// rerate prices one stored CDR again and books the difference, as
+// rating.Reprice decides.
 func (b *batch) rerate(k, v []byte, out *rating.Rerated) error {
-	var old cdrRecord
-	if err := old.decode(v); err != nil {
+	var rec cdrRecord
+	if err := rec.decode(v); err != nil {
 		return err
 	}
-	rec := old
+	was := rec.pricing()
 	if rec.TenantID == 0 {
 		rec.TenantID = b.tenantID(rec.TenantRef)
 	}
 	if err := b.price(&rec); err != nil {
 		return err
 	}
-	// A rate that no longer exists keeps the price it gave, on the
-	// provider's side as on the tenant's: re-rating never refunds because
-	// a row was removed.
-	if old.Status == statusRated && rec.Status == statusRated && rec.ProviderID == old.ProviderID &&
-		old.ProviderCost != rating.NoMoney && rec.ProviderCost == rating.NoMoney {
-		rec.ProviderCost = old.ProviderCost
-	}
-	switch {
-	case old.Status == statusRated && rec.Status != statusRated:
-		out.Unchanged++
-		return nil
-	case rec.Status == statusUnrated && old.TenantID == rec.TenantID && old.Reason == rec.Reason:
-		out.Unchanged++
-		return nil
-	case old.Status == statusRated && rec.Cost == old.Cost && rec.ProviderCost == old.ProviderCost &&
-		rec.Billed == old.Billed && rec.Prefix == old.Prefix && rec.RateTable == old.RateTable:
+	next, outcome, write := rating.Reprice(was, rec.pricing())
+	if !write {
 		out.Unchanged++
 		return nil
 	}
-	if err := b.apply(&old, &rec, false); err != nil {
+	rec.setPricing(next)
+	if err := b.apply(was, &rec, false); err != nil {
 		return err
 	}
 	if err := b.cdrs.Put(k, rec.encode(b.arena.take(rec.size()))); err != nil {
 		return err
 	}
-	switch {
-	case old.Status == statusUnrated && rec.Status == statusRated:
+	switch outcome {
+	case rating.RerateRated:
 		out.Rated++
 		return b.unrated.Delete(k)
-	case old.Status == statusRated && (rec.Cost != old.Cost || rec.ProviderCost != old.ProviderCost):
+	case rating.RerateCorrected:
 		out.Corrected++
 	default:
 		out.Unchanged++
