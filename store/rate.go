@@ -43,13 +43,9 @@ func (s *Store) MergeRates(name string, rows []rating.Row) (added, replaced int,
 	var id uint64
 	var x *rating.Index
 	err = s.update(func(tx *txn) error {
-		rec, err := getTable(tx.Tx, name)
+		rec, b, err := tableRows(tx.Tx, name)
 		if err != nil {
 			return err
-		}
-		b, err := tx.Bucket(bucketRates).CreateBucketIfNotExists(itob(rec.ID))
-		if err != nil {
-			return fmt.Errorf("rows of table %q: %w", name, err)
 		}
 		if replaced, err = putRows(b, rows, keys, true); err != nil {
 			return err
@@ -296,4 +292,18 @@ func ratePage(tx *bolt.Tx, id uint64, after []byte, rows []rating.Row, n int, in
 		after = append(after[:0], k...)
 	}
 	return rows, after, k != nil, nil
+}
+
+// tableRows reads the named table's record and opens the bucket of its
+// rows, creating it for a table that has none yet.
+func tableRows(tx *bolt.Tx, name string) (tableRecord, *bolt.Bucket, error) {
+	rec, err := getTable(tx, name)
+	if err != nil {
+		return rec, nil, err
+	}
+	b, err := tx.Bucket(bucketRates).CreateBucketIfNotExists(itob(rec.ID))
+	if err != nil {
+		return rec, nil, fmt.Errorf("rows of table %q: %w", name, err)
+	}
+	return rec, b, nil
 }

@@ -100,13 +100,9 @@ func (s *Store) changeRows(name string, fn func(b *bolt.Bucket, rec *tableRecord
 	var x *rating.Index
 	var id uint64
 	err := s.update(func(tx *txn) error {
-		rec, err := getTable(tx.Tx, name)
+		rec, b, err := tableRows(tx.Tx, name)
 		if err != nil {
 			return err
-		}
-		b, err := tx.Bucket(bucketRates).CreateBucketIfNotExists(itob(rec.ID))
-		if err != nil {
-			return fmt.Errorf("rows of table %q: %w", name, err)
 		}
 		changed, err := fn(b, &rec)
 		if err != nil {
