@@ -113,7 +113,9 @@ func (s *server) rerate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if f.Status == "" && f.From.IsZero() && f.To.IsZero() {
+	// The query, not the filter, says whether a range was given:
+	// from=0001-01-01 is the zero time, and a range all the same.
+	if q := r.URL.Query(); f.Status == "" && q.Get("from") == "" && q.Get("to") == "" {
 		return rating.Errorf(rating.EInvalid, "say which CDRs to re-rate: status=unrated or a from/to range (with tenant= or provider= to narrow it)")
 	}
 	done, err := s.Store.Rerate(f)

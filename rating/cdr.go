@@ -21,6 +21,43 @@ const (
 // call and keeps every cost computation exact.
 const MaxCDRDuration = 7 * 24 * 3600
 
+// A CDR's start lies in [MinStart, MaxStart): 2000-01-01 to 2200-01-01
+// UTC. Any start a working PBX clock gives falls in it, and a start outside
+// it is a broken clock or a broken record, which would otherwise be priced
+// and counted on a day no dashboard shows. The bound also keeps every start
+// within what a time.Time holds as Unix nanoseconds (1678 to 2262), which
+// is how the store keeps it.
+const (
+	minStartUnix = 946684800  // 2000-01-01T00:00:00Z
+	maxStartUnix = 7258118400 // 2200-01-01T00:00:00Z
+)
+
+// MinStart and MaxStart bound a CDR's start: MinStart ≤ start < MaxStart.
+func MinStart() time.Time { return time.Unix(minStartUnix, 0).UTC() }
+
+// MaxStart is the first instant after the last start a CDR may have.
+func MaxStart() time.Time { return time.Unix(maxStartUnix, 0).UTC() }
+
+// startInRange reports whether t may be a CDR's start; outOfRange says
+// why not.
+func startInRange(t time.Time) bool { return !t.Before(MinStart()) && t.Before(MaxStart()) }
+
+const outOfRange = "outside the times pbxbill accepts, 2000-01-01 to 2200-01-01 UTC"
+
+// ClampStart brings t into [MinStart, MaxStart], where every stored start
+// lies, so that a filter bound of any year selects what it says (a from
+// before 2000 means from the first CDR) and converts to Unix nanoseconds
+// without overflow.
+func ClampStart(t time.Time) time.Time {
+	switch {
+	case t.Before(MinStart()):
+		return MinStart()
+	case t.After(MaxStart()):
+		return MaxStart()
+	}
+	return t
+}
+
 // CDR is one call leg as the PBX reports it, and as pbxbill priced it.
 type CDR struct {
 	ID       string    `json:"id"`
@@ -43,7 +80,8 @@ type CDR struct {
 }
 
 // Validate reports what makes a posted CDR malformed: a missing or
-// over-long id, a missing start, a negative or absurd duration, a bad kind.
+// over-long id, a missing start or one outside [MinStart, MaxStart), a
+// negative or absurd duration, a bad kind.
 // A malformed CDR rejects its whole batch.
 func (c *CDR) Validate() error {
 	switch {
@@ -53,6 +91,8 @@ func (c *CDR) Validate() error {
 		return Invalidf("id", "id %.20q…: longer than 200 characters", c.ID)
 	case c.Start.IsZero():
 		return Errorf(EInvalid, "cdr %q: start: required (RFC 3339)", c.ID)
+	case !startInRange(c.Start):
+		return Invalidf("start", "cdr %q: start %s: %s", c.ID, c.Start.Format(time.RFC3339Nano), outOfRange)
 	case c.Duration < 0:
 		return Errorf(EInvalid, "cdr %q: duration %d: must not be negative", c.ID, c.Duration)
 	case c.Duration > MaxCDRDuration:

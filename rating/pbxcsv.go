@@ -186,14 +186,20 @@ func lineID(kind, line string) string {
 	return kind + "-" + hex.EncodeToString(sum[:16])
 }
 
-// pbxTime reads a PBX's local "2006-01-02 15:04:05" stamp in loc.
+// pbxTime reads a PBX's local "2006-01-02 15:04:05" stamp in loc, or an
+// RFC 3339 time. A stamp outside the years a CDR may start in is refused
+// here, by its column: year 1 would otherwise read as the zero time, which
+// a CDR takes for no start at all.
 func pbxTime(field, s string, loc *time.Location) (time.Time, error) {
 	t, err := time.ParseInLocation(time.DateTime, strings.TrimSpace(s), loc)
 	if err != nil {
-		if t, err2 := time.Parse(time.RFC3339, s); err2 == nil {
-			return t, nil
+		var err2 error
+		if t, err2 = time.Parse(time.RFC3339, s); err2 != nil {
+			return time.Time{}, Invalidf(field, "%s %q: want YYYY-MM-DD HH:MM:SS", field, s)
 		}
-		return t, Invalidf(field, "%s %q: want YYYY-MM-DD HH:MM:SS", field, s)
+	}
+	if !startInRange(t) {
+		return time.Time{}, Invalidf(field, "%s %q: %s", field, s, outOfRange)
 	}
 	return t, nil
 }

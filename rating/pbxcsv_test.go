@@ -178,7 +178,7 @@ func FuzzParsePBXLine(f *testing.F) {
 			}
 			return
 		}
-		if a.ID == "" || a.Start.IsZero() || a.Duration < 0 || a.Duration > MaxCDRDuration {
+		if a.ID == "" || !startInRange(a.Start) || a.Duration < 0 || a.Duration > MaxCDRDuration {
 			t.Fatalf("accepted a bad record %+v", a)
 		}
 	})

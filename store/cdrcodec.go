@@ -70,6 +70,9 @@ func decodeCost(m rating.Money) rating.Money {
 
 // encode appends the record: the fixed fields first, then the strings,
 // each with a uvarint length. The costs are varints of Money (appendMoney).
+// Start and Received are Unix nanoseconds, which hold 1678 to 2262: a
+// start is within rating.MinStart and rating.MaxStart (CDR.Validate, which
+// PostCDRs runs on every CDR), and Received is the store's clock.
 func (r *cdrRecord) encode(dst []byte) []byte {
 	dst = binary.BigEndian.AppendUint64(dst, uint64(r.Start.UnixNano()))
 	dst = binary.BigEndian.AppendUint64(dst, r.TenantID)

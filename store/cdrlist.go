@@ -41,11 +41,13 @@ func matcherOf(f *rating.CDRFilter, tx *bolt.Tx) (matcher, error) {
 	default:
 		return m, rating.Invalidf("status", "status %q: want rated or unrated", f.Status)
 	}
+	// A bound of any year selects what it says: clamped to the range
+	// every stored start lies in, it converts without overflow.
 	if !f.From.IsZero() {
-		m.from = f.From.UnixNano()
+		m.from = rating.ClampStart(f.From).UnixNano()
 	}
 	if !f.To.IsZero() {
-		m.to = f.To.UnixNano()
+		m.to = rating.ClampStart(f.To).UnixNano()
 	}
 	return m, nil
 }
