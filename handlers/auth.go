@@ -43,7 +43,7 @@ func (s *server) admin(h handlerFunc) http.Handler {
 			return err
 		}
 		if !c.Bootstrap {
-			return rating.Errorf(rating.EForbidden, "node %q: a node token may only call the rating and CDR endpoints", c.Node)
+			return rating.Errorf(rating.EForbidden, "node %s: a node token may only call the rating and CDR endpoints", rating.Excerpt(c.Node))
 		}
 		return h(w, s.identify(w, r, c))
 	})

@@ -57,7 +57,7 @@ func (in *cdrIn) toCDR() (rating.CDR, error) {
 		return c, rating.Invalidf("start", "start: required (RFC 3339)")
 	}
 	if c.Start, err = time.Parse(time.RFC3339Nano, in.Start); err != nil {
-		return c, rating.Invalidf("start", "start %q: want an RFC 3339 time such as 2026-05-01T10:00:00Z", in.Start)
+		return c, rating.Invalidf("start", "start %s: want an RFC 3339 time such as 2026-05-01T10:00:00Z", rating.Excerpt(in.Start))
 	}
 	if c.Duration, err = seconds(in.Duration); err != nil {
 		return c, err
@@ -77,7 +77,12 @@ func seconds(raw json.RawMessage) (int, error) {
 	}
 	d, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, rating.Invalidf("duration", "duration %s: want whole seconds", raw)
+		// raw is JSON, escaped already; a long one is cut to an excerpt.
+		shown := string(raw)
+		if len(shown) > 40 {
+			shown = rating.Excerpt(shown)
+		}
+		return 0, rating.Invalidf("duration", "duration %s: want whole seconds", shown)
 	}
 	return d, nil
 }
@@ -177,7 +182,7 @@ func (s *server) postCDRs(m *metrics) handlerFunc {
 		case string(rating.Asterisk), string(rating.FreeSWITCH):
 			return s.postPBXFile(w, r, m, rating.PBXFormat(f))
 		default:
-			return rating.Errorf(rating.EInvalid, "format %q: want json, asterisk or freeswitch", f)
+			return rating.Errorf(rating.EInvalid, "format %s: want json, asterisk or freeswitch", rating.Excerpt(f))
 		}
 		if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "text/csv" {
 			return rating.Errorf(rating.EInvalid, "Content-Type text/csv: a PBX CDR file needs ?format=asterisk or ?format=freeswitch")
@@ -284,8 +289,8 @@ func badRecord(i int, id string, err error) error {
 		where = "cdrs[" + strconv.Itoa(i) + "]"
 	}
 	msg := e.Message
-	if id != "" && !strings.Contains(msg, strconv.Quote(id)) {
-		where += " (id " + strconv.Quote(id) + ")"
+	if id != "" && !strings.Contains(msg, rating.Excerpt(id)) {
+		where += " (id " + rating.Excerpt(id) + ")"
 	}
 	return &rating.Error{Code: rating.EInvalid, Message: where + ": " + msg + "; nothing was stored", Lines: e.Lines}
 }

@@ -29,7 +29,7 @@ func (s *server) postPBXFile(w http.ResponseWriter, r *http.Request, m *metrics,
 		// The PBX writes local stamps in its own zone, which need not be
 		// the installation's.
 		if loc, err = time.LoadLocation(tz); err != nil {
-			return rating.Errorf(rating.EInvalid, "tz %q: not a known time zone (want an IANA name such as Europe/Berlin)", tz)
+			return rating.Errorf(rating.EInvalid, "tz %s: not a known time zone (want an IANA name such as Europe/Berlin)", rating.Excerpt(tz))
 		}
 	}
 	body := &limitedBody{r: http.MaxBytesReader(unwrap(w), r.Body, s.csvLimit)}

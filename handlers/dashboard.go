@@ -90,7 +90,7 @@ func (s *server) providerDashboard(w http.ResponseWriter, r *http.Request) error
 func parseDay(field, v string, loc *time.Location) (time.Time, error) {
 	t, err := rating.ParseDate(v, loc)
 	if err != nil {
-		return t, rating.Invalidf(field, "%s %q: want a date YYYY-MM-DD", field, v)
+		return t, rating.Invalidf(field, "%s %s: want a date YYYY-MM-DD", field, rating.Excerpt(v))
 	}
 	return t, nil
 }

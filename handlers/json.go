@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	"pbxbill/rating"
@@ -57,11 +58,14 @@ func decodeError(err error, limit int64) error {
 		if typ.Field == "" {
 			return rating.Errorf(rating.EInvalid, "body: got a JSON %s, want %s", typ.Value, describe(typ.Type))
 		}
-		return rating.Errorf(rating.EInvalid, "field %q: got a JSON %s, want %s", typ.Field, typ.Value, describe(typ.Type))
+		return rating.Errorf(rating.EInvalid, "field %s: got a JSON %s, want %s", rating.Excerpt(typ.Field), typ.Value, describe(typ.Type))
 	case errors.As(err, &re):
 		return re // from a field's own UnmarshalJSON or UnmarshalText, which names it
 	}
 	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		if u, err := strconv.Unquote(f); err == nil {
+			f = rating.Excerpt(u)
+		}
 		return rating.Errorf(rating.EInvalid, "unknown field %s", f)
 	}
 	return rating.Errorf(rating.EInvalid, "malformed JSON: %s", strings.TrimPrefix(err.Error(), "json: "))

@@ -55,7 +55,7 @@ func (s *server) credit(accountType string) handlerFunc {
 			in.Kind = rating.Topup
 		case rating.Topup, rating.Adjustment:
 		default:
-			return rating.Invalidf("kind", "kind %q: want topup or adjustment", in.Kind)
+			return rating.Invalidf("kind", "kind %s: want topup or adjustment", rating.Excerpt(in.Kind))
 		}
 		e, err := s.Store.Credit(accountType, mux.Vars(r)["name"], amount, in.Kind, in.Note)
 		if err != nil {
@@ -81,7 +81,7 @@ func (s *server) ledger(accountType string) handlerFunc {
 			return err
 		}
 		if !from.IsZero() && !to.IsZero() && !from.Before(to) {
-			return rating.Invalidf("from", "from %q is after to %q", q.Get("from"), q.Get("to"))
+			return rating.Invalidf("from", "from %s is after to %s", rating.Excerpt(q.Get("from")), rating.Excerpt(q.Get("to")))
 		}
 		n, err := limit(r)
 		if err != nil {
@@ -120,7 +120,7 @@ func parseBound(field, v string, loc *time.Location, end bool) (time.Time, error
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
-		return time.Time{}, rating.Invalidf(field, "%s %q: want YYYY-MM-DD or an RFC 3339 time", field, v)
+		return time.Time{}, rating.Invalidf(field, "%s %s: want YYYY-MM-DD or an RFC 3339 time", field, rating.Excerpt(v))
 	}
 	if end {
 		t = t.Add(time.Nanosecond)

@@ -53,7 +53,7 @@ func parseAt(v string, now func() time.Time) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return t, rating.Invalidf("at", "at %q: want an RFC 3339 time such as 2024-05-01T10:00:00Z", v)
+		return t, rating.Invalidf("at", "at %s: want an RFC 3339 time such as 2024-05-01T10:00:00Z", rating.Excerpt(v))
 	}
 	return t, nil
 }
@@ -72,7 +72,7 @@ func limit(r *http.Request) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > maxLimit {
-		return 0, rating.Invalidf("limit", "limit %q: want a whole number from 1 to %d", s, maxLimit)
+		return 0, rating.Invalidf("limit", "limit %s: want a whole number from 1 to %d", rating.Excerpt(s), maxLimit)
 	}
 	return n, nil
 }

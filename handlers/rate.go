@@ -61,7 +61,7 @@ func (s *server) resolve(rq *rateQuery) (*rating.Tenant, rating.Resolution, erro
 	}
 	res := s.Store.Rater().Resolve(tenant, rq.kind, rq.number, rq.at)
 	if tenant == nil {
-		res.Err = rating.Errorf(rating.ENotFound, "unknown tenant %q", rq.tenant)
+		res.Err = rating.Errorf(rating.ENotFound, "unknown tenant %s", rating.Excerpt(rq.tenant))
 	}
 	return tenant, res, nil
 }
@@ -150,7 +150,7 @@ func (s *server) price(w http.ResponseWriter, r *http.Request) error {
 	}
 	d, err := strconv.Atoi(v)
 	if err != nil || d < 0 || d > maxPriceDuration {
-		return rating.Invalidf("duration", "duration %q: want whole seconds from 0 to %d", v, maxPriceDuration)
+		return rating.Invalidf("duration", "duration %s: want whole seconds from 0 to %d", rating.Excerpt(v), maxPriceDuration)
 	}
 	t, res, err := s.found(&rq)
 	if err != nil {

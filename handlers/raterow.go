@@ -58,7 +58,7 @@ func (s *server) importDeck(t rating.Table, body io.Reader, mode string) (import
 		mode = "replace"
 	case "replace", "merge":
 	default:
-		return importOut{}, rating.Invalidf("mode", "mode %q: want replace or merge", mode)
+		return importOut{}, rating.Invalidf("mode", "mode %s: want replace or merge", rating.Excerpt(mode))
 	}
 	lb := &limitedBody{r: body}
 	out := importOut{Mode: mode}
@@ -110,8 +110,8 @@ func (s *server) deleteRate(w http.ResponseWriter, r *http.Request) error {
 		if err := rating.ValidatePrefix(key.Prefix); err != nil {
 			return err
 		}
-		return rating.Errorf(rating.ENotFound, "rate table %q has no row %s with days %q and hours %q: rows have no times of the week yet",
-			vars["name"], key, days, hours)
+		return rating.Errorf(rating.ENotFound, "rate table %s has no row %s with days %s and hours %s: rows have no times of the week yet",
+			rating.Excerpt(vars["name"]), key, rating.Excerpt(days), rating.Excerpt(hours))
 	}
 	if _, err := s.Store.DeleteRate(vars["name"], key); err != nil {
 		return err
@@ -188,7 +188,7 @@ func (s *server) exportRates(w http.ResponseWriter, r *http.Request) error {
 			return s.exportCSV(w, r)
 		}
 	default:
-		return rating.Errorf(rating.EInvalid, "format %q: want json or csv", q.Get("format"))
+		return rating.Errorf(rating.EInvalid, "format %s: want json or csv", rating.Excerpt(q.Get("format")))
 	}
 	n, err := limit(r)
 	if err != nil {

@@ -188,7 +188,7 @@ func (u *ui) findRow(table, prefix, eff string) (rating.Row, error) {
 			return row, nil
 		}
 	}
-	return rating.Row{}, rating.Errorf(rating.ENotFound, "table %s has no row %s effective %q", table, prefix, eff)
+	return rating.Row{}, rating.Errorf(rating.ENotFound, "table %s has no row %s effective %s", table, rating.Excerpt(prefix), rating.Excerpt(eff))
 }
 
 func effString(t time.Time) string {
@@ -202,7 +202,7 @@ func parseInt(field, v string) (int, error) {
 	n := 0
 	for _, c := range v {
 		if c < '0' || c > '9' || n > 1e8 {
-			return 0, rating.Invalidf(field, "%s %q: want a whole number", field, v)
+			return 0, rating.Invalidf(field, "%s %s: want a whole number", field, rating.Excerpt(v))
 		}
 		n = n*10 + int(c-'0')
 	}

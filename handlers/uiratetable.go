@@ -44,7 +44,7 @@ func (f *tableForm) apply(t *rating.Table) bool {
 	for _, x := range ints {
 		n, err := strconv.Atoi(strings.TrimSpace(x.v))
 		if err != nil {
-			f.Errors[x.field] = x.field + " " + strconv.Quote(x.v) + ": want a whole number"
+			f.Errors[x.field] = x.field + " " + rating.Excerpt(x.v) + ": want a whole number"
 			continue
 		}
 		*x.dst = n
@@ -80,7 +80,7 @@ type tablesPage struct {
 func pageKind(r *http.Request) (rating.Kind, error) {
 	k, err := rating.ParseKind(mux.Vars(r)["kind"])
 	if err != nil || mux.Vars(r)["kind"] != k.String() {
-		return 0, rating.Errorf(rating.ENotFound, "no rate page %q: want outbound, inbound or conference", mux.Vars(r)["kind"])
+		return 0, rating.Errorf(rating.ENotFound, "no rate page %s: want outbound, inbound or conference", rating.Excerpt(mux.Vars(r)["kind"]))
 	}
 	return k, nil
 }
@@ -221,7 +221,7 @@ func parseTryAt(v string, loc *time.Location, now func() time.Time) (time.Time, 
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return t, rating.Errorf(rating.EInvalid, "date %q: want YYYY-MM-DD", v)
+		return t, rating.Errorf(rating.EInvalid, "date %s: want YYYY-MM-DD", rating.Excerpt(v))
 	}
 	return t, nil
 }

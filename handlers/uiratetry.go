@@ -20,7 +20,7 @@ func (u *ui) try(t rating.Table, number, duration, date string) *tryResult {
 	if duration != "" {
 		n, err := strconv.Atoi(duration)
 		if err != nil || n < 0 || n > maxPriceDuration {
-			res.Error = fmt.Sprintf("duration %q: want whole seconds from 0 to %d", duration, maxPriceDuration)
+			res.Error = fmt.Sprintf("duration %s: want whole seconds from 0 to %d", rating.Excerpt(duration), maxPriceDuration)
 			return res
 		}
 		d = n

@@ -49,7 +49,7 @@ func (s *server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !allowedHost(r, hosts) && !bearerAPI(r) {
 			s.guardError(w, r, rating.Errorf(rating.EForbidden,
-				"host %q is not this server: use localhost, its address, or a configured host name", r.Host))
+				"host %s is not this server: use localhost, its address, or a configured host name", rating.Excerpt(r.Host)))
 			return
 		}
 		if !strings.HasPrefix(r.URL.Path, "/api/") {

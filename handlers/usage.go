@@ -61,7 +61,7 @@ func (s *server) cdrFilter(r *http.Request) (rating.CDRFilter, error) {
 	switch f.Status {
 	case "", rating.Rated, rating.Unrated:
 	default:
-		return f, rating.Invalidf("status", "status %q: want rated or unrated", f.Status)
+		return f, rating.Invalidf("status", "status %s: want rated or unrated", rating.Excerpt(f.Status))
 	}
 	loc := s.Store.Location()
 	var err error
@@ -72,7 +72,7 @@ func (s *server) cdrFilter(r *http.Request) (rating.CDRFilter, error) {
 		return f, err
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
-		return f, rating.Invalidf("from", "from %q is after to %q", q.Get("from"), q.Get("to"))
+		return f, rating.Invalidf("from", "from %s is after to %s", rating.Excerpt(q.Get("from")), rating.Excerpt(q.Get("to")))
 	}
 	return f, nil
 }
@@ -93,7 +93,7 @@ func (s *server) listCDRs(w http.ResponseWriter, r *http.Request) error {
 			return s.exportCDRs(w, f)
 		}
 	default:
-		return rating.Errorf(rating.EInvalid, "format %q: want json or csv", format)
+		return rating.Errorf(rating.EInvalid, "format %s: want json or csv", rating.Excerpt(format))
 	}
 	n, err := limit(r)
 	if err != nil {

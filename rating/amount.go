@@ -36,7 +36,7 @@ func (a Amount) Set() bool { return a != NoAmount }
 func ParseAmount(s string) (Amount, error) {
 	v, ok, msg := parseAmount(s, '.')
 	if !ok {
-		return 0, Invalidf("amount", "amount %q: %s", s, msg)
+		return 0, Invalidf("amount", "amount %s: %s", Excerpt(s), msg)
 	}
 	return v, nil
 }

@@ -88,21 +88,21 @@ func (c *CDR) Validate() error {
 	case c.ID == "":
 		return Invalidf("id", "id: required")
 	case len(c.ID) > 200:
-		return Invalidf("id", "id %.20q…: longer than 200 characters", c.ID)
+		return Invalidf("id", "id %s: longer than 200 characters", Excerpt(c.ID))
 	case c.Start.IsZero():
-		return Errorf(EInvalid, "cdr %q: start: required (RFC 3339)", c.ID)
+		return Errorf(EInvalid, "cdr %s: start: required (RFC 3339)", Excerpt(c.ID))
 	case !startInRange(c.Start):
-		return Invalidf("start", "cdr %q: start %s: %s", c.ID, c.Start.Format(time.RFC3339Nano), outOfRange)
+		return Invalidf("start", "cdr %s: start %s: %s", Excerpt(c.ID), c.Start.Format(time.RFC3339Nano), outOfRange)
 	case c.Duration < 0:
-		return Errorf(EInvalid, "cdr %q: duration %d: must not be negative", c.ID, c.Duration)
+		return Errorf(EInvalid, "cdr %s: duration %d: must not be negative", Excerpt(c.ID), c.Duration)
 	case c.Duration > MaxCDRDuration:
-		return Errorf(EInvalid, "cdr %q: duration %d: longer than a week", c.ID, c.Duration)
+		return Errorf(EInvalid, "cdr %s: duration %d: longer than a week", Excerpt(c.ID), c.Duration)
 	case c.Kind.String() == "":
-		return Errorf(EInvalid, "cdr %q: kind: want outbound, inbound or conference", c.ID)
+		return Errorf(EInvalid, "cdr %s: kind: want outbound, inbound or conference", Excerpt(c.ID))
 	case len(c.Number) > 64:
-		return Errorf(EInvalid, "cdr %q: number: longer than 64 characters", c.ID)
+		return Errorf(EInvalid, "cdr %s: number: longer than 64 characters", Excerpt(c.ID))
 	case len(c.Tenant) > 100:
-		return Errorf(EInvalid, "cdr %q: tenant: longer than 100 characters", c.ID)
+		return Errorf(EInvalid, "cdr %s: tenant: longer than 100 characters", Excerpt(c.ID))
 	}
 	return nil
 }

@@ -200,9 +200,9 @@ func (p *rateParser) header(rec []string, line int) bool {
 		c := rateColumn(strings.ToLower(strings.TrimSpace(h)))
 		switch {
 		case c < 0:
-			p.fail(line, -1, "unknown column %q (column %d); the columns are %s", h, i+1, columnList())
+			p.fail(line, -1, "unknown column %s (column %d); the columns are %s", Excerpt(h), i+1, columnList())
 		case seen[c] != "":
-			p.fail(line, c, "column %s given twice, as %q and %q", p.names[c], seen[c], h)
+			p.fail(line, c, "column %s given twice, as %s and %s", p.names[c], Excerpt(seen[c]), Excerpt(h))
 		default:
 			seen[c] = h
 		}
@@ -254,7 +254,7 @@ func (p *rateParser) row(rec []string, line int) {
 		}
 		if msg != "" {
 			bad = true
-			p.fail(line, p.cols[i], "%s %q: %s", p.names[p.cols[i]], cell, msg)
+			p.fail(line, p.cols[i], "%s %s: %s", p.names[p.cols[i]], Excerpt(cell), msg)
 		}
 	}
 	if bad {
@@ -334,7 +334,7 @@ func ParseEffectiveFrom(s string, loc *time.Location) (time.Time, error) {
 	}
 	t, msg := parseInstant(s, loc)
 	if msg != "" {
-		return t, Invalidf("effective_from", "effective_from %q: %s", s, msg)
+		return t, Invalidf("effective_from", "effective_from %s: %s", Excerpt(s), msg)
 	}
 	return t, nil
 }

@@ -3,6 +3,7 @@ package rating
 import (
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // Error codes. Each maps to one HTTP status in handlers (see API.md).
@@ -78,4 +79,21 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "internal error"
+}
+
+// excerptLen is how many characters of a value an error message quotes.
+const excerptLen = 40
+
+// Excerpt quotes s for an error message, as %q does, but at most its first
+// 40 characters, followed by … when it was cut: a message names the value
+// it rejects without echoing a 100 MiB cell back to the caller.
+func Excerpt(s string) string {
+	n := 0
+	for i := range s {
+		if n == excerptLen {
+			return strconv.Quote(s[:i]) + "…"
+		}
+		n++
+	}
+	return strconv.Quote(s)
 }

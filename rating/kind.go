@@ -37,7 +37,7 @@ func ParseKind(s string) (Kind, error) {
 	case "conference":
 		return Conference, nil
 	}
-	return 0, Invalidf("kind", "kind %q: want outbound, inbound or conference", s)
+	return 0, Invalidf("kind", "kind %s: want outbound, inbound or conference", Excerpt(s))
 }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -82,7 +82,7 @@ func ParseRounding(s string) (Rounding, error) {
 	case "down":
 		return Down, nil
 	}
-	return 0, Invalidf("rounding", "rounding %q: want half_up, up or down", s)
+	return 0, Invalidf("rounding", "rounding %s: want half_up, up or down", Excerpt(s))
 }
 
 // MarshalText implements encoding.TextMarshaler.

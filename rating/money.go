@@ -128,13 +128,13 @@ func ParseMoney(s string) (Money, error) {
 		msg = "beyond ±" + MaxMoney.String()
 	}
 	if msg != "" {
-		return Money{}, Invalidf("amount", "amount %q: %s", s, msg)
+		return Money{}, Invalidf("amount", "amount %s: %s", Excerpt(s), msg)
 	}
 	hi, lo := bits.Mul64(whole, amountUnit)
 	lo, c := bits.Add64(lo, frac, 0)
 	m := Money{hi: int64(hi + c), lo: lo}
 	if m.Cmp(MaxMoney) > 0 {
-		return Money{}, Invalidf("amount", "amount %q: beyond ±%s", s, MaxMoney)
+		return Money{}, Invalidf("amount", "amount %s: beyond ±%s", Excerpt(s), MaxMoney)
 	}
 	if neg {
 		m = m.Neg()
@@ -147,10 +147,10 @@ func ParseMoney(s string) (Money, error) {
 func MoneyFromDecimal(d decimal.Decimal) (Money, error) {
 	s := d.Shift(AmountDecimals)
 	if !s.Equal(s.Truncate(0)) {
-		return Money{}, Invalidf("amount", "amount %s: more than 8 decimal places", d)
+		return Money{}, Invalidf("amount", "amount %s: more than 8 decimal places", Excerpt(d.String()))
 	}
 	if s.Abs().GreaterThan(decimal.New(1, 18+AmountDecimals)) { // MaxMoney
-		return Money{}, Invalidf("amount", "amount %s: beyond ±%s", d, MaxMoney)
+		return Money{}, Invalidf("amount", "amount %s: beyond ±%s", Excerpt(d.String()), MaxMoney)
 	}
 	if s.Abs().LessThan(decimal.New(1, 18)) {
 		return MoneyOf(s.IntPart()), nil

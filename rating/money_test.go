@@ -60,7 +60,7 @@ func TestParseMoney(t *testing.T) {
 		{"99999999999999999999999999999999999999999", "beyond ±1000000000000000000"},
 	} {
 		_, err := ParseMoney(tc.in)
-		if ErrorCode(err) != EInvalid || !strings.Contains(err.Error(), tc.msg) || !strings.Contains(err.Error(), tc.in) {
+		if ErrorCode(err) != EInvalid || !strings.Contains(err.Error(), tc.msg) || !strings.Contains(err.Error(), Excerpt(tc.in)) {
 			t.Errorf("ParseMoney(%q) = %v, want an invalid error naming it and %q", tc.in, err, tc.msg)
 		}
 	}

@@ -22,7 +22,7 @@ func ParseIntlPrefixes(s string) ([]string, error) {
 			continue
 		}
 		if err := ValidatePrefix(p); err != nil || p == Wildcard {
-			return nil, Errorf(EInvalid, "intl-prefixes: %q is not a digit prefix", p)
+			return nil, Errorf(EInvalid, "intl-prefixes: %s is not a digit prefix", Excerpt(p))
 		}
 		out = append(out, p)
 	}
@@ -51,7 +51,7 @@ func (n Numbering) Normalise(s string) (string, error) {
 				b = append(b, c)
 			case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
 			default:
-				return "", Invalidf("number", "number %q: %q is not a digit", s, c)
+				return "", Invalidf("number", "number %s: %q is not a digit", Excerpt(s), c)
 			}
 		}
 		s = string(b)
@@ -66,7 +66,7 @@ func (n Numbering) Normalise(s string) (string, error) {
 		return "", Invalidf("number", "number: no digits")
 	}
 	if len(s) > MaxNumberLen {
-		return "", Invalidf("number", "number %q: longer than %d digits", s, MaxNumberLen)
+		return "", Invalidf("number", "number %s: longer than %d digits", Excerpt(s), MaxNumberLen)
 	}
 	return s, nil
 }

@@ -117,7 +117,7 @@ func ParsePBXLine(f PBXFormat, line string, n int, loc *time.Location) (PBXRecor
 	case FreeSWITCH:
 		return freeswitchRecord(fields, line, n, loc)
 	}
-	return PBXRecord{}, Errorf(EInvalid, "format %q: want asterisk or freeswitch", f)
+	return PBXRecord{}, Errorf(EInvalid, "format %s: want asterisk or freeswitch", Excerpt(string(f)))
 }
 
 // asteriskRecord maps cdr_csv's standard columns: accountcode, src, dst,
@@ -195,11 +195,11 @@ func pbxTime(field, s string, loc *time.Location) (time.Time, error) {
 	if err != nil {
 		var err2 error
 		if t, err2 = time.Parse(time.RFC3339, s); err2 != nil {
-			return time.Time{}, Invalidf(field, "%s %q: want YYYY-MM-DD HH:MM:SS", field, s)
+			return time.Time{}, Invalidf(field, "%s %s: want YYYY-MM-DD HH:MM:SS", field, Excerpt(s))
 		}
 	}
 	if !startInRange(t) {
-		return time.Time{}, Invalidf(field, "%s %q: %s", field, s, outOfRange)
+		return time.Time{}, Invalidf(field, "%s %s: %s", field, Excerpt(s), outOfRange)
 	}
 	return t, nil
 }
@@ -207,7 +207,7 @@ func pbxTime(field, s string, loc *time.Location) (time.Time, error) {
 func pbxSeconds(field, s string) (int, error) {
 	v, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil || v < 0 || v > MaxCDRDuration {
-		return 0, Invalidf(field, "%s %q: want whole seconds, 0 to %d", field, s, MaxCDRDuration)
+		return 0, Invalidf(field, "%s %s: want whole seconds, 0 to %d", field, Excerpt(s), MaxCDRDuration)
 	}
 	return v, nil
 }
@@ -275,7 +275,7 @@ func splitCSVLine(s string) ([]string, error) {
 		}
 		field, rest, more := strings.Cut(s, ",")
 		if strings.Contains(field, `"`) {
-			return nil, Errorf(EInvalid, "bare quote in unquoted field %q", field)
+			return nil, Errorf(EInvalid, "bare quote in unquoted field %s", Excerpt(field))
 		}
 		out = append(out, field)
 		if !more {

@@ -36,7 +36,7 @@ func (p *Provider) Validate() error {
 		}
 	}
 	if p.Status != Active && p.Status != Suspended {
-		return Invalidf("status", "status %q: want active or suspended", p.Status)
+		return Invalidf("status", "status %s: want active or suspended", Excerpt(p.Status))
 	}
 	return nil
 }

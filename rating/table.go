@@ -178,11 +178,11 @@ func ValidatePrefix(p string) error {
 		return Invalidf("prefix", "prefix: required")
 	}
 	if len(p) > MaxPrefixLen {
-		return Invalidf("prefix", "prefix %q: longer than %d digits", p, MaxPrefixLen)
+		return Invalidf("prefix", "prefix %s: longer than %d digits", Excerpt(p), MaxPrefixLen)
 	}
 	for i := 0; i < len(p); i++ {
 		if p[i] < '0' || p[i] > '9' {
-			return Invalidf("prefix", "prefix %q: digits only, or *", p)
+			return Invalidf("prefix", "prefix %s: digits only, or *", Excerpt(p))
 		}
 	}
 	return nil
@@ -196,14 +196,14 @@ func ValidateName(field, s string) error {
 		return Invalidf(field, "%s: required", field)
 	}
 	if len(s) > 100 {
-		return Invalidf(field, "%s %q: longer than 100 characters", field, s)
+		return Invalidf(field, "%s %s: longer than 100 characters", field, Excerpt(s))
 	}
 	if s[0] == ' ' || s[len(s)-1] == ' ' {
-		return Invalidf(field, "%s %q: leading or trailing space", field, s)
+		return Invalidf(field, "%s %s: leading or trailing space", field, Excerpt(s))
 	}
 	for _, c := range s {
 		if c < 0x20 || c == 0x7f || c == '/' {
-			return Invalidf(field, "%s %q: control characters and '/' are not allowed", field, s)
+			return Invalidf(field, "%s %s: control characters and '/' are not allowed", field, Excerpt(s))
 		}
 	}
 	return nil

@@ -99,10 +99,10 @@ func (t *Tenant) Validate() error {
 		return err
 	}
 	if t.BillingMode != Prepaid && t.BillingMode != Postpaid {
-		return Invalidf("billing_mode", "billing_mode %q: want prepaid or postpaid", t.BillingMode)
+		return Invalidf("billing_mode", "billing_mode %s: want prepaid or postpaid", Excerpt(t.BillingMode))
 	}
 	if t.Status != Active && t.Status != Suspended {
-		return Invalidf("status", "status %q: want active or suspended", t.Status)
+		return Invalidf("status", "status %s: want active or suspended", Excerpt(t.Status))
 	}
 	if err := checkLimit("credit_limit", t.CreditLimit); err != nil {
 		return err

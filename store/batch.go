@@ -168,7 +168,7 @@ func (b *batch) book(acct byte, id uint64, amount rating.Money, kind, ref string
 	if !ok {
 		what := kind + " " + amount.String()
 		if ref != "" {
-			what += fmt.Sprintf(" for %q", ref)
+			what += " for " + rating.Excerpt(ref)
 		}
 		return rating.Entry{}, rating.Invalidf("amount", "%s: the balance of %q would be %s, beyond ±%s", what, name, after, rating.MaxMoney)
 	}

@@ -77,7 +77,7 @@ func (b *batch) post(node string, c *rating.CDR) error {
 		ID: c.ID, Node: node, TenantRef: c.Tenant, ProviderRef: c.Provider, Number: c.Number}
 	if c.Provider != "" {
 		if rec.ProviderID = b.providerID(c.Provider); rec.ProviderID == 0 {
-			return rating.Errorf(rating.EInvalid, "cdr %q: provider %q: no provider has that name or trunk", c.ID, c.Provider)
+			return rating.Errorf(rating.EInvalid, "cdr %s: provider %s: no provider has that name or trunk", rating.Excerpt(c.ID), rating.Excerpt(c.Provider))
 		}
 	}
 	rec.TenantID = b.tenantID(c.Tenant)

@@ -39,7 +39,7 @@ func matcherOf(f *rating.CDRFilter, tx *bolt.Tx) (matcher, error) {
 	case rating.Unrated:
 		m.status = statusUnrated
 	default:
-		return m, rating.Invalidf("status", "status %q: want rated or unrated", f.Status)
+		return m, rating.Invalidf("status", "status %s: want rated or unrated", rating.Excerpt(f.Status))
 	}
 	// A bound of any year selects what it says: clamped to the range
 	// every stored start lies in, it converts without overflow.
@@ -68,7 +68,7 @@ func (s *Store) CDRs(f rating.CDRFilter, after string, limit int) ([]rating.CDR,
 	if after != "" {
 		v, err := strconv.ParseUint(after, 10, 64)
 		if err != nil {
-			return nil, "", rating.Invalidf("after", "after %q: not a cursor this list returned", after)
+			return nil, "", rating.Invalidf("after", "after %s: not a cursor this list returned", rating.Excerpt(after))
 		}
 		w.before = v
 	}

@@ -69,7 +69,7 @@ func rateCursor(k []byte) string { return hex.EncodeToString(k) }
 func parseRateCursor(s string) ([]byte, error) {
 	k, err := hex.DecodeString(s)
 	if _, _, ok := splitRateKey(k); err != nil || !ok || len(k) > rateKeyLen {
-		return nil, rating.Invalidf("after", "after %q: not a cursor this list returned", s)
+		return nil, rating.Invalidf("after", "after %s: not a cursor this list returned", rating.Excerpt(s))
 	}
 	return k, nil
 }
@@ -89,7 +89,7 @@ func acctByte(accountType string) (byte, error) {
 	case rating.ProviderAccount:
 		return providerAcct, nil
 	}
-	return 0, rating.Errorf(rating.EInvalid, "account type %q: want tenant or provider", accountType)
+	return 0, rating.Errorf(rating.EInvalid, "account type %s: want tenant or provider", rating.Excerpt(accountType))
 }
 
 // ledgerKey is the index key type|account id|entry id; an account's

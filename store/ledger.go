@@ -56,7 +56,7 @@ func (s *Store) Credit(accountType, name string, amount rating.Money, kind, note
 			return rating.Entry{}, rating.Invalidf("note", "note: required for an adjustment")
 		}
 	default:
-		return rating.Entry{}, rating.Invalidf("kind", "kind %q: want topup or adjustment", kind)
+		return rating.Entry{}, rating.Invalidf("kind", "kind %s: want topup or adjustment", rating.Excerpt(kind))
 	}
 	if !amount.InRange() {
 		return rating.Entry{}, rating.Invalidf("amount", "amount %s: beyond ±%s", amount, rating.MaxMoney)
@@ -99,7 +99,7 @@ func (s *Store) Ledger(accountType, name string, from, to time.Time, after strin
 	start := uint64(1<<64 - 1)
 	if after != "" {
 		if start, err = strconv.ParseUint(after, 10, 64); err != nil {
-			return nil, "", rating.Invalidf("after", "after %q: not a cursor this list returned", after)
+			return nil, "", rating.Invalidf("after", "after %s: not a cursor this list returned", rating.Excerpt(after))
 		}
 	}
 	out, next := []rating.Entry{}, ""

@@ -168,7 +168,7 @@ func getNode(tx *bolt.Tx, name string) (nodeRecord, error) {
 	var rec nodeRecord
 	ok, err := getJSON(tx.Bucket(bucketNodes), []byte(name), &rec)
 	if err == nil && !ok {
-		err = rating.Errorf(rating.ENotFound, "node %q not found", name)
+		err = rating.Errorf(rating.ENotFound, "node %s not found", rating.Excerpt(name))
 	}
 	return rec, err
 }

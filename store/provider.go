@@ -130,7 +130,7 @@ func checkProvider(tx *bolt.Tx, p *rating.Provider) error {
 func getProvider(tx *bolt.Tx, name string) (providerRecord, error) {
 	id := tx.Bucket(bucketProviderNames).Get([]byte(name))
 	if id == nil {
-		return providerRecord{}, rating.Errorf(rating.ENotFound, "provider %q not found", name)
+		return providerRecord{}, rating.Errorf(rating.ENotFound, "provider %s not found", rating.Excerpt(name))
 	}
 	return getProviderByID(tx, btoi(id))
 }

@@ -40,7 +40,7 @@ func (s *Store) ImportRates(name string, parse func(stage func([]rating.Row) err
 	err = parse(func(rows []rating.Row) error {
 		for i := range rows {
 			if err := rows[i].Validate(rec.Decimals); err != nil {
-				return rating.Errorf(rating.EInvalid, "row %d (prefix %q): %s", n+i+1, rows[i].Prefix, rating.ErrorMessage(err))
+				return rating.Errorf(rating.EInvalid, "row %d (prefix %s): %s", n+i+1, rating.Excerpt(rows[i].Prefix), rating.ErrorMessage(err))
 			}
 		}
 		n += len(rows)

@@ -248,14 +248,14 @@ func checkTableRef(tx *bolt.Tx, field, name string, k rating.Kind) error {
 	}
 	id := tx.Bucket(bucketTableNames).Get([]byte(name))
 	if id == nil {
-		return rating.Invalidf(field, "%s %q: no such rate table", field, name)
+		return rating.Invalidf(field, "%s %s: no such rate table", field, rating.Excerpt(name))
 	}
 	rec, err := getTableByID(tx, btoi(id))
 	if err != nil {
 		return err
 	}
 	if rec.Kind != k {
-		return rating.Invalidf(field, "%s %q: the table is %s, want %s", field, name, rec.Kind, k)
+		return rating.Invalidf(field, "%s %s: the table is %s, want %s", field, rating.Excerpt(name), rec.Kind, k)
 	}
 	return nil
 }
@@ -264,7 +264,7 @@ func checkTableRef(tx *bolt.Tx, field, name string, k rating.Kind) error {
 func getTable(tx *bolt.Tx, name string) (tableRecord, error) {
 	id := tx.Bucket(bucketTableNames).Get([]byte(name))
 	if id == nil {
-		return tableRecord{}, rating.Errorf(rating.ENotFound, "rate table %q not found", name)
+		return tableRecord{}, rating.Errorf(rating.ENotFound, "rate table %s not found", rating.Excerpt(name))
 	}
 	return getTableByID(tx, btoi(id))
 }

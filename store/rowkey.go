@@ -133,7 +133,7 @@ func sortKeys(rows []rating.Row, keys []rowKey) {
 func prepareRows(rows []rating.Row, decimals int) ([]rowKey, error) {
 	for i := range rows {
 		if err := rows[i].Validate(decimals); err != nil {
-			return nil, rating.Errorf(rating.EInvalid, "row %d (prefix %q): %s", i+1, rows[i].Prefix, rating.ErrorMessage(err))
+			return nil, rating.Errorf(rating.EInvalid, "row %d (prefix %s): %s", i+1, rating.Excerpt(rows[i].Prefix), rating.ErrorMessage(err))
 		}
 	}
 	order := make([]rowKey, len(rows))

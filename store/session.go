@@ -33,7 +33,7 @@ func (s *Store) CreateSession(user string, ttl time.Duration) (string, rating.Se
 	var sess rating.Session
 	err := s.update(func(tx *txn) error {
 		if tx.Bucket(bucketAdmins).Get([]byte(user)) == nil {
-			return rating.Errorf(rating.ENotFound, "no admin user %q", user)
+			return rating.Errorf(rating.ENotFound, "no admin user %s", rating.Excerpt(user))
 		}
 		if err := deleteSessions(tx.Tx, func(r *sessionRecord) bool { return !tx.now.Before(r.Expires) }); err != nil {
 			return err

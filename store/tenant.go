@@ -59,7 +59,7 @@ func (s *Store) tenantByRef(ref string, first, second []byte) (rating.Tenant, er
 			id = tx.Bucket(second).Get([]byte(ref))
 		}
 		if id == nil {
-			return rating.Errorf(rating.ENotFound, "no tenant has accountcode or name %q", ref)
+			return rating.Errorf(rating.ENotFound, "no tenant has accountcode or name %s", rating.Excerpt(ref))
 		}
 		rec, err = getTenantByID(tx, btoi(id))
 		return err
@@ -216,7 +216,7 @@ func moveIndex(b *bolt.Bucket, from, to string, id uint64, conflict string) erro
 func getTenant(tx *bolt.Tx, name string) (tenantRecord, error) {
 	id := tx.Bucket(bucketTenantNames).Get([]byte(name))
 	if id == nil {
-		return tenantRecord{}, rating.Errorf(rating.ENotFound, "tenant %q not found", name)
+		return tenantRecord{}, rating.Errorf(rating.ENotFound, "tenant %s not found", rating.Excerpt(name))
 	}
 	return getTenantByID(tx, btoi(id))
 }
