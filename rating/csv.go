@@ -304,12 +304,18 @@ func (p *rateParser) money(s string) (Amount, string) {
 	return v, ""
 }
 
-// parseSeconds parses a whole number; Validate checks the range.
+// parseSeconds parses a whole number of seconds; Validate checks the
+// upper bound. A negative one is refused here: a Row holds -1 for "the
+// table's default", which only an empty cell means.
 func parseSeconds(s string) (int, string) {
-	if v, err := strconv.Atoi(s); err == nil && v >= -1e9 && v <= 1e9 {
-		return v, ""
+	v, err := strconv.Atoi(s)
+	switch {
+	case err != nil || v < -1e9 || v > 1e9:
+		return -1, "not a whole number of seconds"
+	case v < 0:
+		return -1, "must not be negative"
 	}
-	return -1, "not a whole number of seconds"
+	return v, ""
 }
 
 // instant parses effective_from, remembering the last date: a deck's
