@@ -44,14 +44,19 @@ bench-rss:
 	@grep "Maximum resident set size" $(BENCHDIR)/upload-rss.txt
 
 # fuzz runs every Fuzz target for FUZZTIME each; go test -fuzz takes one
-# target at a time.
+# target at a time. A failing target does not stop the others: the
+# failures are listed at the end, and make fails.
 fuzz:
-	@for pkg in $(PKGS); do \
+	@failed=""; \
+	for pkg in $(PKGS); do \
 		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "$$pkg $$target"; \
-			$(GO) test -run='^$$' -fuzz="^$$target\$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+			$(GO) test -run='^$$' -fuzz="^$$target\$$" -fuzztime=$(FUZZTIME) $$pkg || failed="$$failed $$pkg:$$target"; \
 		done; \
-	done
+	done; \
+	if [ -n "$$failed" ]; then \
+		echo "failing fuzz targets:"; for f in $$failed; do echo "  $$f"; done; exit 1; \
+	fi
 
 # clean leaves pbxbill.db alone: it may hold more than the demo.
 clean:
