@@ -2,7 +2,6 @@ package store
 
 import (
 	"fmt"
-	"path/filepath"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -31,7 +30,7 @@ func (s *Store) ImportRates(name string, parse func(stage func([]rating.Row) err
 	if err != nil {
 		return 0, err
 	}
-	runs, err := newRunFile(filepath.Dir(s.db.Path()))
+	runs, err := newRunFile()
 	if err != nil {
 		return 0, err
 	}

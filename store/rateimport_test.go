@@ -51,6 +51,7 @@ func importDeck() []rating.Row {
 // once with ReplaceRates and once in chunks with ImportRates: the stored
 // rows, the table and the index agree.
 func TestImportRatesEqualsReplace(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
 	for _, chunk := range []int{1, 7, 100} {
 		want, got := MustOpen(t), MustOpen(t)
 		want.stageChunk, got.stageChunk = 5, 5
@@ -101,6 +102,7 @@ func TestImportRatesEmpty(t *testing.T) {
 // TestImportRatesRejected fails imports late, after chunks were staged:
 // the old rows, table and index stay.
 func TestImportRatesRejected(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
 	s := MustOpen(t)
 	s.stageChunk = 4
 	mustTable(t, s, "t", rating.Outbound)
@@ -195,13 +197,15 @@ func TestImportRatesCSV(t *testing.T) {
 	}
 }
 
-// assertNoRunFiles checks that no import left a file of sorted runs
-// beside the database.
+// assertNoRunFiles checks that no import left a file of sorted runs in
+// $TMPDIR, which the test made its own, or beside the database.
 func assertNoRunFiles(tb testing.TB, s *Store) {
 	tb.Helper()
-	files, err := filepath.Glob(filepath.Join(filepath.Dir(s.db.Path()), ".import-*"))
-	if err != nil || len(files) > 0 {
-		tb.Errorf("run files left: %v %v", files, err)
+	for _, dir := range []string{os.TempDir(), filepath.Dir(s.db.Path())} {
+		files, err := filepath.Glob(filepath.Join(dir, ".import-*"))
+		if err != nil || len(files) > 0 {
+			tb.Errorf("run files left: %v %v", files, err)
+		}
 	}
 	if _, err := os.Stat(s.db.Path()); err != nil {
 		tb.Error(err)
@@ -303,4 +307,55 @@ func TestReadersDuringImport(t *testing.T) {
 		}
 	}
 	<-done
+}
+
+// TestImportRatesTempDir: an import's file of sorted runs goes to $TMPDIR,
+// not beside the database, whose directory may be read-only (a database
+// under /var/lib owned by root, a package's read-only data directory).
+// Root ignores a directory's permissions, so the test finds the run file
+// among the open files while the import reads its deck; where the system
+// has no /proc, it makes the database directory read-only instead, which
+// only a user other than root sees.
+func TestImportRatesTempDir(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	s := MustOpen(t)
+	mustTable(t, s, "t", rating.Outbound)
+	dbDir := filepath.Dir(s.db.Path())
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		if os.Geteuid() == 0 {
+			t.Skip("no /proc, and root writes in a read-only directory")
+		}
+		if err := os.Chmod(dbDir, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = os.Chmod(dbDir, 0o755) })
+	}
+	var runFiles []string
+	_, err := s.ImportRates("t", func(stage func([]rating.Row) error) error {
+		if err := stage(numberedRows(10)); err != nil {
+			return err
+		}
+		fds, _ := os.ReadDir("/proc/self/fd")
+		for _, fd := range fds {
+			if to, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && strings.Contains(to, ".import-") {
+				runFiles = append(runFiles, to)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(allRows(t, s, "t")); got != 10 {
+		t.Errorf("%d rows imported, want 10", got)
+	}
+	for _, f := range runFiles {
+		if dir := filepath.Dir(strings.TrimSuffix(f, " (deleted)")); dir != tmp {
+			t.Errorf("run file %s, want it in $TMPDIR %s, not beside the database in %s", f, tmp, dbDir)
+		}
+	}
+	if _, err := os.Stat("/proc/self/fd"); err == nil && len(runFiles) != 1 {
+		t.Errorf("run files open during the import: %v, want one", runFiles)
+	}
 }

@@ -33,11 +33,12 @@ type runFile struct {
 // section is one run: where it starts in the file and its length.
 type section struct{ off, n int64 }
 
-// newRunFile creates the run file in dir, the database's directory. It is
-// unlinked at once where the system allows it, so that a crash leaves no
-// file behind.
-func newRunFile(dir string) (*runFile, error) {
-	f, err := os.CreateTemp(dir, ".import-*.runs")
+// newRunFile creates the run file in $TMPDIR (os.TempDir): the
+// database's directory may be read-only to pbxbill, which needs to write
+// only the database file itself. It is unlinked at once where the system
+// allows it, so that a crash leaves no file behind.
+func newRunFile() (*runFile, error) {
+	f, err := os.CreateTemp("", ".import-*.runs")
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
