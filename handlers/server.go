@@ -142,10 +142,10 @@ func (s *server) dispatch() http.Handler {
 func (s *server) router() *mux.Router {
 	r := mux.NewRouter()
 	r.NotFoundHandler = s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		return rating.Errorf(rating.ENotFound, "no such endpoint: %s", r.URL.Path)
+		return rating.Errorf(rating.ENotFound, "no such endpoint: %s", rating.Excerpt(r.URL.Path))
 	})
 	r.MethodNotAllowedHandler = s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		return rating.Errorf(codeMethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path)
+		return rating.Errorf(codeMethodNotAllowed, "method %s is not allowed on %s", rating.Excerpt(r.Method), rating.Excerpt(r.URL.Path))
 	})
 
 	// Full paths on the root router rather than a /api/v1 subrouter: a
@@ -260,7 +260,7 @@ func (s *server) staticFile(w http.ResponseWriter, r *http.Request) error {
 // http.ServeFileFS is not used because it redirects any path ending in
 // index.html.
 func (s *server) serveAsset(w http.ResponseWriter, r *http.Request, name string) error {
-	notFound := rating.Errorf(rating.ENotFound, "no such file: %s", r.URL.Path)
+	notFound := rating.Errorf(rating.ENotFound, "no such file: %s", rating.Excerpt(r.URL.Path))
 	if !fs.ValidPath(name) {
 		return notFound
 	}
