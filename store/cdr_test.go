@@ -325,6 +325,17 @@ func TestCDRListFilters(t *testing.T) {
 	if len(ranged) != 2 {
 		t.Errorf("%d in range", len(ranged))
 	}
+	// Bounds beyond what Unix nanoseconds hold select what they say.
+	year := func(y int) time.Time { return time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC) }
+	for _, f := range []struct {
+		from, to time.Time
+		want     int
+	}{{year(1000), year(9999), 25}, {year(1000), time.Time{}, 25}, {time.Time{}, year(2300), 25},
+		{year(2300), time.Time{}, 0}, {time.Time{}, year(1000), 0}, {year(1000), day.Add(2 * time.Hour), 2}} {
+		if got, _, err := s.CDRs(rating.CDRFilter{From: f.from, To: f.to}, "", 100); err != nil || len(got) != f.want {
+			t.Errorf("from %s to %s: %d, want %d; %v", f.from, f.to, len(got), f.want, err)
+		}
+	}
 	if _, _, err := s.CDRs(rating.CDRFilter{Tenant: "nope"}, "", 1); rating.ErrorCode(err) != rating.ENotFound {
 		t.Errorf("unknown tenant filter: %v", err)
 	}

@@ -83,6 +83,15 @@ func testMalformedBatch(t *testing.T, open Open) {
 	unknown.Provider = "nobody"
 	_, err = b.PostCDRs("", []rating.CDR{cdr("ok", "4420", 60), unknown})
 	wantCode(t, err, rating.EInvalid)
+	// A start outside 2000-01-01 to 2200-01-01 UTC: 2300 once wrapped
+	// round to 1715 where a start was kept as Unix nanoseconds.
+	for _, start := range []time.Time{rating.MinStart().Add(-time.Nanosecond), rating.MaxStart(),
+		time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		late := cdr("late", "4420", 60)
+		late.Start = start
+		_, err = b.PostCDRs("", []rating.CDR{cdr("ok", "4420", 60), late})
+		wantCode(t, err, rating.EInvalid)
+	}
 	if list, _, _ := b.CDRs(rating.CDRFilter{}, "", 10); len(list) != 0 {
 		t.Errorf("a refused batch stored %d CDRs", len(list))
 	}
