@@ -29,6 +29,7 @@ func TestErrorQuotesAnExcerpt(t *testing.T) {
 		"json field":    ts.post(testToken, "/api/v1/cdrs", `{"id":"1","`+big+`":1}`, "application/json"),
 		"json tenant":   ts.admin("POST", "/api/v1/tenants", `{"name":"`+ctl+`","billing_mode":"prepaid"}`),
 		"json mode":     ts.admin("POST", "/api/v1/tenants", `{"name":"x","billing_mode":"`+ctl+`"}`),
+		"json decimals": ts.admin("POST", "/api/v1/rate-tables", `{"name":"x","decimals":`+big+`}`),
 		"deck cell":     ts.putRates("huge", "", "prefix,destination,rate\n44,UK,"+raw+"\n"),
 		"deck prefix":   ts.putRates("huge", "", "prefix,destination,rate\n"+big+",UK,0.1\n"),
 		"deck name":     ts.putRates("huge", "", "prefix,destination,rate\n44,"+raw+",0.1\n"),

@@ -56,9 +56,9 @@ func decodeError(err error, limit int64) error {
 		return rating.Errorf(rating.EInvalid, "malformed JSON at byte %d: %s", syn.Offset, syn.Error())
 	case errors.As(err, &typ):
 		if typ.Field == "" {
-			return rating.Errorf(rating.EInvalid, "body: got a JSON %s, want %s", typ.Value, describe(typ.Type))
+			return rating.Errorf(rating.EInvalid, "body: got a JSON %s, want %s", jsonValue(typ.Value), describe(typ.Type))
 		}
-		return rating.Errorf(rating.EInvalid, "field %s: got a JSON %s, want %s", rating.Excerpt(typ.Field), typ.Value, describe(typ.Type))
+		return rating.Errorf(rating.EInvalid, "field %s: got a JSON %s, want %s", rating.Excerpt(typ.Field), jsonValue(typ.Value), describe(typ.Type))
 	case errors.As(err, &re):
 		return re // from a field's own UnmarshalJSON or UnmarshalText, which names it
 	}
@@ -69,6 +69,15 @@ func decodeError(err error, limit int64) error {
 		return rating.Errorf(rating.EInvalid, "unknown field %s", f)
 	}
 	return rating.Errorf(rating.EInvalid, "malformed JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// jsonValue is what encoding/json says a value was ("string", "number
+// 1e400"), with a long literal cut to an excerpt.
+func jsonValue(v string) string {
+	if kind, lit, ok := strings.Cut(v, " "); ok && len(lit) > 40 {
+		return kind + " " + rating.Excerpt(lit)
+	}
+	return v
 }
 
 // describe names a Go type the way an API caller thinks of it.
