@@ -93,6 +93,8 @@ func TestCDRFilterBounds(t *testing.T) {
 		"from=2300-01-01":                         0,
 		"to=1999-12-31":                           0,
 		"to=1000-01-01":                           0,
+		"from=1000-01-01&to=1000-01-02":           0,
+		"from=2300-01-01&to=2300-01-02":           0,
 	} {
 		if got := len(ts.admin("GET", "/api/v1/cdrs?"+query, "").want(200).items()); got != want {
 			t.Errorf("?%s: %d CDRs, want %d", query, got, want)

@@ -74,6 +74,15 @@ func (s *server) cdrFilter(r *http.Request) (rating.CDRFilter, error) {
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
 		return f, rating.Invalidf("from", "from %s is after to %s", rating.Excerpt(q.Get("from")), rating.Excerpt(q.Get("to")))
 	}
+	// A bound of any year is taken into the years a CDR may start in: a
+	// from before them means from the first CDR. from=0001-01-01, the
+	// zero time, thus still says that a range was given.
+	if q.Get("from") != "" {
+		f.From = rating.ClampStart(f.From)
+	}
+	if q.Get("to") != "" {
+		f.To = rating.ClampStart(f.To)
+	}
 	return f, nil
 }
 
@@ -113,9 +122,7 @@ func (s *server) rerate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// The query, not the filter, says whether a range was given:
-	// from=0001-01-01 is the zero time, and a range all the same.
-	if q := r.URL.Query(); f.Status == "" && q.Get("from") == "" && q.Get("to") == "" {
+	if f.Status == "" && f.From.IsZero() && f.To.IsZero() {
 		return rating.Errorf(rating.EInvalid, "say which CDRs to re-rate: status=unrated or a from/to range (with tenant= or provider= to narrow it)")
 	}
 	done, err := s.Store.Rerate(f)
