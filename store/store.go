@@ -65,7 +65,7 @@ var (
 var allBuckets = [][]byte{bucketMeta, bucketTables, bucketTableNames, bucketRates,
 	bucketTenants, bucketTenantNames, bucketTenantCodes, bucketProviders, bucketProviderNames,
 	bucketLedger, bucketNodes, bucketNodeTokens, bucketStaging, bucketAdmins, bucketSessions,
-	bucketCDRs, bucketCDRKeys, bucketUnrated, bucketRollups, bucketFollow}
+	bucketCDRs, bucketCDRKeys, bucketUnrated, bucketRollups, bucketFollow, bucketRejected}
 
 // initialMmap is the address space mapped at Open: 1 GiB on 64-bit
 // systems, where it costs nothing until pages are touched.
