@@ -54,13 +54,24 @@ func followFlags(fs *flag.FlagSet, c *followConfig) (validate func(bad func(name
 	}
 }
 
+// followedStore is what the follower needs of the store; tests wrap a
+// *store.Store to make it refuse a line.
+type followedStore interface {
+	FollowPos(path string) (store.FollowPos, error)
+	PostFollowed(node string, cdrs []rating.CDR, pos store.FollowPos) (rating.Posted, error)
+	RejectFollowed(line rating.RejectedLine, pos store.FollowPos) error
+	ProviderByTrunk() (func(trunk string) (string, bool), error)
+	Location() *time.Location
+}
+
 // follower bills a PBX CDR file as the PBX appends to it (-follow-cdr-csv).
 // Each step posts the CDRs of the complete lines read and the file position
 // after them in one transaction, so a restart resumes exactly after the
 // last line stored: no CDR is lost or doubled. Unlike an upload, a bad line
-// is logged and skipped, because one garbled line must not stop billing.
+// is logged and skipped, because one garbled line must not stop billing;
+// so is a line that the store refuses for good, which it also keeps.
 type follower struct {
-	st       *store.Store
+	st       followedStore
 	path     string
 	format   rating.PBXFormat
 	interval time.Duration
@@ -73,11 +84,11 @@ type follower struct {
 	graced  bool            // a rotation has waited one poll for the old file's last line
 
 	// What was committed since the start, logged when the follower stops.
-	rated, unrated, duplicate, badLines int
+	rated, unrated, duplicate, badLines, rejected int
 }
 
 // newFollower makes a follower of c.FollowPath that logs to log.
-func newFollower(st *store.Store, c followConfig, log zerolog.Logger) *follower {
+func newFollower(st followedStore, c followConfig, log zerolog.Logger) *follower {
 	return &follower{st: st, path: c.FollowPath, format: c.FollowFormat, interval: c.FollowInterval,
 		batch: followBatch, log: log.With().Str("component", "follow").Str("path", c.FollowPath).Logger()}
 }
@@ -110,7 +121,7 @@ func (fl *follower) run(ctx context.Context) {
 		case <-ctx.Done():
 			fl.close()
 			fl.log.Info().Int("rated", fl.rated).Int("unrated", fl.unrated).Int("duplicate", fl.duplicate).
-				Int("bad_lines", fl.badLines).Msg("stopped following the CDR file")
+				Int("bad_lines", fl.badLines).Int("rejected", fl.rejected).Msg("stopped following the CDR file")
 			return
 		}
 	}
@@ -206,9 +217,31 @@ func (fl *follower) rotate(ctx context.Context, newInode uint64) bool {
 
 // chunk is what one read step took from the file.
 type chunk struct {
-	cdrs []rating.CDR
-	end  store.FollowPos // after the last complete line read
-	more bool            // stopped at the batch size: more lines may follow
+	lines []cdrLine
+	bad   []badLine       // logged once the chunk is committed
+	end   store.FollowPos // after the last complete line read
+	more  bool            // stopped at the batch size: more lines may follow
+}
+
+// cdrLine is a line that gives a CDR, with the position after it.
+type cdrLine struct {
+	cdr  rating.CDR
+	text string // the line, cut to rating.MaxRejectedText
+	end  store.FollowPos
+}
+
+// badLine is a line skipped as bad.
+type badLine struct {
+	line int
+	err  error
+}
+
+func cdrsOf(lines []cdrLine) []rating.CDR {
+	cdrs := make([]rating.CDR, len(lines))
+	for i := range lines {
+		cdrs[i] = lines[i].cdr
+	}
+	return cdrs
 }
 
 // drain commits every complete line after the position, a batch per
@@ -231,22 +264,86 @@ func (fl *follower) drain(ctx context.Context) (partial bool, err error) {
 		if c.end == fl.pos {
 			return partial, nil
 		}
-		// A refused commit is retried at the next poll, with a fresh
-		// snapshot that also heals a provider deleted since this one.
-		p, err := fl.st.PostFollowed("", c.cdrs, c.end)
-		if err != nil {
+		p, err := fl.st.PostFollowed("", cdrsOf(c.lines), c.end)
+		if err == nil {
+			fl.committed(p, c.end)
+		} else if !permanent(err) {
+			// A disk that is full or failing may heal: the next poll
+			// tries again from the last committed position.
 			fl.log.Error().Err(err).Int("line", fl.pos.Line+1).Msg("storing CDRs; retrying")
 			return false, err
+		} else {
+			// The snapshot may be what is wrong (a provider deleted since
+			// it was taken): read the lines again with a fresh one, and
+			// set aside only the lines that the store still refuses.
+			if resolve, err = fl.st.ProviderByTrunk(); err != nil {
+				fl.log.Error().Err(err).Msg("reading the providers; retrying")
+				return false, err
+			}
+			if c, partial, err = fl.read(resolve); err != nil {
+				fl.log.Error().Err(err).Msg("reading the CDR file; retrying")
+				return false, err
+			}
+			if err := fl.settle(c.lines, c.end); err != nil {
+				fl.log.Error().Err(err).Int("line", fl.pos.Line+1).Msg("storing CDRs; retrying")
+				return false, err
+			}
 		}
-		fl.pos = c.end
-		fl.rated, fl.unrated, fl.duplicate = fl.rated+p.Rated, fl.unrated+p.Unrated, fl.duplicate+p.Duplicate
-		fl.log.Debug().Int("line", c.end.Line).Int("rated", p.Rated).Int("unrated", p.Unrated).
-			Int("duplicate", p.Duplicate).Msg("CDRs stored")
+		for _, b := range c.bad {
+			fl.badLines++
+			fl.log.Warn().Int("line", b.line).Str("error", rating.ErrorMessage(b.err)).Msg("bad CDR line skipped")
+		}
 		if !c.more {
 			return partial, nil
 		}
 	}
 	return false, ctx.Err()
+}
+
+// committed moves the position to end after a commit that stored p.
+func (fl *follower) committed(p rating.Posted, end store.FollowPos) {
+	fl.pos = end
+	fl.rated, fl.unrated, fl.duplicate = fl.rated+p.Rated, fl.unrated+p.Unrated, fl.duplicate+p.Duplicate
+	fl.log.Debug().Int("line", end.Line).Int("rated", p.Rated).Int("unrated", p.Unrated).
+		Int("duplicate", p.Duplicate).Msg("CDRs stored")
+}
+
+// settle commits lines with the position end. When the store refuses them
+// for good, it halves them until the refused line is alone, and rejects
+// that line: every other line is billed, and a batch of n lines with one
+// refused line takes about 2·log₂(n) commits.
+func (fl *follower) settle(lines []cdrLine, end store.FollowPos) error {
+	p, err := fl.st.PostFollowed("", cdrsOf(lines), end)
+	switch {
+	case err == nil:
+		fl.committed(p, end)
+		return nil
+	case !permanent(err) || len(lines) == 0:
+		return err
+	case len(lines) == 1:
+		l := rating.RejectedLine{Path: fl.path, Line: lines[0].end.Line, Text: lines[0].text, Error: rating.ErrorMessage(err)}
+		if err := fl.st.RejectFollowed(l, end); err != nil {
+			return err
+		}
+		fl.pos = end
+		fl.rejected++
+		fl.log.Error().Int("line", l.Line).Str("error", l.Error).
+			Msg("CDR line refused by the store: skipped, and kept among the rejected lines (GET /api/v1/cdrs/rejected)")
+		return nil
+	}
+	mid := len(lines) / 2
+	if err := fl.settle(lines[:mid], lines[mid-1].end); err != nil {
+		return err
+	}
+	return fl.settle(lines[mid:], end)
+}
+
+// permanent reports whether the store refused a commit for a reason that
+// a retry cannot change: a rating.Error other than internal. Anything else
+// (a full disk, an I/O error, a closed database) may heal.
+func permanent(err error) bool {
+	code := rating.ErrorCode(err)
+	return code != "" && code != rating.EInternal
 }
 
 // read parses up to a batch of complete lines after the position.
@@ -262,8 +359,12 @@ func (fl *follower) read(resolve func(string) (string, bool)) (c chunk, partial 
 		}
 		c.end.Offset += int64(size)
 		c.end.Line++
-		if cdr, ok := fl.parse(line, tooLong, c.end.Line, resolve); ok {
-			c.cdrs = append(c.cdrs, cdr)
+		cdr, ok, err := fl.parse(line, tooLong, c.end.Line, resolve)
+		if err != nil {
+			c.bad = append(c.bad, badLine{c.end.Line, err})
+		} else if ok {
+			text := rating.CutText(strings.TrimRight(string(line), "\r\n"))
+			c.lines = append(c.lines, cdrLine{cdr: cdr, text: text, end: c.end})
 		}
 	}
 	c.more = true
@@ -290,32 +391,26 @@ func nextLine(r *bufio.Reader) (line []byte, size int, tooLong bool, err error) 
 
 // parse turns line n into a CDR. ok is false for a line that bills
 // nothing: a blank line, an internal call (no accountcode), or a bad line,
-// which is logged.
-func (fl *follower) parse(line []byte, tooLong bool, n int, resolve func(string) (string, bool)) (cdr rating.CDR, ok bool) {
-	var err error
+// which err describes.
+func (fl *follower) parse(line []byte, tooLong bool, n int, resolve func(string) (string, bool)) (cdr rating.CDR, ok bool, err error) {
 	var rec rating.PBXRecord
 	switch s := string(line); {
 	case tooLong:
 		err = rating.Errorf(rating.EInvalid, "longer than %d bytes", maxFollowLine)
 	case strings.TrimSpace(s) == "":
-		return cdr, false
+		return cdr, false, nil
 	default:
 		rec, err = rating.ParsePBXLine(fl.format, s, n, fl.st.Location())
 	}
 	if err == nil && rec.AccountCode == "" {
-		return cdr, false
+		return cdr, false, nil
 	}
 	if err == nil {
 		cdr = rec.CDR(0, resolve)
 		// A malformed CDR would refuse its whole batch at every poll.
 		err = cdr.Validate()
 	}
-	if err != nil {
-		fl.badLines++
-		fl.log.Warn().Int("line", n).Str("error", rating.ErrorMessage(err)).Msg("bad CDR line skipped")
-		return cdr, false
-	}
-	return cdr, true
+	return cdr, err == nil, err
 }
 
 func (fl *follower) close() {
