@@ -32,6 +32,7 @@ type Store interface {
 	dashboards
 	sessions
 	backups
+	rejectedLines
 	// Rater resolves calls against the live rate indexes.
 	Rater() *rating.Rater
 	Location() *time.Location

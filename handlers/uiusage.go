@@ -21,6 +21,9 @@ type usagePage struct {
 	Next                               string
 	Query                              string // the filter, for the export and next links
 	Error                              string
+	// Rejected are the newest lines of a followed CDR file that the
+	// store refused; they bill nothing until they are fixed and uploaded.
+	Rejected []rating.RejectedLine
 }
 
 func (u *ui) usagePage(w http.ResponseWriter, r *http.Request) error {
@@ -50,6 +53,9 @@ func (u *ui) usagePage(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, pr := range ps {
 		p.Providers = append(p.Providers, pr.Name)
+	}
+	if p.Rejected, err = u.Store.RejectedLines(rejectedOnUsage); err != nil {
+		return err
 	}
 	status := http.StatusOK
 	f, err := u.cdrFilter(r)

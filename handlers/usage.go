@@ -18,6 +18,7 @@ func (s *server) usageRoutes(api *prefixed) {
 	api.Handle("/cdrs", post).Methods(http.MethodPost)
 	api.Handle("/cdrs", m.observe("cdrs_list", s.admin(s.listCDRs))).Methods(http.MethodGet)
 	api.Handle("/cdrs/rerate", m.observe("cdrs_rerate", s.admin(s.rerate))).Methods(http.MethodPost)
+	api.Handle("/cdrs/rejected", m.observe("cdrs_rejected", s.admin(s.listRejected))).Methods(http.MethodGet)
 
 	api.Handle("/dashboard/tenants", m.observe("dashboard_tenants", s.admin(s.tenantDashboard))).Methods(http.MethodGet)
 	api.Handle("/dashboard/providers", m.observe("dashboard_providers", s.admin(s.providerDashboard))).Methods(http.MethodGet)
