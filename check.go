@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"time"
 
 	"pbxbill/rating"
@@ -41,7 +42,19 @@ func runCheck(args []string, getenv func(string) string, stdout, stderr io.Write
 		return fmt.Errorf("check %s: %w", c.DB, err)
 	}
 	defer st.Close()
+	return checkStore(st, c.DB, stdout)
+}
 
+// checkStore is runCheck once the file is open. Store.Check reads every
+// page first and reports a damaged one; a panic of bbolt on a page that
+// its check did not reach still ends as an error naming the file.
+func checkStore(st *store.Store, path string, stdout io.Writer) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("check %s: FAILED: the file is damaged: %v", path, r)
+		}
+	}()
 	var problems []error
 	if err := st.Check(); err != nil {
 		problems = append(problems, err)
@@ -51,14 +64,14 @@ func runCheck(args []string, getenv func(string) string, stdout, stderr io.Write
 		problems = append(problems, err)
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("check %s: FAILED:\n%w", c.DB, errors.Join(problems...))
+		return fmt.Errorf("check %s: FAILED:\n%w", path, errors.Join(problems...))
 	}
 	cdrs := 0
 	if err := st.EachCDR(rating.CDRFilter{}, func(*rating.CDR) error { cdrs++; return nil }); err != nil {
-		return fmt.Errorf("check %s: %w", c.DB, err)
+		return fmt.Errorf("check %s: %w", path, err)
 	}
 	fmt.Fprintf(stdout, "ok: %s: %d tenants, %d providers, %d ledger entries, %d CDRs checked\n",
-		c.DB, n.tenants, n.providers, n.entries, cdrs)
+		path, n.tenants, n.providers, n.entries, cdrs)
 	return nil
 }
 

@@ -71,6 +71,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", c.DB, err)
 	}
+	if st.Created() {
+		// Loud, because a database file deleted while the server ran
+		// would otherwise come back empty at the next start unnoticed.
+		log.Warn().Str("db", c.DB).Msg("created a new, empty database: there was no file at this path")
+	}
 	defer func() {
 		// The store closes after the server has drained, so no request
 		// can reach a closed database.

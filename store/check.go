@@ -15,8 +15,37 @@ import (
 // ledger sum, every account's CDR charges and corrections equal the prices
 // of its rated CDRs, every roll-up equals the sum of its day's CDRs, and
 // the idempotency and unrated indexes match the CDRs. It returns an error
-// naming up to 20 mismatches.
+// naming up to 20 mismatches. First, bbolt checks the file's pages: a
+// damaged file is reported as such, and its books are not read.
 func (s *Store) Check() error {
+	if err := safely(s.checkPages); err != nil {
+		return err
+	}
+	return safely(s.checkBooks)
+}
+
+// checkPages runs bbolt's own check of the file's pages.
+func (s *Store) checkPages() error {
+	var problems []string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			if len(problems) < 20 {
+				problems = append(problems, err.Error())
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return errors.New("the file is damaged:\n  " + strings.Join(problems, "\n  "))
+	}
+	return nil
+}
+
+// checkBooks is Check once the pages are sound.
+func (s *Store) checkBooks() error {
 	var problems []string
 	bad := func(format string, args ...any) {
 		if len(problems) < 20 {

@@ -96,6 +96,7 @@ type Options struct {
 // Store is the bbolt-backed store. All methods are safe for concurrent use.
 type Store struct {
 	db       *bolt.DB
+	created  bool // Open created the file
 	loc      *time.Location
 	tz       string
 	currency string
@@ -160,16 +161,24 @@ func open(path string, opt Options, readOnly bool) (*Store, error) {
 		return nil, rating.Errorf(rating.EInvalid, "currency %q: want a three-letter ISO 4217 code", opt.Currency)
 	}
 
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second,
-		// The freelist is not written at every commit: a rate import
-		// frees thousands of pages, and rebuilding the list at Open is
-		// cheap.
-		NoFreelistSync: true, FreelistType: bolt.FreelistMapType,
-		// When a commit grows the file past the mapping, bbolt remaps
-		// and first copies every key and value the transaction wrote to
-		// the heap. Reserving address space (not memory) up front avoids
-		// that for any file up to 1 GiB.
-		InitialMmapSize: opt.MmapSize, ReadOnly: readOnly})
+	exists, err := checkFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	var db *bolt.DB
+	err = safely(func() (err error) {
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second,
+			// The freelist is not written at every commit: a rate import
+			// frees thousands of pages, and rebuilding the list at Open is
+			// cheap.
+			NoFreelistSync: true, FreelistType: bolt.FreelistMapType,
+			// When a commit grows the file past the mapping, bbolt remaps
+			// and first copies every key and value the transaction wrote to
+			// the heap. Reserving address space (not memory) up front avoids
+			// that for any file up to 1 GiB.
+			InitialMmapSize: opt.MmapSize, ReadOnly: readOnly})
+		return err
+	})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: the database is locked by another process", path)
 	} else if errors.Is(err, berrors.ErrInvalid) {
@@ -177,19 +186,22 @@ func open(path string, opt Options, readOnly bool) (*Store, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{db: db, loc: loc, tz: opt.TZ, currency: cur, now: opt.Now, stageChunk: defaultStageChunk,
+	s := &Store{db: db, created: !exists, loc: loc, tz: opt.TZ, currency: cur, now: opt.Now, stageChunk: defaultStageChunk,
 		exportPage: defaultExportPage, foldAt: defaultFoldAt, folding: map[uint64]bool{}}
 	s.rater = rating.Rater{Book: &s.book, Numbering: opt.Numbering, Currency: cur}
-	if readOnly {
-		err = db.View(s.verify)
-	} else {
-		err = db.Update(s.init)
-	}
+	// A damaged page may be met at any read, the first ones included.
+	err = safely(func() (err error) {
+		if readOnly {
+			err = db.View(s.verify)
+		} else {
+			err = db.Update(s.init)
+		}
+		if err != nil {
+			return err
+		}
+		return s.loadBook()
+	})
 	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := s.loadBook(); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -283,6 +295,10 @@ func (s *Store) Close() error {
 	s.folds.Wait()
 	return s.db.Close()
 }
+
+// Created reports whether Open created the database file, because there
+// was none at its path.
+func (s *Store) Created() bool { return s.created }
 
 // Location is the installation's time zone.
 func (s *Store) Location() *time.Location { return s.loc }
