@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"hash/fnv"
 	"io"
 	"io/fs"
 	"math"
@@ -82,6 +83,9 @@ type follower struct {
 	pos     store.FollowPos // the committed position in f; pos.Inode is f's
 	waiting bool            // the missing file has been logged
 	graced  bool            // a rotation has waited one poll for the old file's last line
+	// finished is the inode of the file that a rotation has just read to
+	// its end: its stored position is no sign of a file missed.
+	finished uint64
 
 	// What was committed since the start, logged when the follower stops.
 	rated, unrated, duplicate, badLines, rejected int
@@ -146,6 +150,12 @@ func (fl *follower) poll(ctx context.Context) {
 		fl.log.Info().Int64("size", fi.Size()).Int64("offset", fl.pos.Offset).
 			Msg("the CDR file was truncated: reading it from the start")
 		fl.pos = store.FollowPos{Path: fl.path, Inode: fl.pos.Inode}
+	case fl.f != nil && !sameHead(fl.f, fl.pos):
+		// Truncated and written again past the offset between two polls:
+		// the size alone would not tell.
+		fl.log.Warn().Int64("size", fi.Size()).Int64("offset", fl.pos.Offset).
+			Msg("the CDR file was truncated and written again (its first line changed): reading it from the start")
+		fl.pos = store.FollowPos{Path: fl.path, Inode: fl.pos.Inode}
 	}
 	if err == nil && fl.f == nil {
 		err = fl.open()
@@ -167,8 +177,11 @@ func (fl *follower) poll(ctx context.Context) {
 }
 
 // open opens the file and resumes at the stored position when it is the
-// same file (same inode) and still holds it; any other file is new, or was
-// truncated, and is read from its start.
+// same file (same inode, the same first line) and still holds it; any
+// other file is new, or was truncated, and is read from its start. A file
+// that replaced the one read before while pbxbill was down is said
+// loudly, and the rest of the old one is read first when it is found
+// beside it, renamed as logrotate does (rotatedFile).
 func (fl *follower) open() error {
 	pos, err := fl.st.FollowPos(fl.path)
 	if err != nil {
@@ -183,12 +196,83 @@ func (fl *follower) open() error {
 		f.Close()
 		return err
 	}
-	if ino := inode(fi); ino != pos.Inode || fi.Size() < pos.Offset {
+	switch ino := inode(fi); {
+	case pos.Inode == 0 || pos.Inode == fl.finished && ino != pos.Inode:
+		// The first start, or the switch after a rotation.
+		pos = store.FollowPos{Path: fl.path, Inode: ino}
+	case ino != pos.Inode:
+		old, read := fl.rotatedFile(pos)
+		if read {
+			fl.log.Info().Uint64("old_inode", pos.Inode).Int("lines", pos.Line).
+				Msg("the CDR file was rotated after its last line was read: reading the new file")
+			pos = store.FollowPos{Path: fl.path, Inode: ino}
+			break
+		}
+		if old != nil {
+			fl.log.Warn().Str("rotated", old.Name()).Uint64("old_inode", pos.Inode).Int("line", pos.Line).
+				Msg("the CDR file was rotated while pbxbill was not reading it: reading the rest of the rotated file first")
+			f.Close()
+			f = old
+			break
+		}
+		fl.log.Warn().Uint64("old_inode", pos.Inode).Uint64("inode", ino).Int("line", pos.Line).
+			Msg("the CDR file is not the one read before, which is not found beside it as " + fl.path + rotatedSuffix +
+				": any line after this line of the old file was not billed; upload the old file to bill them")
+		pos = store.FollowPos{Path: fl.path, Inode: ino}
+	case fi.Size() < pos.Offset || !sameHead(f, pos):
+		fl.log.Warn().Int64("size", fi.Size()).Int64("offset", pos.Offset).Int("line", pos.Line).
+			Msg("the CDR file was truncated while pbxbill was not reading it: reading it from the start")
 		pos = store.FollowPos{Path: fl.path, Inode: ino}
 	}
 	fl.f, fl.pos = f, pos
 	fl.log.Info().Uint64("inode", pos.Inode).Int64("offset", pos.Offset).Int("line", pos.Line).Msg("reading the CDR file")
 	return nil
+}
+
+// rotatedSuffix is the name logrotate gives a rotated file by default.
+const rotatedSuffix = ".1"
+
+// rotatedFile opens the file that pos was read in when it lies beside the
+// followed one as logrotate renamed it, and is the same file (its inode
+// and first line). It returns nil, and read set, when that file holds
+// nothing after pos.
+func (fl *follower) rotatedFile(pos store.FollowPos) (f *os.File, read bool) {
+	f, err := os.Open(fl.path + rotatedSuffix)
+	if err != nil {
+		return nil, false
+	}
+	fi, err := f.Stat()
+	if err != nil || inode(fi) != pos.Inode || fi.Size() < pos.Offset || !sameHead(f, pos) {
+		f.Close()
+		return nil, false
+	}
+	if fi.Size() == pos.Offset {
+		f.Close()
+		return nil, true
+	}
+	return f, false
+}
+
+// sameHead reports whether f starts with the bytes that pos's hash was
+// taken of, as the file that pos was read in did.
+func sameHead(f *os.File, pos store.FollowPos) bool {
+	if pos.HeadLen == 0 {
+		return true
+	}
+	b := make([]byte, pos.HeadLen)
+	if _, err := f.ReadAt(b, 0); err != nil {
+		return false
+	}
+	return headHash(b) == pos.Head
+}
+
+// headLen bounds the bytes of the first line that FollowPos.Head hashes.
+const headLen = 1024
+
+func headHash(b []byte) uint64 {
+	h := fnv.New64a()
+	h.Write(b)
+	return h.Sum64()
 }
 
 // rotate finishes the old file after logrotate moved it away, then lets
@@ -210,6 +294,7 @@ func (fl *follower) rotate(ctx context.Context, newInode uint64) bool {
 	}
 	fl.log.Info().Uint64("old_inode", fl.pos.Inode).Uint64("inode", newInode).Int("lines", fl.pos.Line).
 		Msg("the CDR file was rotated: switching to the new file")
+	fl.finished = fl.pos.Inode
 	fl.close()
 	fl.graced = false
 	return true
@@ -356,6 +441,10 @@ func (fl *follower) read(resolve func(string) (string, bool)) (c chunk, partial 
 			return c, size > 0, nil
 		} else if err != nil {
 			return c, false, err
+		}
+		if c.end.Line == 0 {
+			head := line[:min(len(line), headLen)]
+			c.end.Head, c.end.HeadLen = headHash(head), len(head)
 		}
 		c.end.Offset += int64(size)
 		c.end.Line++

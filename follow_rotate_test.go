@@ -71,6 +71,9 @@ func TestFollowRotation(t *testing.T) {
 	fl.poll(ctx)
 	want["b.3"], want["c.1"] = 23, 31
 	assertBilled(t, st, want)
+	if strings.Contains(logs.String(), `"level":"warn"`) {
+		t.Errorf("a rotation seen while following warned:\n%s", logs)
+	}
 	if n := strings.Count(logs.String(), "switching to the new file"); n != 2 {
 		t.Errorf("%d rotations logged, want 2:\n%s", n, logs)
 	}

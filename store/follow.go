@@ -12,6 +12,11 @@ type FollowPos struct {
 	Inode  uint64 `json:"inode"`
 	Offset int64  `json:"offset"` // bytes consumed
 	Line   int    `json:"line"`   // lines consumed
+	// Head is a hash of the first HeadLen bytes of the file (its first
+	// line, or the start of it), so that a file truncated and written
+	// again past the offset is told from the file that was read.
+	Head    uint64 `json:"head,omitempty"`
+	HeadLen int    `json:"head_len,omitempty"`
 }
 
 // FollowPos returns the stored position for path, the zero position (with
