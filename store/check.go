@@ -24,19 +24,20 @@ func (s *Store) Check() error {
 	return safely(s.checkBooks)
 }
 
-// checkPages runs bbolt's own check of the file's pages.
+// checkPages runs bbolt's own check of the file's pages. It reads the
+// free list, which a commit changes: a write transaction, rolled back,
+// keeps commits out meanwhile. A read-only store has none to keep out.
 func (s *Store) checkPages() error {
-	var problems []string
-	err := s.db.View(func(tx *bolt.Tx) error {
-		for err := range tx.Check() {
-			if len(problems) < 20 {
-				problems = append(problems, err.Error())
-			}
-		}
-		return nil
-	})
+	tx, err := s.db.Begin(!s.db.IsReadOnly())
 	if err != nil {
 		return err
+	}
+	defer tx.Rollback()
+	var problems []string
+	for err := range tx.Check() {
+		if len(problems) < 20 {
+			problems = append(problems, err.Error())
+		}
 	}
 	if len(problems) > 0 {
 		return errors.New("the file is damaged:\n  " + strings.Join(problems, "\n  "))

@@ -26,7 +26,7 @@ func (s *Store) RejectFollowed(line rating.RejectedLine, pos FollowPos) error {
 		if err != nil {
 			return err
 		}
-		line.At, line.Text = tx.now, rating.CutText(line.Text)
+		line.At, line.Text, line.Error = tx.now, rating.CutText(line.Text), rating.CutText(line.Error)
 		if err := putJSON(b, itob(seq), line); err != nil {
 			return err
 		}
