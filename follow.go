@@ -370,19 +370,29 @@ func (fl *follower) drain(ctx context.Context) (partial bool, err error) {
 				return false, err
 			}
 			if err := fl.settle(c.lines, c.end); err != nil {
+				// The next poll starts after what settle committed.
+				fl.logBad(c.bad)
 				fl.log.Error().Err(err).Int("line", fl.pos.Line+1).Msg("storing CDRs; retrying")
 				return false, err
 			}
 		}
-		for _, b := range c.bad {
-			fl.badLines++
-			fl.log.Warn().Int("line", b.line).Str("error", rating.ErrorMessage(b.err)).Msg("bad CDR line skipped")
-		}
+		fl.logBad(c.bad)
 		if !c.more {
 			return partial, nil
 		}
 	}
 	return false, ctx.Err()
+}
+
+// logBad logs the bad lines that the committed position has passed, once:
+// the lines after it are read again at the next poll.
+func (fl *follower) logBad(bad []badLine) {
+	for _, b := range bad {
+		if b.line <= fl.pos.Line {
+			fl.badLines++
+			fl.log.Warn().Int("line", b.line).Str("error", rating.ErrorMessage(b.err)).Msg("bad CDR line skipped")
+		}
+	}
 }
 
 // committed moves the position to end after a commit that stored p.

@@ -44,12 +44,12 @@ func TestFollowRefusedLine(t *testing.T) {
 	fl := testFollower(st, path, logs)
 	fl.st = rs
 	ctx := context.Background()
-	appendTo(t, path, acmeCall("a.1", 11)+acmeCall("a.2", 12)+internal+acmeCall("a.3", 13)+acmeCall("a.4", 14)+acmeCall("a.5", 15))
+	appendTo(t, path, acmeCall("a.1", 11)+acmeCall("a.2", 12)+internal+acmeCall("a.3", 13)+acmeCall("a.4", 14)+"not a CDR\n"+acmeCall("a.5", 15))
 	fl.poll(ctx)
 	want := map[string]int{"a.1": 11, "a.2": 12, "a.4": 14, "a.5": 15}
 	assertBilled(t, st, want)
-	if pos := position(t, st, path); pos.Line != 6 {
-		t.Errorf("position %+v, want past all 6 lines", pos)
+	if pos := position(t, st, path); pos.Line != 7 {
+		t.Errorf("position %+v, want past all 7 lines", pos)
 	}
 	rejected, err := st.RejectedLines(0)
 	if err != nil {
@@ -68,7 +68,7 @@ func TestFollowRefusedLine(t *testing.T) {
 	rs.transient = 1
 	appendTo(t, path, acmeCall("b.1", 21))
 	fl.poll(ctx)
-	if pos := position(t, st, path); pos.Line != 6 {
+	if pos := position(t, st, path); pos.Line != 7 {
 		t.Errorf("position %+v after a failed commit, want it unchanged", pos)
 	}
 	fl.poll(ctx)
@@ -77,7 +77,7 @@ func TestFollowRefusedLine(t *testing.T) {
 	if rejected, _ := st.RejectedLines(0); len(rejected) != 1 {
 		t.Errorf("%d rejected lines after a transient failure, want still 1", len(rejected))
 	}
-	if fl.rejected != 1 || fl.rated != 5 {
-		t.Errorf("%d rejected, %d rated; want 1 and 5", fl.rejected, fl.rated)
+	if fl.rejected != 1 || fl.rated != 5 || fl.badLines != 1 {
+		t.Errorf("%d rejected, %d rated, %d bad lines; want 1, 5 and 1 (line 6, logged once)", fl.rejected, fl.rated, fl.badLines)
 	}
 }
