@@ -92,10 +92,10 @@ func checkFile(path string) (exists bool, err error) {
 	if want := int64(m.pgid) * int64(m.pageSize); fi.Size() < want {
 		return true, fmt.Errorf("the file is damaged: it is cut short at %d bytes, and its meta page says %d", fi.Size(), want)
 	}
-	w := pageWalk{f: f, pageSize: int64(m.pageSize), pages: m.pgid, seen: map[uint64]bool{}}
+	w := pageWalk{f: f, pageSize: int64(m.pageSize), pages: m.pgid}
 	if m.freelist != boltNoFreelist {
 		// Only its place: bbolt reads it in the caller's goroutine.
-		w.seen[m.freelist] = true
+		w.reach(m.freelist)
 	}
 	if err := w.page(m.root, 0); err != nil {
 		return true, fmt.Errorf("the file is damaged: %w", err)
@@ -135,8 +135,19 @@ const (
 type pageWalk struct {
 	f        io.ReaderAt
 	pageSize int64
-	pages    uint64          // the high-water mark: pages in use
-	seen     map[uint64]bool // pages reached, overflow pages included
+	pages    uint64   // the high-water mark: pages in use
+	seen     []uint64 // a bit for each page reached, overflow pages included
+	bufs     [][]byte // a page buffer for each depth, reused
+}
+
+// reach marks page p as reached, and reports whether it was already.
+func (w *pageWalk) reach(p uint64) (again bool) {
+	if w.seen == nil {
+		w.seen = make([]uint64, (w.pages+63)/64)
+	}
+	again = w.seen[p/64]&(1<<(p%64)) != 0
+	w.seen[p/64] |= 1 << (p % 64)
+	return again
 }
 
 // page checks page id and the pages below it.
@@ -147,8 +158,11 @@ func (w *pageWalk) page(id uint64, depth int) error {
 	if depth > 64 {
 		return fmt.Errorf("page %d: nested more than 64 levels deep", id)
 	}
-	var h [boltPageHeader]byte
-	if _, err := w.f.ReadAt(h[:], int64(id)*w.pageSize); err != nil {
+	for len(w.bufs) <= depth {
+		w.bufs = append(w.bufs, make([]byte, w.pageSize))
+	}
+	h := w.bufs[depth][:w.pageSize]
+	if _, err := w.f.ReadAt(h, int64(id)*w.pageSize); err != nil {
 		return fmt.Errorf("page %d: %w", id, err)
 	}
 	le := binary.NativeEndian
@@ -162,14 +176,16 @@ func (w *pageWalk) page(id uint64, depth int) error {
 		return fmt.Errorf("page %d: %d overflow pages, past the end", id, overflow)
 	}
 	for p := id; p <= id+overflow; p++ {
-		if w.seen[p] {
+		if w.reach(p) {
 			return fmt.Errorf("page %d: reached twice", p)
 		}
-		w.seen[p] = true
 	}
-	buf := make([]byte, int64(overflow+1)*w.pageSize)
-	if _, err := w.f.ReadAt(buf, int64(id)*w.pageSize); err != nil {
-		return fmt.Errorf("page %d: %w", id, err)
+	buf := h
+	if overflow > 0 {
+		buf = make([]byte, int64(overflow+1)*w.pageSize)
+		if _, err := w.f.ReadAt(buf, int64(id)*w.pageSize); err != nil {
+			return fmt.Errorf("page %d: %w", id, err)
+		}
 	}
 	return w.body(id, buf, depth)
 }
