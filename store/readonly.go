@@ -26,6 +26,14 @@ func OpenReadOnly(path string, opt Options) (*Store, error) {
 	return open(path, opt, true)
 }
 
+// laterBucket reports whether a file from an older build may lack bucket
+// name, because the bucket came later and what it holds is not checked:
+// `pbxbill check` still reads a backup taken before the upgrade. Every
+// reader treats such a bucket as empty when it is missing.
+func laterBucket(name []byte) bool {
+	return string(name) == string(bucketRejected)
+}
+
 // verify is init for a file opened read-only: it checks what init would
 // create or write, and refuses a file without it.
 func (s *Store) verify(tx *bolt.Tx) error {
@@ -37,7 +45,7 @@ func (s *Store) verify(tx *bolt.Tx) error {
 		return err
 	}
 	for _, name := range allBuckets {
-		if tx.Bucket(name) == nil {
+		if tx.Bucket(name) == nil && !laterBucket(name) {
 			return fmt.Errorf("the database has no %s bucket: the file is damaged, or an older pbxbill wrote it; starting the server on it once adds the bucket", name)
 		}
 	}

@@ -48,10 +48,14 @@ func (s *Store) RejectedLines(limit int) ([]rating.RejectedLine, error) {
 	limit = pageLimit(limit)
 	var out []rating.RejectedLine
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketRejected).Cursor()
+		b := tx.Bucket(bucketRejected)
+		if b == nil { // a file from an older build, opened read-only
+			return nil
+		}
+		c := b.Cursor()
 		for k, _ := c.Last(); k != nil && len(out) < limit; k, _ = c.Prev() {
 			var l rating.RejectedLine
-			if _, err := getJSON(tx.Bucket(bucketRejected), k, &l); err != nil {
+			if _, err := getJSON(b, k, &l); err != nil {
 				return err
 			}
 			out = append(out, l)

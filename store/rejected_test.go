@@ -1,8 +1,11 @@
 package store
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 
 	"pbxbill/rating"
 )
@@ -43,5 +46,34 @@ func TestRejectFollowed(t *testing.T) {
 	}
 	if page, _ := s.RejectedLines(0); len(page) != DefaultLimit {
 		t.Errorf("a limit of 0 gave %d lines, want %d", len(page), DefaultLimit)
+	}
+}
+
+// TestRejectedBucketFromAnOlderBuild: a file written before the rejected
+// lines were kept, a backup say, still opens read-only and checks; it has
+// no rejected line. Open adds the bucket.
+func TestRejectedBucketFromAnOlderBuild(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "older.db")
+	s := MustOpenAt(t, path, Options{})
+	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketRejected) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenReadOnly(path, Options{})
+	if err != nil {
+		t.Fatalf("a file without the %s bucket: %v", bucketRejected, err)
+	}
+	if lines, err := r.RejectedLines(0); err != nil || len(lines) != 0 {
+		t.Errorf("rejected lines %v, %v; want none", lines, err)
+	}
+	if err := r.Check(); err != nil {
+		t.Error(err)
+	}
+	r.Close()
+	s = MustOpenAt(t, path, Options{})
+	if err := s.RejectFollowed(rating.RejectedLine{Path: "x", Line: 1}, FollowPos{Path: "x", Line: 1}); err != nil {
+		t.Errorf("after Open added the bucket: %v", err)
 	}
 }
