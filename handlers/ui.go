@@ -32,47 +32,48 @@ const sessionTTL = 12 * time.Hour
 
 // uiRoutes registers the browser admin's pages and forms. Every page needs
 // a session except the login page; every form is a plain POST that
-// redirects, so a reload never posts twice.
+// redirects, so a reload never posts twice, and reads a bounded body
+// (uiform.go).
 func (s *server) uiRoutes(r *mux.Router) {
 	u := newUI(s)
 	get, post := http.MethodGet, http.MethodPost
 	r.Handle("/login", u.page(u.loginPage)).Methods(get, http.MethodHead)
-	r.Handle("/login", u.page(u.login)).Methods(post)
-	r.Handle("/logout", u.page(u.logout)).Methods(post)
+	r.Handle("/login", u.page(u.form(loginFormLimit, u.login))).Methods(post)
+	r.Handle("/logout", u.page(u.form(loginFormLimit, u.logout))).Methods(post)
 
 	r.Handle("/tenants", u.auth(u.tenantsPage)).Methods(get)
-	r.Handle("/tenants", u.auth(u.createTenant)).Methods(post)
+	r.Handle("/tenants", u.auth(u.form(formLimit, u.createTenant))).Methods(post)
 	r.Handle("/tenants/new", u.auth(u.newTenantPage)).Methods(get)
 	r.Handle("/tenants/{name}", u.auth(u.tenantPage)).Methods(get)
-	r.Handle("/tenants/{name}", u.auth(u.updateTenant)).Methods(post)
-	r.Handle("/tenants/{name}/credits", u.auth(u.credit(rating.TenantAccount))).Methods(post)
+	r.Handle("/tenants/{name}", u.auth(u.form(formLimit, u.updateTenant))).Methods(post)
+	r.Handle("/tenants/{name}/credits", u.auth(u.form(formLimit, u.credit(rating.TenantAccount)))).Methods(post)
 
 	r.Handle("/providers", u.auth(u.providersPage)).Methods(get)
-	r.Handle("/providers", u.auth(u.createProvider)).Methods(post)
+	r.Handle("/providers", u.auth(u.form(formLimit, u.createProvider))).Methods(post)
 	r.Handle("/providers/new", u.auth(u.newProviderPage)).Methods(get)
 	r.Handle("/providers/{name}", u.auth(u.providerPage)).Methods(get)
-	r.Handle("/providers/{name}", u.auth(u.updateProvider)).Methods(post)
-	r.Handle("/providers/{name}/credits", u.auth(u.credit(rating.ProviderAccount))).Methods(post)
+	r.Handle("/providers/{name}", u.auth(u.form(formLimit, u.updateProvider))).Methods(post)
+	r.Handle("/providers/{name}/credits", u.auth(u.form(formLimit, u.credit(rating.ProviderAccount)))).Methods(post)
 
 	r.Handle("/rates/{kind}", u.auth(u.tablesPage)).Methods(get)
-	r.Handle("/rates/{kind}", u.auth(u.createTable)).Methods(post)
+	r.Handle("/rates/{kind}", u.auth(u.form(formLimit, u.createTable))).Methods(post)
 	r.Handle("/rates/{kind}/{table}", u.auth(u.tablePage)).Methods(get)
-	r.Handle("/rates/{kind}/{table}/settings", u.auth(u.updateTable)).Methods(post)
-	r.Handle("/rates/{kind}/{table}/delete", u.auth(u.deleteTable)).Methods(post)
-	r.Handle("/rates/{kind}/{table}/rows", u.auth(u.saveRow)).Methods(post)
-	r.Handle("/rates/{kind}/{table}/rows/delete", u.auth(u.deleteRow)).Methods(post)
-	r.Handle("/rates/{kind}/{table}/upload", u.auth(u.uploadRates)).Methods(post)
+	r.Handle("/rates/{kind}/{table}/settings", u.auth(u.form(formLimit, u.updateTable))).Methods(post)
+	r.Handle("/rates/{kind}/{table}/delete", u.auth(u.form(formLimit, u.deleteTable))).Methods(post)
+	r.Handle("/rates/{kind}/{table}/rows", u.auth(u.form(formLimit, u.saveRow))).Methods(post)
+	r.Handle("/rates/{kind}/{table}/rows/delete", u.auth(u.form(formLimit, u.deleteRow))).Methods(post)
+	r.Handle("/rates/{kind}/{table}/upload", u.auth(u.upload(u.csvUpload, u.uploadRates))).Methods(post)
 	r.Handle("/rates/{kind}/{table}/download", u.auth(u.downloadRates)).Methods(get)
 
 	r.Handle("/usage", u.auth(u.usagePage)).Methods(get)
 	r.Handle("/usage/export", u.auth(u.exportCDRs)).Methods(get)
-	r.Handle("/usage/rerate", u.auth(u.rerate)).Methods(post)
+	r.Handle("/usage/rerate", u.auth(u.form(formLimit, u.rerate))).Methods(post)
 	r.Handle("/usage/upload", u.auth(u.uploadPage)).Methods(get)
-	r.Handle("/usage/upload", u.auth(u.uploadCDRs)).Methods(post)
+	r.Handle("/usage/upload", u.auth(u.upload(u.csvUpload, u.uploadCDRs))).Methods(post)
 
 	r.Handle("/nodes", u.auth(u.nodesPage)).Methods(get)
-	r.Handle("/nodes", u.auth(u.createNode)).Methods(post)
-	r.Handle("/nodes/{name}/revoke", u.auth(u.revokeNode)).Methods(post)
+	r.Handle("/nodes", u.auth(u.form(formLimit, u.createNode))).Methods(post)
+	r.Handle("/nodes/{name}/revoke", u.auth(u.form(formLimit, u.revokeNode))).Methods(post)
 }
 
 func newUI(s *server) *ui {

@@ -86,7 +86,6 @@ func (u *ui) uploadRates(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	r.Body = http.MaxBytesReader(unwrap(w), r.Body, u.csvLimit)
 	file, mode, err := uploadPart(r)
 	if err != nil {
 		if isTooLarge(err) {

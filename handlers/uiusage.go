@@ -120,7 +120,6 @@ func (u *ui) uploadPage(w http.ResponseWriter, r *http.Request) error {
 // uploadCDRs imports an Asterisk or FreeSWITCH CDR file as the API does:
 // all or nothing, and a second upload of the same file changes nothing.
 func (u *ui) uploadCDRs(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(unwrap(w), r.Body, u.csvLimit)
 	p := uploadPage{pageBase: u.base(w, r, "Upload CDRs", "upload"), Format: r.PostFormValue("format"), Kind: r.PostFormValue("kind")}
 	fail := func(msg string, lines []rating.LineError) error {
 		p.Error, p.Lines = msg, lines
