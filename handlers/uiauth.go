@@ -3,9 +3,11 @@ package handlers
 import (
 	"net"
 	"net/http"
-	"strings"
+	"net/url"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"pbxbill/rating"
 )
@@ -99,10 +101,21 @@ func (u *ui) logout(w http.ResponseWriter, r *http.Request) error {
 	return u.redirect(w, r, "/login", "ok", "You are logged out.")
 }
 
-// localPath keeps a ?next= target on this site: a path, never another
-// host ("//evil.example" or "/\evil.example" are hosts to a browser).
+// localPath keeps a ?next= target on this site: a clean path, else the
+// tenants page. Browsers read "//evil.example" and "/\evil.example" as
+// hosts, and drop tabs and newlines before they do, so "/\t/evil.example"
+// is one too; so a target must start with exactly one '/', and hold no
+// backslash, no control character and no white space anywhere.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+	if len(p) == 0 || p[0] != '/' || len(p) > 1 && (p[1] == '/' || p[1] == '\\') {
+		return "/tenants"
+	}
+	for _, c := range p {
+		if c == '\\' || c == utf8.RuneError || unicode.IsControl(c) || unicode.IsSpace(c) {
+			return "/tenants"
+		}
+	}
+	if u, err := url.Parse(p); err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
 		return "/tenants"
 	}
 	return p
