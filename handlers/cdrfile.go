@@ -68,12 +68,14 @@ var cdrColumns = []string{"id", "node", "tenant", "kind", "number", "provider", 
 	"billed_seconds", "status", "reason", "cost", "provider_cost", "prefix", "rate_table"}
 
 // exportCDRs streams every CDR that f selects as CSV, newest first, with
-// start times in the installation's zone. The store reads the CDRs a page
-// per transaction, so a slow client holds up no commit; the export holds
-// the CDRs stored when it began (store.EachCDR says what a change meanwhile
-// means). As with a rate export, an error after the first bytes went out
-// cuts the connection, so that the client sees a broken transfer rather
-// than a short file.
+// start times in the installation's zone. Text cells that a spreadsheet
+// would read as a formula get a quote in front (rating.CSVCell); money,
+// counts and times are the program's and stay numbers. The store reads the
+// CDRs a page per transaction, so a slow client holds up no commit; the
+// export holds the CDRs stored when it began (store.EachCDR says what a
+// change meanwhile means). As with a rate export, an error after the first
+// bytes went out cuts the connection, so that the client sees a broken
+// transfer rather than a short file.
 func (s *server) exportCDRs(w http.ResponseWriter, f rating.CDRFilter) error {
 	h := w.Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
@@ -85,9 +87,10 @@ func (s *server) exportCDRs(w http.ResponseWriter, f rating.CDRFilter) error {
 	err := cw.Write(cdrColumns)
 	if err == nil {
 		err = s.Store.EachCDR(f, func(c *rating.CDR) error {
-			rec = append(rec[:0], c.ID, c.Node, c.Tenant, c.Kind.String(), c.Number, c.Provider,
-				c.Start.In(loc).Format(time.RFC3339), strconv.Itoa(c.Duration), strconv.Itoa(c.Billed),
-				c.Status, c.Reason, c.Cost.String(), c.ProviderCost.String(), c.Prefix, c.RateTable)
+			rec = append(rec[:0], rating.CSVCell(c.ID), rating.CSVCell(c.Node), rating.CSVCell(c.Tenant), c.Kind.String(),
+				rating.CSVCell(c.Number), rating.CSVCell(c.Provider), c.Start.In(loc).Format(time.RFC3339),
+				strconv.Itoa(c.Duration), strconv.Itoa(c.Billed), rating.CSVCell(c.Status), rating.CSVCell(c.Reason),
+				c.Cost.String(), c.ProviderCost.String(), rating.CSVCell(c.Prefix), rating.CSVCell(c.RateTable))
 			return cw.Write(rec)
 		})
 	}

@@ -54,12 +54,15 @@ func newRowForm(row *rating.Row, loc *time.Location) rowForm {
 
 // row parses the form as a one-line CSV deck, so a row typed in the form
 // follows exactly the rules of an uploaded one, and its error names the
-// column, which is the form field.
+// column, which is the form field. The destination is written as an
+// export writes it, so that it is kept as typed, a leading quote included.
 func (f *rowForm) row(t rating.Table, loc *time.Location) (rating.Row, bool) {
 	var b bytes.Buffer
 	cw := csv.NewWriter(&b)
 	_ = cw.Write(rowColumns)
-	_ = cw.Write(f.values())
+	rec := f.values()
+	rec[1] = rating.CSVCell(f.Destination)
+	_ = cw.Write(rec)
 	cw.Flush()
 	rows, err := rating.ParseRates(&b, t, loc)
 	if err != nil {

@@ -61,9 +61,10 @@ func columnList() string {
 //
 // A deck is all or nothing, so that a typo never prices calls silently;
 // scanning goes on after a problem to list the others. Rows come in file
-// order, every cell trimmed of spaces, effective_from in UTC. Errors from
-// r itself are returned as they are. ParseRatesChunks reads the same decks
-// without holding every row.
+// order, every cell trimmed of spaces, a destination without the quote
+// that an export puts before a formula (CSVCell), effective_from in UTC.
+// Errors from r itself are returned as they are. ParseRatesChunks reads
+// the same decks without holding every row.
 func ParseRates(r io.Reader, t Table, loc *time.Location) ([]Row, error) {
 	// Chunks are kept and joined once at the end: appending to one slice
 	// would copy a million rows again and again as it grew.
@@ -232,7 +233,7 @@ func (p *rateParser) row(rec []string, line int) {
 		case colPrefix:
 			row.Prefix = cell
 		case colDestination:
-			row.Destination = cell
+			row.Destination = fromCSVCell(cell) // the quote of an export
 		case colEffectiveFrom:
 			row.EffectiveFrom, msg = p.instant(cell)
 		case colInitialIncrement:

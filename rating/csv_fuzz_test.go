@@ -39,6 +39,7 @@ func FuzzParseRates(f *testing.F) {
 		f.Add(deck, uint8(0x14))
 	})
 	f.Add("prefix,rate,min_cost\n44,0.01,0.015\n", uint8(2))
+	f.Add("prefix,destination,rate\n1,'=x,1\n2,''=y,1\n3,=z,1\n4,-5,1\n5,'-5,1\n6,\"'\t@w\",1\n", uint8(0))
 	f.Add("code|price|effective_date\n*|1|\n1|1|2025-03-30\n1|1|2025-03-30T02:30:00+02:00\n", uint8(8))
 	f.Add("prefix,rate,effective_from\n1,1,1850-01-01\n1,1,9999-12-31\n1,1,1800-01-01T00:00:00Z\n", uint8(0x34))
 	// Amsterdam kept local mean time, +00:19:32, until 1937; Kolkata is +05:30.

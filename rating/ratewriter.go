@@ -26,7 +26,8 @@ func NewRateWriter(w io.Writer, loc *time.Location) *RateWriter {
 	return &RateWriter{w: w, loc: loc, cw: csv.NewWriter(w)}
 }
 
-// Write writes one row; unset fields are empty cells.
+// Write writes one row; unset fields are empty cells, and text that a
+// spreadsheet would read as a formula gets a quote in front (CSVCell).
 func (w *RateWriter) Write(r *Row) error {
 	if err := w.writeHeader(); err != nil {
 		return err
@@ -37,7 +38,7 @@ func (w *RateWriter) Write(r *Row) error {
 		}
 		return strconv.Itoa(v)
 	}
-	w.rec = [numColumns]string{r.Prefix, r.Destination, r.Rate.String(), r.ConnectFee.String(),
+	w.rec = [numColumns]string{CSVCell(r.Prefix), CSVCell(r.Destination), r.Rate.String(), r.ConnectFee.String(),
 		seconds(r.InitialIncrement), seconds(r.Increment), r.InitialRate.String(), seconds(r.Grace),
 		r.MinCost.String(), r.MaxCost.String(), w.instant(r.EffectiveFrom)}
 	return w.cw.Write(w.rec[:])
