@@ -189,8 +189,9 @@ func ValidatePrefix(p string) error {
 }
 
 // ValidateName checks a record name: 1–100 characters, no control
-// characters, no leading or trailing space, and no '/' so that it can sit
-// in a URL path.
+// characters, no leading or trailing space, and no '/', and neither "."
+// nor "..", so that it can sit in a URL path as one segment: a client
+// and mux read a dot segment as "here" or "up", never as a name.
 func ValidateName(field, s string) error {
 	if s == "" {
 		return Invalidf(field, "%s: required", field)
@@ -200,6 +201,9 @@ func ValidateName(field, s string) error {
 	}
 	if s[0] == ' ' || s[len(s)-1] == ' ' {
 		return Invalidf(field, "%s %s: leading or trailing space", field, Excerpt(s))
+	}
+	if s == "." || s == ".." {
+		return Invalidf(field, "%s %q: not a name a URL can hold", field, s)
 	}
 	for _, c := range s {
 		if c < 0x20 || c == 0x7f || c == '/' {
