@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"encoding/csv"
+	"html"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -159,4 +161,37 @@ func TestUIRowKeepsAQuotedDestination(t *testing.T) {
 			t.Errorf("destination %q saved as %+v, %v", d, rs, err)
 		}
 	}
+}
+
+// TestUIExportLinkKeepsTheFilter follows the "Export CSV" and "Older
+// CDRs" links of a filtered CDR browser as a browser would: they export
+// and page what the page shows, not every CDR.
+func TestUIExportLinkKeepsTheFilter(t *testing.T) {
+	ts := mustServeUI(t, nil)
+	seedUI(t, ts)
+	b := newBrowser(ts)
+	b.login()
+	p := b.get("/usage?status=unrated&provider=").want(200)
+	href := func(text string) string {
+		t.Helper()
+		m := regexp.MustCompile(`<a [^>]*href="([^"]*)"[^>]*>` + regexp.QuoteMeta(text)).FindStringSubmatch(p.body)
+		if m == nil {
+			t.Fatalf("no link %q in the page:\n%s", text, p.body)
+		}
+		return html.UnescapeString(m[1])
+	}
+	recs := readCSV(t, []byte(b.get(href("Export CSV")).want(200).body))
+	if ids := column(t, recs, "id"); len(ids) != 1 || ids[0] != "docs-demo-3" {
+		t.Errorf("the export of a filtered view (%s) holds %q, want docs-demo-3 only", href("Export CSV"), ids)
+	}
+
+	// The next page keeps the filter too.
+	for i := range cdrsPerPage + 1 {
+		if _, err := ts.Store.PostCDRs("", []rating.CDR{{ID: "older-" + itoa(i), Tenant: "Docs Demo Nobody", Kind: rating.Outbound,
+			Number: "1555", Start: time.Now().Add(-time.Duration(4+i) * time.Hour), Duration: 30}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p = b.get("/usage?status=unrated&provider=").want(200)
+	b.get(href("Older CDRs")).want(200).has("older-0", "docs-demo-3").hasNot("older-50", "docs-demo-1")
 }

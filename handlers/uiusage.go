@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,8 +20,11 @@ type usagePage struct {
 	Tenants, Providers                 []string
 	CDRs                               []rating.CDR
 	Next                               string
-	Query                              string // the filter, for the export and next links
-	Error                              string
+	// The export and next-page links, with the filter. Built here, as
+	// URLs: a query string given to the template in an href would be
+	// escaped whole, '=' and '&' included, and filter nothing.
+	ExportURL, OlderURL template.URL
+	Error               string
 	// Rejected are the newest lines of a followed CDR file that the
 	// store refused; they bill nothing until they are fixed and uploaded.
 	Rejected []rating.RejectedLine
@@ -39,7 +43,7 @@ func (u *ui) usagePage(w http.ResponseWriter, r *http.Request) error {
 			keep.Set(k, v)
 		}
 	}
-	p.Query = keep.Encode()
+	p.ExportURL = template.URL("/usage/export?" + keep.Encode())
 	ts, err := u.Store.Tenants()
 	if err != nil {
 		return err
@@ -68,6 +72,10 @@ func (u *ui) usagePage(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		p.Error, status = rating.ErrorMessage(err), http.StatusBadRequest
+	}
+	if p.Next != "" {
+		keep.Set("after", p.Next)
+		p.OlderURL = template.URL("/usage?" + keep.Encode())
 	}
 	return u.render(w, status, "usage", p)
 }
