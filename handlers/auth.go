@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 
 	"pbxbill/rating"
 )
@@ -18,6 +19,15 @@ import (
 // but not manage tenants, providers, rate tables or nodes, which answers
 // 403 forbidden. A leaked node token then cannot move money or mint more
 // tokens. The bootstrap token may call everything.
+
+// Wrong bearer tokens: tokens are long and random, so a short window is
+// enough to make guessing hopeless (at most 14,400 guesses a day from one
+// address), and keeps a PBX that shares its address with a bad client
+// locked out for a minute at most.
+const (
+	tokenFailures = 10
+	tokenWindow   = time.Minute
+)
 
 // caller is who made a request, once authenticated.
 type caller struct {
@@ -68,7 +78,10 @@ func (s *server) rating(h handlerFunc) http.Handler {
 }
 
 // authenticate checks the bearer token: the bootstrap token first, then
-// the node tokens.
+// the node tokens. After tokenFailures wrong tokens from one address in
+// tokenWindow, that address is answered 429 until the window has passed,
+// good tokens included: a guess must not learn whether it was right. A
+// good token is never counted, so it waits at most tokenWindow.
 func (s *server) authenticate(r *http.Request) (caller, error) {
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
@@ -88,6 +101,16 @@ func (s *server) authenticate(r *http.Request) (caller, error) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return caller{}, rating.Errorf(rating.EUnauthorized, "Authorization: want Bearer <token>")
 	}
+	// Wrong tokens are throttled per address, as failed logins are, but
+	// not those of the PBX box itself: a lockout of its dialplan would
+	// stop its calls, and a process there is already inside.
+	client, counted := clientAddr(r), !localPeer(r)
+	if counted {
+		if wait := s.tokens.wait(client); wait > 0 {
+			return caller{}, &retryLater{after: wait, err: rating.Errorf(codeTooManyRequests,
+				"too many wrong bearer tokens from %s: try again in %s s", client, retryAfter(wait))}
+		}
+	}
 	if s.APIToken != "" {
 		// Comparing digests keeps the comparison constant-time in the
 		// token's length as well as its content.
@@ -99,6 +122,9 @@ func (s *server) authenticate(r *http.Request) (caller, error) {
 	n, err := s.Store.NodeByToken(token)
 	if err != nil {
 		if rating.ErrorCode(err) == rating.EUnauthorized || rating.ErrorCode(err) == rating.ENotFound {
+			if counted {
+				s.tokens.fail(client)
+			}
 			return caller{}, rating.Errorf(rating.EUnauthorized, "invalid bearer token")
 		}
 		return caller{}, err

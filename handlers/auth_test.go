@@ -2,10 +2,15 @@ package handlers
 
 import (
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
 
 	"pbxbill/rating"
+	"pbxbill/store"
 )
 
 // ratedServer serves one tenant "acme" with an outbound table that rates
@@ -140,5 +145,82 @@ func TestCallerOf(t *testing.T) {
 	}
 	if rec.node != "pbx1" {
 		t.Errorf("request log node %q, want pbx1", rec.node)
+	}
+}
+
+// TestTokenGuessesThrottled guesses bearer tokens from one remote address:
+// after tokenFailures wrong ones in a window, that address is answered 429
+// with Retry-After, even with a good token, until the window has passed;
+// other addresses and a PBX node on loopback are unaffected throughout.
+func TestTokenGuessesThrottled(t *testing.T) {
+	c := &clock{t: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
+	st, err := store.Open(filepath.Join(t.TempDir(), "pbxbill.db"), store.Options{TZ: "UTC", Currency: "EUR", Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	_, node, err := st.CreateNode("Docs Demo PBX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newServer(Config{Store: st, APIToken: testToken, MaxCallDuration: 10800, Log: zerolog.Nop()}).handler()
+	call := func(addr, token, path string, hdr ...string) *httptest.ResponseRecorder {
+		t.Helper()
+		r := httptest.NewRequest("GET", path, nil)
+		r.RemoteAddr = addr
+		r.Header.Set("Authorization", "Bearer "+token)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			r.Header.Set(hdr[i], hdr[i+1])
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	const rate, admin = "/api/v1/authorize?tenant=nobody&number=44", "/api/v1/tenants"
+	const remote, other, local = "192.0.2.7:40000", "192.0.2.8:40000", "127.0.0.1:40000"
+	for i := range tokenFailures {
+		if w := call(remote, "guess-"+itoa(i), rate); w.Code != 401 {
+			t.Fatalf("guess %d: %d, want 401", i, w.Code)
+		}
+	}
+	for _, tc := range []struct{ addr, token, path string }{
+		{remote, "guess-x", rate}, {remote, node, rate}, {"192.0.2.7:40001", testToken, admin},
+	} {
+		w := call(tc.addr, tc.token, tc.path)
+		if w.Code != 429 || w.Header().Get("Retry-After") != "60" || !strings.Contains(w.Body.String(), "too many") {
+			t.Errorf("%s after %d wrong tokens: %d, Retry-After %q, %s; want 429 after 60 s",
+				tc.addr, tokenFailures, w.Code, w.Header().Get("Retry-After"), w.Body.String())
+		}
+	}
+	if w := call(other, node, rate); w.Code != 200 {
+		t.Errorf("another address with a good token: %d, want 200", w.Code)
+	}
+	for i := range 3 * tokenFailures {
+		call(local, "local-guess-"+itoa(i), rate)
+	}
+	if w := call(local, node, rate); w.Code != 200 {
+		t.Errorf("a node on loopback with a good token: %d, want 200", w.Code)
+	}
+	// Through a proxy on this box, loopback is no longer the PBX itself.
+	for i := range tokenFailures + 1 {
+		call(local, "proxied-guess-"+itoa(i), rate, "X-Forwarded-For", "198.51.100.1")
+	}
+	if w := call(local, node, rate, "X-Forwarded-For", "198.51.100.1"); w.Code != 429 {
+		t.Errorf("guesses through a proxy: %d, want 429", w.Code)
+	}
+	if w := call(local, node, rate); w.Code != 200 {
+		t.Errorf("a node on loopback, beside a throttled proxy: %d, want 200", w.Code)
+	}
+
+	c.Add(30 * time.Second)
+	if w := call(remote, node, rate); w.Code != 429 || w.Header().Get("Retry-After") != "30" {
+		t.Errorf("30 s later: %d, Retry-After %q; want 429 after 30 s", w.Code, w.Header().Get("Retry-After"))
+	}
+	c.Add(30 * time.Second)
+	if w := call(remote, node, rate); w.Code != 200 {
+		t.Errorf("a good token once the window has passed: %d, want 200", w.Code)
+	}
+	if w := call(remote, "guess-y", rate); w.Code != 401 {
+		t.Errorf("a wrong token in a new window: %d, want 401", w.Code)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"pbxbill/rating"
 )
@@ -12,6 +13,19 @@ import (
 // codeMethodNotAllowed extends API.md's codes for a known path called with
 // a method it does not serve; HTTP has a status for exactly that.
 const codeMethodNotAllowed = "method_not_allowed"
+
+// codeTooManyRequests extends API.md's codes for a throttled caller; its
+// answer says when to come back (retryLater).
+const codeTooManyRequests = "too_many_requests"
+
+// retryLater is an error whose answer carries Retry-After.
+type retryLater struct {
+	err   *rating.Error
+	after time.Duration
+}
+
+func (e *retryLater) Error() string { return e.err.Error() }
+func (e *retryLater) Unwrap() error { return e.err }
 
 // statusOf maps each error code of API.md to its HTTP status; 0 for a code
 // it does not know, which is answered as internal.
@@ -31,6 +45,8 @@ func statusOf(code string) int {
 		return http.StatusRequestEntityTooLarge
 	case codeMethodNotAllowed:
 		return http.StatusMethodNotAllowed
+	case codeTooManyRequests:
+		return http.StatusTooManyRequests
 	case rating.EInternal:
 		return http.StatusInternalServerError
 	}
@@ -100,6 +116,9 @@ func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="pbxbill"`)
+	}
+	if rl := (*retryLater)(nil); errors.As(err, &rl) {
+		w.Header().Set("Retry-After", retryAfter(rl.after))
 	}
 	b, err := json.Marshal(errorBody{p.errorDetail})
 	if err != nil {

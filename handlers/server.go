@@ -63,7 +63,8 @@ type server struct {
 	static      fs.FS             // assets.FS below static/
 	jsonLimit   int64             // body limits; fields so that tests can lower them
 	csvLimit    int64
-	metrics     *metrics // what /metrics exports
+	metrics     *metrics  // what /metrics exports
+	tokens      *throttle // wrong bearer tokens per client address
 }
 
 // handlerFunc is an endpoint that reports its failure as an error, so that
@@ -87,7 +88,8 @@ func newServer(c Config) *server {
 	if c.MaxCallDuration <= 0 {
 		c.MaxCallDuration = rating.DefaultMaxCallDuration
 	}
-	s := &server{Config: c, jsonLimit: maxJSONBody, csvLimit: maxCSVBody, metrics: newMetrics()}
+	s := &server{Config: c, jsonLimit: maxJSONBody, csvLimit: maxCSVBody, metrics: newMetrics(),
+		tokens: newThrottle(c.Now, tokenFailures, tokenWindow)}
 	if c.APIToken != "" {
 		s.apiTokenSum = sha256.Sum256([]byte(c.APIToken))
 	}

@@ -77,7 +77,7 @@ func (s *server) uiRoutes(r *mux.Router) {
 }
 
 func newUI(s *server) *ui {
-	u := &ui{server: s, loc: s.Store.Location(), currency: s.Store.Currency(), throttle: newThrottle(s.Now)}
+	u := &ui{server: s, loc: s.Store.Location(), currency: s.Store.Currency(), throttle: newThrottle(s.Now, loginFailures, loginWindow)}
 	pages, err := parsePages(assets.FS, u.funcs())
 	if err != nil {
 		panic(err) // the embedded templates are fixed at compile time; a test catches this

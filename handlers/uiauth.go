@@ -4,7 +4,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -65,6 +64,7 @@ func (u *ui) login(w http.ResponseWriter, r *http.Request) error {
 	p := loginPage{pageBase: u.base(w, r, "Log in", "login"), Name: name, Next: localPath(r.PostFormValue("next"))}
 	client := clientAddr(r)
 	if wait := u.throttle.wait(client); wait > 0 {
+		w.Header().Set("Retry-After", retryAfter(wait))
 		p.Error = "Too many failed logins from your address: try again in " + roundUp(wait) + "."
 		return u.render(w, http.StatusTooManyRequests, "login", p)
 	}
@@ -144,69 +144,4 @@ func roundUp(d time.Duration) string {
 const (
 	loginFailures = 5
 	loginWindow   = 15 * time.Minute
-	// throttleKeep bounds the memory a flood of addresses can take.
-	throttleKeep = 10000
 )
-
-// throttle counts failed logins per client address.
-type throttle struct {
-	mu  sync.Mutex
-	now func() time.Time
-	m   map[string]*failures
-}
-
-type failures struct {
-	n     int
-	first time.Time
-}
-
-func newThrottle(now func() time.Time) *throttle {
-	return &throttle{now: now, m: map[string]*failures{}}
-}
-
-// wait is how long client must wait before trying again; 0 when it may.
-func (t *throttle) wait(client string) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	f := t.m[client]
-	if f == nil {
-		return 0
-	}
-	left := loginWindow - t.now().Sub(f.first)
-	if left <= 0 {
-		delete(t.m, client)
-		return 0
-	}
-	if f.n < loginFailures {
-		return 0
-	}
-	return left
-}
-
-func (t *throttle) fail(client string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.now()
-	if len(t.m) >= throttleKeep {
-		for k, f := range t.m {
-			if now.Sub(f.first) >= loginWindow {
-				delete(t.m, k)
-			}
-		}
-	}
-	f := t.m[client]
-	if f == nil || now.Sub(f.first) >= loginWindow {
-		if len(t.m) >= throttleKeep {
-			return // full of live entries: the bcrypt cost still applies
-		}
-		f = &failures{first: now}
-		t.m[client] = f
-	}
-	f.n++
-}
-
-func (t *throttle) reset(client string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.m, client)
-}

@@ -94,7 +94,7 @@ func TestUILoginThrottled(t *testing.T) {
 
 func TestThrottleWindow(t *testing.T) {
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	th := newThrottle(func() time.Time { return now })
+	th := newThrottle(func() time.Time { return now }, loginFailures, loginWindow)
 	for i := 0; i < loginFailures-1; i++ {
 		th.fail("192.0.2.1")
 	}
