@@ -283,3 +283,14 @@ func TestUICDRUpload(t *testing.T) {
 		t.Fatalf("export:\n%s", csv.body)
 	}
 }
+
+// TestUIEmptyRowForm posts the row form with every field empty: a deck
+// skips such a line, and the form must say what is missing, not fail.
+func TestUIEmptyRowForm(t *testing.T) {
+	ts := mustServeUI(t, nil)
+	ts.mustTable(rating.NewTable("Docs Demo Retail", rating.Outbound, "EUR"))
+	b := newBrowser(ts)
+	b.login()
+	b.post("/rates/outbound/"+url.PathEscape("Docs Demo Retail")+"/rows", url.Values{"prefix": {""}, "rate": {" "}}).
+		want(http.StatusBadRequest).has("prefix: required")
+}

@@ -65,6 +65,9 @@ func (f *rowForm) row(t rating.Table, loc *time.Location) (rating.Row, bool) {
 	_ = cw.Write(rec)
 	cw.Flush()
 	rows, err := rating.ParseRates(&b, t, loc)
+	if err == nil && len(rows) == 0 {
+		err = rating.Invalidf("prefix", "prefix: required") // a deck skips a blank line
+	}
 	if err != nil {
 		f.Errors.add(err, rowColumns...)
 		return rating.Row{}, false
