@@ -6,14 +6,31 @@ import (
 	"testing"
 )
 
+// maxDurationCase is one answer of MaxDuration: with the credit avail and
+// the cap maxCall, a call at rate may last want seconds (0: not allowed).
+type maxDurationCase struct {
+	name    string
+	rate    func(t *testing.T) Rate
+	avail   string
+	maxCall int
+	want    int
+}
+
+func runMaxDurationCases(t *testing.T, tests []maxDurationCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.rate(t)
+			got, ok := r.MaxDuration(mustMoney(t, tt.avail), tt.maxCall)
+			if ok != (tt.want > 0) || got != tt.want {
+				t.Fatalf("MaxDuration(%s) = %d, %v; want %d", tt.avail, got, ok, tt.want)
+			}
+		})
+	}
+}
+
 func TestMaxDuration(t *testing.T) {
-	tests := []struct {
-		name    string
-		rate    func(t *testing.T) Rate
-		avail   string
-		maxCall int
-		want    int // 0: not allowed
-	}{
+	tests := []maxDurationCase{
 		{"60/60 at 0.06: five minutes for 0.30", func(t *testing.T) Rate { return newRate(t, "0.06", 60, 60) }, "0.30", 10800, 300},
 		{"just short of the next minute", func(t *testing.T) Rate { return newRate(t, "0.06", 60, 60) }, "0.3599", 10800, 300},
 		{"first block does not fit", func(t *testing.T) Rate { return newRate(t, "0.06", 60, 60) }, "0.0599", 10800, 0},
@@ -59,15 +76,7 @@ func TestMaxDuration(t *testing.T) {
 		{"negative credit", func(t *testing.T) Rate { return newRate(t, "0.06", 60, 60) }, "-5", 10800, 0},
 		{"max_call below the first block", func(t *testing.T) Rate { return newRate(t, "0.06", 60, 60) }, "1", 30, 30},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := tt.rate(t)
-			got, ok := r.MaxDuration(mustMoney(t, tt.avail), tt.maxCall)
-			if ok != (tt.want > 0) || got != tt.want {
-				t.Fatalf("MaxDuration(%s) = %d, %v; want %d", tt.avail, got, ok, tt.want)
-			}
-		})
-	}
+	runMaxDurationCases(t, tests)
 }
 
 // Rounding decides the last increment: rate 0.01/min per second at two
@@ -156,13 +165,7 @@ func BenchmarkMaxDuration(b *testing.B) {
 // DOMAIN.md "Magnitudes": large credit and large prices are answered
 // exactly, never by a capped cost.
 func TestMaxDurationLarge(t *testing.T) {
-	tests := []struct {
-		name    string
-		rate    func(t *testing.T) Rate
-		avail   string
-		maxCall int
-		want    int
-	}{
+	tests := []maxDurationCase{
 		{"10^15 of credit answers the cap", func(t *testing.T) Rate { return newRate(t, "1000000", 60, 60) }, "1000000000000000", 10800, 10800},
 		{"10^15 of credit at the largest price", func(t *testing.T) Rate { return newRate(t, "1000000000", 60, 60) }, "1000000000000000", MaxCDRDuration, MaxCDRDuration},
 		{"credit past 10^8 buys its minutes", func(t *testing.T) Rate { return newRate(t, "1000000", 60, 60) }, "150000000", 10800, 9000},
@@ -184,15 +187,7 @@ func TestMaxDurationLarge(t *testing.T) {
 			return r
 		}, "200000000", 100000, 12000},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := tt.rate(t)
-			got, ok := r.MaxDuration(mustMoney(t, tt.avail), tt.maxCall)
-			if ok != (tt.want > 0) || got != tt.want {
-				t.Fatalf("MaxDuration(%s) = %d, %v; want %d", tt.avail, got, ok, tt.want)
-			}
-		})
-	}
+	runMaxDurationCases(t, tests)
 }
 
 // The same properties at every magnitude the rules allow: prices up to
