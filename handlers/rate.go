@@ -59,11 +59,7 @@ func (s *server) resolve(rq *rateQuery) (*rating.Tenant, rating.Resolution, erro
 	case rating.ErrorCode(err) != rating.ENotFound:
 		return nil, rating.Resolution{}, err
 	}
-	res := s.Store.Rater().Resolve(tenant, rq.kind, rq.number, rq.at)
-	if tenant == nil {
-		res.Err = rating.Errorf(rating.ENotFound, "unknown tenant %s", rating.Excerpt(rq.tenant))
-	}
-	return tenant, res, nil
+	return tenant, s.Store.Rater().Resolve(tenant, rq.kind, rq.number, rq.at), nil
 }
 
 // found is resolve for rate and price, which answer an error where
@@ -73,8 +69,12 @@ func (s *server) found(rq *rateQuery) (*rating.Tenant, rating.Resolution, error)
 		return nil, rating.Resolution{}, err
 	}
 	t, res, err := s.resolve(rq)
-	if err == nil && !res.Rated() {
-		err = res.Err
+	switch {
+	case err != nil, res.Rated():
+	case t == nil:
+		err = rating.Errorf(rating.ENotFound, "unknown tenant %s", rating.Excerpt(rq.tenant))
+	default:
+		err = res.Err()
 	}
 	return t, res, err
 }

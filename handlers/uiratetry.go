@@ -35,7 +35,7 @@ func (u *ui) try(t rating.Table, number, duration, date string) *tryResult {
 	res.Normalised = rr.Number
 	switch rr.Reason {
 	case rating.ReasonInvalidNumber:
-		res.Normalised, res.Error = "", rating.ErrorMessage(rr.Err)
+		res.Normalised, res.Error = "", rating.ErrorMessage(rr.Err())
 		return res
 	case rating.ReasonNoTable:
 		res.Error = "the table has no rows yet"

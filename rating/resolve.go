@@ -23,8 +23,33 @@ type Resolution struct {
 	// names what is missing: ReasonUnknownTenant, ReasonNoTable,
 	// ReasonInvalidNumber or ReasonUnrated.
 	Reason string
-	// Err is the error the rate and price endpoints answer for Reason.
-	Err error
+
+	tenant    string // the tenant's name, for Err
+	kind      Kind
+	numberErr error // Normalise's answer, for ReasonInvalidNumber
+}
+
+// Err is the error that the rate and price endpoints answer for Reason,
+// nil when a row applies. It is made only when asked for: CDR pricing and
+// authorization read the reason alone, for every unrated call.
+func (r *Resolution) Err() error {
+	switch r.Reason {
+	case "":
+		return nil
+	case ReasonUnknownTenant:
+		return Errorf(ENotFound, "unknown tenant")
+	case ReasonInvalidNumber:
+		return r.numberErr
+	case ReasonUnrated:
+		return Errorf(ENotFound, "no rate for %s in table %s", r.Number, r.Table)
+	}
+	switch { // ReasonNoTable
+	case r.tenant == "":
+		return Errorf(ENotFound, "rate table %q does not exist", r.Table)
+	case r.Table == "":
+		return Errorf(ENotFound, "tenant %s has no %s rate table", r.tenant, r.kind)
+	}
+	return Errorf(ENotFound, "tenant %s: its %s rate table %q does not exist", r.tenant, r.kind, r.Table)
 }
 
 // Rated reports whether a row applies.
@@ -48,17 +73,14 @@ func (r *Resolution) UnratedReason() string {
 // then the row.
 func (x *Rater) Resolve(t *Tenant, k Kind, number string, at time.Time) Resolution {
 	if t == nil {
-		return Resolution{Number: number, Reason: ReasonUnknownTenant, Err: Errorf(ENotFound, "unknown tenant")}
+		return Resolution{Number: number, Reason: ReasonUnknownTenant, kind: k}
 	}
 	table := t.TableFor(k)
 	if table == "" {
-		return Resolution{Number: number, Reason: ReasonNoTable,
-			Err: Errorf(ENotFound, "tenant %s has no %s rate table", t.Name, k)}
+		return Resolution{Number: number, Reason: ReasonNoTable, tenant: t.Name, kind: k}
 	}
 	res := x.ResolveIn(table, number, at)
-	if res.Reason == ReasonNoTable {
-		res.Err = Errorf(ENotFound, "tenant %s: its %s rate table %q does not exist", t.Name, k, table)
-	}
+	res.tenant, res.kind = t.Name, k
 	return res
 }
 
@@ -69,7 +91,7 @@ func (x *Rater) ResolveIn(table, number string, at time.Time) Resolution {
 	res := Resolution{Number: number, Table: table}
 	idx := x.Book.Get(table)
 	if idx == nil {
-		res.Reason, res.Err = ReasonNoTable, Errorf(ENotFound, "rate table %q does not exist", table)
+		res.Reason = ReasonNoTable
 		return res
 	}
 	if res.Currency = idx.Table().Currency; res.Currency == "" {
@@ -77,13 +99,13 @@ func (x *Rater) ResolveIn(table, number string, at time.Time) Resolution {
 	}
 	n, err := x.Numbering.Normalise(number)
 	if err != nil {
-		res.Reason, res.Err = ReasonInvalidNumber, err
+		res.Reason, res.numberErr = ReasonInvalidNumber, err
 		return res
 	}
 	res.Number = n
 	var ok bool
 	if res.Rate, ok = idx.Lookup(n, at); !ok {
-		res.Reason, res.Err = ReasonUnrated, Errorf(ENotFound, "no rate for %s in table %s", n, table)
+		res.Reason = ReasonUnrated
 	}
 	return res
 }

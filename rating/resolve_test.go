@@ -75,8 +75,23 @@ func TestResolutionUnratedReason(t *testing.T) {
 		if got := res.UnratedReason(); got != c.want {
 			t.Errorf("%v %s %q: %q, want %q", c.tenant, c.kind, c.number, got, c.want)
 		}
-		if (c.want == "") != res.Rated() || (res.Err == nil) != res.Rated() {
-			t.Errorf("%v %s %q: rated %v, err %v", c.tenant, c.kind, c.number, res.Rated(), res.Err)
+		if (c.want == "") != res.Rated() || (res.Err() == nil) != res.Rated() {
+			t.Errorf("%v %s %q: rated %v, err %v", c.tenant, c.kind, c.number, res.Rated(), res.Err())
+		}
+	}
+}
+
+// An unrated call is answered by its reason alone: CDR pricing and
+// authorization resolve many such calls, and build no error for them.
+func BenchmarkResolveUnrated(b *testing.B) {
+	book := &Book{}
+	book.Set(NewIndex(NewTable("retail", Outbound, "EUR"), []Row{NewRow("44", 6_000_000)}))
+	x := &Rater{Book: book, Currency: "EUR"}
+	acme := &Tenant{Name: "acme", OutboundTable: "retail"}
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for b.Loop() {
+		if res := x.Resolve(acme, Outbound, "4930123456", at); res.Rated() {
+			b.Fatal("rated")
 		}
 	}
 }
