@@ -90,9 +90,9 @@ func Reprice(was, now Pricing) (Pricing, RerateOutcome, bool) {
 // changes to the roll-ups of its day, on each side, and the ledger amounts
 // (zero: no entry), of one kind.
 type Bill struct {
-	Tenant, Provider           Usage
-	TenantAmount, ProviderCost Money // signed ledger amounts: a charge is negative
-	Kind                       string
+	Tenant, Provider             Usage
+	TenantAmount, ProviderAmount Money // signed ledger amounts: a charge is negative
+	Kind                         string
 }
 
 // BillCDR is the bill of a CDR of d seconds whose prices go from was to now.
@@ -124,7 +124,7 @@ func BillCDR(was, now Pricing, d int, fresh, provider bool) Bill {
 		if fresh {
 			b.Provider.Add(count)
 		}
-		b.ProviderCost = money.Buy.Neg()
+		b.ProviderAmount = money.Buy.Neg()
 	}
 	return b
 }

@@ -60,7 +60,7 @@ func TestReprice(t *testing.T) {
 // What a CDR writes: its charge on each side, its attempt counted once.
 func TestBillCDR(t *testing.T) {
 	fresh := BillCDR(Unpriced, priced(t, "0.06", "0.03", 60), 45, true, true)
-	if fresh.Kind != Charge || fresh.TenantAmount != mustMoney(t, "-0.06") || fresh.ProviderCost != mustMoney(t, "-0.03") {
+	if fresh.Kind != Charge || fresh.TenantAmount != mustMoney(t, "-0.06") || fresh.ProviderAmount != mustMoney(t, "-0.03") {
 		t.Errorf("a fresh CDR: %+v", fresh)
 	}
 	for side, u := range map[string]Usage{"tenant": fresh.Tenant, "provider": fresh.Provider} {
@@ -73,7 +73,7 @@ func TestBillCDR(t *testing.T) {
 		t.Errorf("an unanswered call without a provider: %+v", b)
 	}
 	corr := BillCDR(priced(t, "0.06", "0.03", 60), priced(t, "0.09", "0.03", 60), 45, false, true)
-	if corr.Kind != Correction || corr.TenantAmount != mustMoney(t, "-0.03") || corr.ProviderCost.Sign() != 0 ||
+	if corr.Kind != Correction || corr.TenantAmount != mustMoney(t, "-0.03") || corr.ProviderAmount.Sign() != 0 ||
 		corr.Tenant.Attempts != 0 || corr.Tenant.Sell != mustMoney(t, "0.03") {
 		t.Errorf("a correction: %+v", corr)
 	}

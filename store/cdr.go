@@ -146,8 +146,8 @@ func (b *batch) apply(was rating.Pricing, rec *cdrRecord, fresh bool) error {
 	}
 	if rec.ProviderID != 0 {
 		b.roll(providerAcct, rec.ProviderID, day, bill.Provider)
-		if bill.ProviderCost.Sign() != 0 {
-			if _, err := b.book(providerAcct, rec.ProviderID, bill.ProviderCost, bill.Kind, rec.ID); err != nil {
+		if bill.ProviderAmount.Sign() != 0 {
+			if _, err := b.book(providerAcct, rec.ProviderID, bill.ProviderAmount, bill.Kind, rec.ID); err != nil {
 				return err
 			}
 		}
