@@ -1,6 +1,9 @@
 package rating
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Ledger entry kinds.
 const (
@@ -34,4 +37,38 @@ type Node struct {
 	Name     string    `json:"name"`
 	Created  time.Time `json:"created"`
 	LastSeen time.Time `json:"last_seen"`
+}
+
+// MaxNote bounds the note of a credit, which the ledger keeps forever.
+const MaxNote = 500
+
+// ValidateCredit applies API.md's rules for a credit posted by hand: a
+// topup is positive; an adjustment has any sign but 0, and a note that
+// says why; the amount is within ±MaxMoney.
+func ValidateCredit(amount Money, kind, note string) error {
+	if !amount.Set() {
+		return Invalidf("amount", "amount: required")
+	}
+	switch kind {
+	case Topup:
+		if amount.Sign() <= 0 {
+			return Invalidf("amount", "amount %s: a topup must be positive", amount)
+		}
+	case Adjustment:
+		if amount.Sign() == 0 {
+			return Invalidf("amount", "amount: an adjustment must not be 0")
+		}
+		if strings.TrimSpace(note) == "" {
+			return Invalidf("note", "note: required for an adjustment")
+		}
+	default:
+		return Invalidf("kind", "kind %s: want topup or adjustment", Excerpt(kind))
+	}
+	if !amount.InRange() {
+		return Invalidf("amount", "amount %s: beyond ±%s", amount, MaxMoney)
+	}
+	if len(note) > MaxNote {
+		return Invalidf("note", "note: longer than %d characters", MaxNote)
+	}
+	return nil
 }

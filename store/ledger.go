@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -32,37 +31,13 @@ func (r *entryRecord) entry(account string) rating.Entry {
 		Amount: r.Amount, Kind: r.Kind, Ref: r.Ref, Balance: r.Balance}
 }
 
-// maxNote bounds the note of a credit, which the ledger keeps forever.
-const maxNote = 500
-
 // Credit posts a topup (amount > 0) or an adjustment (any sign but 0, note
 // required) to an account (rating.TenantAccount or rating.ProviderAccount)
 // and returns the entry, whose Balance is the new balance. The entry and
 // the balance are written in one transaction.
 func (s *Store) Credit(accountType, name string, amount rating.Money, kind, note string) (rating.Entry, error) {
-	if !amount.Set() {
-		return rating.Entry{}, rating.Invalidf("amount", "amount: required")
-	}
-	switch kind {
-	case rating.Topup:
-		if amount.Sign() <= 0 {
-			return rating.Entry{}, rating.Invalidf("amount", "amount %s: a topup must be positive", amount)
-		}
-	case rating.Adjustment:
-		if amount.Sign() == 0 {
-			return rating.Entry{}, rating.Invalidf("amount", "amount: an adjustment must not be 0")
-		}
-		if strings.TrimSpace(note) == "" {
-			return rating.Entry{}, rating.Invalidf("note", "note: required for an adjustment")
-		}
-	default:
-		return rating.Entry{}, rating.Invalidf("kind", "kind %s: want topup or adjustment", rating.Excerpt(kind))
-	}
-	if !amount.InRange() {
-		return rating.Entry{}, rating.Invalidf("amount", "amount %s: beyond ±%s", amount, rating.MaxMoney)
-	}
-	if len(note) > maxNote {
-		return rating.Entry{}, rating.Invalidf("note", "note: longer than %d characters", maxNote)
+	if err := rating.ValidateCredit(amount, kind, note); err != nil {
+		return rating.Entry{}, err
 	}
 	acct, err := acctByte(accountType)
 	if err != nil {
