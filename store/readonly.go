@@ -2,7 +2,6 @@ package store
 
 import (
 	"fmt"
-	"os"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -16,13 +15,11 @@ import (
 // creates no bucket, writes no meta value and drops no staged rows, and
 // refuses a file that lacks what Open would add. Every change through the
 // Store fails.
+//
+// Open's check of the file (checkFile) refuses an empty one, which bbolt
+// would try to write the first pages of; a missing one fails in bbolt,
+// which creates no file read-only.
 func OpenReadOnly(path string, opt Options) (*Store, error) {
-	// bbolt would try to write the first pages of an empty file.
-	if fi, err := os.Stat(path); err != nil {
-		return nil, err
-	} else if fi.Size() == 0 {
-		return nil, fmt.Errorf("open %s: not a pbxbill database: the file is empty", path)
-	}
 	return open(path, opt, true)
 }
 
