@@ -158,47 +158,26 @@ func (s *Store) Rates(name, prefix, after string, limit int) (rows []rating.Row,
 			return nil, "", err
 		}
 	}
-	seek, skip := []byte(prefix), false
+	var cursor []byte
 	if after != "" {
-		k, err := parseRateCursor(after)
-		if err != nil {
+		if cursor, err = parseRateCursor(after); err != nil {
 			return nil, "", err
 		}
-		if bytes.Compare(k, seek) >= 0 {
-			seek, skip = k, true
-		}
 	}
-	rows = []rating.Row{}
+	rows, more := []rating.Row{}, false
 	err = s.db.View(func(tx *bolt.Tx) error {
 		rec, err := getTable(tx, name)
 		if err != nil {
 			return err
 		}
-		b := tx.Bucket(bucketRates).Bucket(itob(rec.ID))
-		if b == nil {
-			return nil
-		}
-		c, in := b.Cursor(), interner{}
-		k, v := c.Seek(seek)
-		if skip && bytes.Equal(k, seek) {
-			k, v = c.Next()
-		}
-		var last []byte
-		for ; k != nil && bytes.HasPrefix(k, []byte(prefix)); k, v = c.Next() {
-			if len(rows) == limit {
-				next = rateCursor(last)
-				break
-			}
-			rows = append(rows, rating.Row{})
-			if err := decodeRow(k, v, &rows[len(rows)-1], in); err != nil {
-				return err
-			}
-			last = k
-		}
-		return nil
+		rows, cursor, more, err = ratePage(tx, rec.ID, []byte(prefix), cursor, rows, limit, interner{})
+		return err
 	})
 	if err != nil {
 		return nil, "", err
+	}
+	if more {
+		next = rateCursor(cursor)
 	}
 	return rows, next, nil
 }
@@ -232,7 +211,7 @@ func (s *Store) EachRate(name string, fn func(*rating.Row) error) error {
 			if err != nil {
 				return err
 			}
-			rows, after, more, err = ratePage(tx, at.ID, after, rows[:0], s.exportPage, in)
+			rows, after, more, err = ratePage(tx, at.ID, nil, after, rows[:0], s.exportPage, in)
 			return err
 		})
 		if err != nil {
@@ -269,29 +248,31 @@ func sameTable(tx *bolt.Tx, at tableRecord) error {
 	return nil
 }
 
-// ratePage appends to rows up to n rows of table id that follow the key
-// after (from the first row when after is nil). It returns the key of the
-// last row read, in after's array, and whether rows remain.
-func ratePage(tx *bolt.Tx, id uint64, after []byte, rows []rating.Row, n int, in interner) ([]rating.Row, []byte, bool, error) {
+// ratePage appends to rows up to n rows of table id whose keys start
+// with prefix (every row for an empty one) and follow the key after (from
+// the first such row when after is nil or sorts before prefix). It returns
+// the key of the last row read, in after's array, and whether more rows of
+// the prefix remain. Rates and EachRate both page with it.
+func ratePage(tx *bolt.Tx, id uint64, prefix, after []byte, rows []rating.Row, n int, in interner) ([]rating.Row, []byte, bool, error) {
 	b := tx.Bucket(bucketRates).Bucket(itob(id))
 	if b == nil {
 		return rows, after, false, nil
 	}
 	c := b.Cursor()
-	k, v := c.First()
-	if after != nil {
+	k, v := c.Seek(prefix)
+	if after != nil && bytes.Compare(after, prefix) >= 0 {
 		if k, v = c.Seek(after); bytes.Equal(k, after) {
 			k, v = c.Next()
 		}
 	}
-	for start := len(rows); k != nil && len(rows)-start < n; k, v = c.Next() {
+	for start := len(rows); k != nil && bytes.HasPrefix(k, prefix) && len(rows)-start < n; k, v = c.Next() {
 		rows = append(rows, rating.Row{})
 		if err := decodeRow(k, v, &rows[len(rows)-1], in); err != nil {
 			return rows, after, false, err
 		}
 		after = append(after[:0], k...)
 	}
-	return rows, after, k != nil, nil
+	return rows, after, k != nil && bytes.HasPrefix(k, prefix), nil
 }
 
 // tableRows reads the named table's record and opens the bucket of its
