@@ -54,16 +54,35 @@ func bloomBit(k uint64) (word int, bit uint64) {
 // it costs a copy of the overlay, whatever the table's size. Rebuilding
 // from every row folds the overlay away; Overlaid says when that is due.
 func (x *Index) WithPrefix(prefix string, rows []Row) *Index {
-	size := x.Overlaid() + 1
+	return x.WithPrefixes(map[string][]Row{prefix: rows})
+}
+
+// WithPrefixes is WithPrefix for several prefixes at once, each key of
+// changes getting its rows: the overlay is copied and its index built
+// once, not once for each prefix.
+func (x *Index) WithPrefixes(changes map[string][]Row) *Index {
+	size := x.Overlaid() + len(changes)
 	o := &overlay{rows: make(map[string][]Row, size), keys: make(map[uint64]struct{}, size)}
 	if x.over != nil {
 		for p, rs := range x.over.rows {
 			o.rows[p] = rs
 		}
 	}
-	kept := slices.Clone(rows)
-	slices.SortFunc(kept, func(a, b Row) int { return compareRows(&a, &b) })
-	o.rows[prefix] = kept
+	y := *x
+	y.over = o
+	for prefix, rows := range changes {
+		kept := slices.Clone(rows)
+		slices.SortFunc(kept, func(a, b Row) int { return compareRows(&a, &b) })
+		o.rows[prefix] = kept
+		had := x.prefixRows(prefix)
+		y.table.Rows += len(kept) - had
+		if had > 0 {
+			y.prefixes--
+		}
+		if len(kept) > 0 {
+			y.prefixes++
+		}
+	}
 	ps := make([]string, 0, len(o.rows))
 	n := 0
 	for p, rs := range o.rows {
@@ -92,17 +111,6 @@ func (x *Index) WithPrefix(prefix string, rows []Row) *Index {
 		}
 	}
 	o.x = b.Build()
-
-	had := x.prefixRows(prefix)
-	y := *x
-	y.over = o
-	y.table.Rows += len(kept) - had
-	if had > 0 {
-		y.prefixes--
-	}
-	if len(kept) > 0 {
-		y.prefixes++
-	}
 	return &y
 }
 
