@@ -126,7 +126,7 @@ func putRows(b *bolt.Bucket, rows []rating.Row, keys []rowKey, count bool) (exis
 func (s *Store) loadIndex(id uint64, t rating.Table) (*rating.Index, error) {
 	b := rating.NewIndexBuilder(t, t.Rows)
 	err := s.db.View(func(tx *bolt.Tx) error {
-		rows := tx.Bucket(bucketRates).Bucket(itob(id))
+		rows := rateRows(tx, id)
 		if rows == nil {
 			return nil
 		}
@@ -170,7 +170,7 @@ func (s *Store) Rates(name, prefix, after string, limit int) (rows []rating.Row,
 		if err != nil {
 			return err
 		}
-		rows, cursor, more, err = ratePage(tx, rec.ID, []byte(prefix), cursor, rows, limit, interner{})
+		rows, cursor, more, err = ratePage(rateRows(tx, rec.ID), []byte(prefix), cursor, rows, limit, interner{})
 		return err
 	})
 	if err != nil {
@@ -211,7 +211,7 @@ func (s *Store) EachRate(name string, fn func(*rating.Row) error) error {
 			if err != nil {
 				return err
 			}
-			rows, after, more, err = ratePage(tx, at.ID, nil, after, rows[:0], s.exportPage, in)
+			rows, after, more, err = ratePage(rateRows(tx, at.ID), nil, after, rows[:0], s.exportPage, in)
 			return err
 		})
 		if err != nil {
@@ -248,13 +248,13 @@ func sameTable(tx *bolt.Tx, at tableRecord) error {
 	return nil
 }
 
-// ratePage appends to rows up to n rows of table id whose keys start
+// ratePage appends to rows up to n rows of b, a table's rows (nil: none),
+// whose keys start
 // with prefix (every row for an empty one) and follow the key after (from
 // the first such row when after is nil or sorts before prefix). It returns
 // the key of the last row read, in after's array, and whether more rows of
 // the prefix remain. Rates and EachRate both page with it.
-func ratePage(tx *bolt.Tx, id uint64, prefix, after []byte, rows []rating.Row, n int, in interner) ([]rating.Row, []byte, bool, error) {
-	b := tx.Bucket(bucketRates).Bucket(itob(id))
+func ratePage(b *bolt.Bucket, prefix, after []byte, rows []rating.Row, n int, in interner) ([]rating.Row, []byte, bool, error) {
 	if b == nil {
 		return rows, after, false, nil
 	}
@@ -273,6 +273,12 @@ func ratePage(tx *bolt.Tx, id uint64, prefix, after []byte, rows []rating.Row, n
 		after = append(after[:0], k...)
 	}
 	return rows, after, k != nil && bytes.HasPrefix(k, prefix), nil
+}
+
+// rateRows is the bucket of table id's rows, nil for a table that has
+// none yet.
+func rateRows(tx *bolt.Tx, id uint64) *bolt.Bucket {
+	return tx.Bucket(bucketRates).Bucket(itob(id))
 }
 
 // tableRows reads the named table's record and opens the bucket of its

@@ -1,8 +1,8 @@
 package store
 
 import (
-	"bytes"
 	"fmt"
+	"math"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -131,22 +131,19 @@ func (s *Store) changeRows(name string, fn func(b *bolt.Bucket, rec *tableRecord
 }
 
 // amend gives each of prefixes its rows in b, as the caller's transaction
-// sees them, in a copy of x.
+// sees them, in a copy of x made in one step (rating.Index.WithPrefixes).
 func amend(x *rating.Index, b *bolt.Bucket, prefixes []string) (*rating.Index, error) {
 	in := interner{}
+	changes := make(map[string][]rating.Row, len(prefixes))
 	for _, p := range prefixes {
-		var rows []rating.Row
-		seek := append([]byte(p), 0)
-		c := b.Cursor()
-		for k, v := c.Seek(seek); k != nil && bytes.HasPrefix(k, seek); k, v = c.Next() {
-			rows = append(rows, rating.Row{})
-			if err := decodeRow(k, v, &rows[len(rows)-1], in); err != nil {
-				return nil, err
-			}
+		// A row's key is its prefix, a 0 byte and its effective_from.
+		rows, _, _, err := ratePage(b, append([]byte(p), 0), nil, nil, math.MaxInt, in)
+		if err != nil {
+			return nil, err
 		}
-		x = x.WithPrefix(p, rows)
+		changes[p] = rows
 	}
-	return x, nil
+	return x.WithPrefixes(changes), nil
 }
 
 // defaultFoldAt is how many changed prefixes a live index carries before
