@@ -235,14 +235,13 @@ const defaultExportPage = 1000
 
 // sameTable fails with EConflict unless the table is still as at shows it.
 func sameTable(tx *bolt.Tx, at tableRecord) error {
-	if tx.Bucket(bucketTables).Get(itob(at.ID)) == nil {
-		return rating.Errorf(rating.EConflict, "rate table %q was deleted while it was being read", at.Name)
-	}
-	rec, err := getTableByID(tx, at.ID)
-	if err != nil {
+	var rec tableRecord
+	switch ok, err := getJSON(tx.Bucket(bucketTables), itob(at.ID), &rec); {
+	case err != nil:
 		return err
-	}
-	if rec.Rows != at.Rows || !rec.Updated.Equal(at.Updated) {
+	case !ok:
+		return rating.Errorf(rating.EConflict, "rate table %q was deleted while it was being read", at.Name)
+	case rec.Rows != at.Rows || !rec.Updated.Equal(at.Updated):
 		return rating.Errorf(rating.EConflict, "rate table %q changed while it was being read; read it again", at.Name)
 	}
 	return nil
