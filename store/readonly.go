@@ -17,8 +17,7 @@ import (
 // Store fails.
 //
 // Open's check of the file (checkFile) refuses an empty one, which bbolt
-// would try to write the first pages of; a missing one fails in bbolt,
-// which creates no file read-only.
+// would try to write the first pages of, and a missing one.
 func OpenReadOnly(path string, opt Options) (*Store, error) {
 	return open(path, opt, true)
 }

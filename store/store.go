@@ -17,9 +17,11 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -164,6 +166,8 @@ func open(path string, opt Options, readOnly bool) (*Store, error) {
 	exists, err := checkFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
+	} else if readOnly && !exists {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: syscall.ENOENT}
 	}
 	var db *bolt.DB
 	err = safely(func() (err error) {
