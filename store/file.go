@@ -121,7 +121,6 @@ func safely(fn func() error) (err error) {
 const (
 	boltBranch     = 0x01
 	boltLeaf       = 0x02
-	boltFreelist   = 0x10
 	boltBucketLeaf = 0x01 // a leaf element that is a bucket
 	boltElement    = 16   // a branch or a leaf element
 	boltBucketHead = 16   // a bucket value: its root page and its sequence
