@@ -143,26 +143,9 @@ func ParseMoney(s string) (Money, error) {
 }
 
 // MoneyFromDecimal converts d exactly, or fails if d has more than 8
-// decimal places or is beyond ±MaxMoney.
-func MoneyFromDecimal(d decimal.Decimal) (Money, error) {
-	s := d.Shift(AmountDecimals)
-	if !s.Equal(s.Truncate(0)) {
-		return Money{}, Invalidf("amount", "amount %s: more than 8 decimal places", Excerpt(d.String()))
-	}
-	if s.Abs().GreaterThan(decimal.New(1, 18+AmountDecimals)) { // MaxMoney
-		return Money{}, Invalidf("amount", "amount %s: beyond ±%s", Excerpt(d.String()), MaxMoney)
-	}
-	if s.Abs().LessThan(decimal.New(1, 18)) {
-		return MoneyOf(s.IntPart()), nil
-	}
-	b := s.BigInt()
-	u := new(big.Int).Abs(b)
-	m := Money{hi: int64(new(big.Int).Rsh(u, 64).Uint64()), lo: u.Uint64()}
-	if b.Sign() < 0 {
-		m = m.Neg()
-	}
-	return m, nil
-}
+// decimal places or is beyond ±MaxMoney. d's String is a plain decimal,
+// so ParseMoney decides both.
+func MoneyFromDecimal(d decimal.Decimal) (Money, error) { return ParseMoney(d.String()) }
 
 // Decimal returns m as a decimal.Decimal.
 func (m Money) Decimal() decimal.Decimal {
@@ -219,12 +202,7 @@ func (m Money) appendFixed(b []byte, places int) []byte {
 		return appendFixed64(b, v, places)
 	}
 	places = max(0, min(places, AmountDecimals))
-	hi, lo := m.abs()
-	q := uint64(pow10[AmountDecimals-places])
-	var c uint64
-	lo, c = bits.Add64(lo, q/2, 0) // |m| ≤ 2^127: no carry out
-	hi += c
-	hi, lo, _ = divmod(hi, lo, q)
+	hi, lo := m.roundAbs(places)
 	if m.hi < 0 { // and beyond an int64, so it does not round to 0
 		b = append(b, '-')
 	}
@@ -252,13 +230,7 @@ func (m Money) appendFixed(b []byte, places int) []byte {
 // Scaled returns m rounded half up (away from zero) to places decimal
 // places (0–8), in units of 10^-places, and whether that fits an int64.
 func (m Money) Scaled(places int) (int64, bool) {
-	places = max(0, min(places, AmountDecimals))
-	hi, lo := m.abs()
-	q := uint64(pow10[AmountDecimals-places])
-	var c uint64
-	lo, c = bits.Add64(lo, q/2, 0)
-	hi += c
-	hi, lo, _ = divmod(hi, lo, q)
+	hi, lo := m.roundAbs(max(0, min(places, AmountDecimals)))
 	if hi != 0 || lo > math.MaxInt64 {
 		return 0, false
 	}
@@ -266,6 +238,17 @@ func (m Money) Scaled(places int) (int64, bool) {
 		return -int64(lo), true
 	}
 	return int64(lo), true
+}
+
+// roundAbs returns |m| rounded half up to places decimal places (0–8), in
+// units of 10^-places: the one rounding of Fixed and Scaled.
+func (m Money) roundAbs(places int) (hi, lo uint64) {
+	hi, lo = m.abs()
+	q := uint64(pow10[AmountDecimals-places])
+	var c uint64
+	lo, c = bits.Add64(lo, q/2, 0) // |m| ≤ 2^127: no carry out
+	hi, lo, _ = divmod(hi+c, lo, q)
+	return hi, lo
 }
 
 // divmod divides the unsigned 128-bit hi:lo by d.
