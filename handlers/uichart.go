@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"pbxbill/rating"
 )
 
@@ -168,24 +170,7 @@ func moneySpan(places int) int64 {
 // moneyUnit labels a chart axis of values from moneyPoints(…, places) in
 // the installation currency.
 func (u *ui) moneyUnit(places int) func(int64) string {
-	return func(v int64) string {
-		b := strconv.AppendInt(nil, v, 10)
-		neg := v < 0
-		if neg {
-			b = b[1:]
-		}
-		for len(b) <= places {
-			b = append([]byte{'0'}, b...)
-		}
-		s := string(b)
-		if places > 0 {
-			s = s[:len(s)-places] + "." + s[len(s)-places:]
-		}
-		if neg {
-			s = "-" + s
-		}
-		return s
-	}
+	return func(v int64) string { return decimal.New(v, -int32(places)).StringFixed(int32(places)) }
 }
 
 // minutesUnit labels an axis of seconds as minutes.
