@@ -2,7 +2,6 @@ package rating
 
 import (
 	"math"
-	"math/big"
 	"math/bits"
 	"strconv"
 
@@ -152,13 +151,9 @@ func (m Money) Decimal() decimal.Decimal {
 	if v, ok := m.Int64(); ok {
 		return decimal.New(v, -AmountDecimals)
 	}
-	hi, lo := m.abs()
-	b := new(big.Int).SetUint64(hi)
-	b.Lsh(b, 64).Or(b, new(big.Int).SetUint64(lo))
-	if m.hi < 0 {
-		b.Neg(b)
-	}
-	return decimal.NewFromBigInt(b, -AmountDecimals)
+	// Past an int64, the exact digits that String writes.
+	d, _ := decimal.NewFromString(string(m.appendFixed(nil, AmountDecimals)))
+	return d
 }
 
 // abs returns |m| as an unsigned 128-bit number. |−2^127| is 2^127.
