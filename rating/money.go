@@ -97,16 +97,16 @@ func (m Money) Sign() int {
 // Cmp returns −1, 0 or +1 as m is less than, equal to or greater than o.
 func (m Money) Cmp(o Money) int {
 	switch {
-	case m.hi < o.hi || m.hi == o.hi && m.lo < o.lo:
-		return -1
 	case m == o:
 		return 0
+	case m.lessEq(o):
+		return -1
 	}
 	return 1
 }
 
 // lessEq is m.Cmp(o) <= 0 in fewer instructions, for MaxDuration's
-// loop.
+// loop; Cmp is built on it.
 func (m Money) lessEq(o Money) bool {
 	return m.hi < o.hi || m.hi == o.hi && m.lo <= o.lo
 }
@@ -258,8 +258,7 @@ func (m Money) MarshalJSON() ([]byte, error) {
 	if !m.Set() {
 		return []byte("null"), nil
 	}
-	b := append([]byte{'"'}, m.AppendString(nil)...)
-	return append(b, '"'), nil
+	return append(m.AppendString([]byte{'"'}), '"'), nil
 }
 
 // UnmarshalJSON accepts a string, a number or null (NoMoney).
