@@ -93,15 +93,11 @@ func (s *server) importDeck(t rating.Table, body io.Reader, mode string) (import
 // none yet, so a non-empty one matches no row.
 func (s *server) deleteRate(w http.ResponseWriter, r *http.Request) error {
 	vars, q := mux.Vars(r), r.URL.Query()
-	key := rating.RateKey{Prefix: vars["prefix"]}
-	if v := q.Get("effective_from"); v != "" {
-		// An unescaped "+" of a zone offset arrives as a space; neither
-		// form has one of its own.
-		t, err := rating.ParseEffectiveFrom(strings.ReplaceAll(v, " ", "+"), s.Store.Location())
-		if err != nil {
-			return err
-		}
-		key.EffectiveFrom = t
+	// An unescaped "+" of a zone offset arrives as a space; neither form
+	// of effective_from has one of its own.
+	key, err := s.rateKey(vars["prefix"], strings.ReplaceAll(q.Get("effective_from"), " ", "+"))
+	if err != nil {
+		return err
 	}
 	if days, hours := q.Get("days"), q.Get("hours"); days != "" || hours != "" {
 		if _, err := s.Store.RateTable(vars["name"]); err != nil {
@@ -118,6 +114,19 @@ func (s *server) deleteRate(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// rateKey reads the key of one row, for the API's DELETE and the admin's
+// row forms alike: the prefix, and effective_from in RFC 3339 or
+// YYYY-MM-DD, as in a deck ("": the row that is always in force).
+func (s *server) rateKey(prefix, eff string) (rating.RateKey, error) {
+	key := rating.RateKey{Prefix: prefix}
+	if eff == "" {
+		return key, nil
+	}
+	t, err := rating.ParseEffectiveFrom(eff, s.Store.Location())
+	key.EffectiveFrom = t
+	return key, err
 }
 
 // importChunk is how many rows of a replace-mode deck the parser hands to

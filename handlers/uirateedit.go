@@ -6,7 +6,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strings"
-	"time"
 
 	"pbxbill/rating"
 )
@@ -26,7 +25,7 @@ func (u *ui) saveRow(w http.ResponseWriter, r *http.Request) error {
 	}
 	var from *rating.RateKey
 	if f.OrigPrefix != "" {
-		key, err := rowKey(f.OrigPrefix, f.OrigEffective)
+		key, err := u.rateKey(f.OrigPrefix, f.OrigEffective)
 		if err != nil {
 			return err
 		}
@@ -53,7 +52,7 @@ func (u *ui) deleteRow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	key, err := rowKey(r.PostFormValue("prefix"), r.PostFormValue("effective"))
+	key, err := u.rateKey(r.PostFormValue("prefix"), r.PostFormValue("effective"))
 	if err != nil {
 		return err
 	}
@@ -61,18 +60,6 @@ func (u *ui) deleteRow(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return u.redirect(w, r, tableURL(k, t.Name), "ok", "Deleted row "+key.Prefix+".")
-}
-
-// rowKey reads the key of a row as the table page writes it in its forms:
-// the prefix, and effective_from in RFC 3339 ("" for always).
-func rowKey(prefix, eff string) (rating.RateKey, error) {
-	key := rating.RateKey{Prefix: prefix}
-	if eff == "" {
-		return key, nil
-	}
-	t, err := rating.ParseEffectiveFrom(eff, time.UTC)
-	key.EffectiveFrom = t
-	return key, err
 }
 
 // uploadRates imports a CSV deck from the upload form, replacing or
