@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -88,7 +89,7 @@ func (u *ui) uploadRates(w http.ResponseWriter, r *http.Request) error {
 		var st tableState
 		st.UploadError = file.FileName() + " was rejected, and nothing was changed: " + rating.ErrorMessage(err)
 		var re *rating.Error
-		if errorsAs(err, &re) {
+		if errors.As(err, &re) {
 			st.UploadErrors = re.Lines
 		}
 		return u.renderTable(w, r, k, t, http.StatusBadRequest, st)

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -9,8 +8,6 @@ import (
 
 	"pbxbill/rating"
 )
-
-func errorsAs(err error, target **rating.Error) bool { return errors.As(err, target) }
 
 // try prices one call on table t as the rating endpoints do, and writes
 // out each step of DOMAIN.md's "Pricing one call leg" with its numbers.

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -154,7 +155,7 @@ func (u *ui) uploadCDRs(w http.ResponseWriter, r *http.Request) error {
 	defer file.Close()
 	recs, skipped, err := rating.ParsePBXFile(file, format, u.loc)
 	var re *rating.Error
-	if errorsAs(err, &re) && re.Code == rating.EInvalid {
+	if errors.As(err, &re) && re.Code == rating.EInvalid {
 		return fail(hdr.Filename+" was rejected, and nothing was stored: "+re.Message, re.Lines)
 	} else if err != nil {
 		return err
@@ -169,7 +170,7 @@ func (u *ui) uploadCDRs(w http.ResponseWriter, r *http.Request) error {
 	var posted rating.Posted
 	if len(cdrs) > 0 {
 		if posted, err = u.Store.PostCDRs("", cdrs); err != nil {
-			if errorsAs(err, &re) && re.Code == rating.EInvalid {
+			if errors.As(err, &re) && re.Code == rating.EInvalid {
 				return fail(hdr.Filename+" was rejected, and nothing was stored: "+re.Message, re.Lines)
 			}
 			return err
