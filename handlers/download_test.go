@@ -79,11 +79,7 @@ func (w *gatedWriter) Write(b []byte) (int, error) {
 // running download.
 func gatedServe(tb testing.TB, g *gate) (*testServer, *syncBuffer) {
 	tb.Helper()
-	st, err := store.Open(filepath.Join(tb.TempDir(), "pbxbill.db"), store.Options{TZ: "UTC", Currency: "EUR"})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = st.Close() })
+	st := mustOpen(tb, store.Options{TZ: "UTC", Currency: "EUR"})
 	if err := st.SetAdminPassword(store.AdminUser, uiPassword); err != nil {
 		tb.Fatal(err)
 	}

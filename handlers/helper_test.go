@@ -40,20 +40,8 @@ func mustServe(tb testing.TB, opts ...func(*server)) *testServer {
 // sets the store's clock or numbering.
 func mustServeWith(tb testing.TB, so store.Options, opts ...func(*server)) *testServer {
 	tb.Helper()
-	st, err := store.Open(filepath.Join(tb.TempDir(), "pbxbill.db"), so)
-	if err != nil {
-		tb.Fatalf("open store: %v", err)
-	}
-	tb.Cleanup(func() {
-		// Every test leaves books that balance (DOMAIN.md: every balance
-		// is its ledger's sum; roll-ups are their CDRs' sums).
-		if err := st.Check(); err != nil {
-			tb.Errorf("books: %v", err)
-		}
-		if err := st.Close(); err != nil {
-			tb.Errorf("close store: %v", err)
-		}
-	})
+	st := mustOpen(tb, so)
+	mustCheck(tb, st)
 	log := &syncBuffer{}
 	s := newServer(Config{Store: st, APIToken: testToken, MaxCallDuration: 10800, Log: zerolog.New(log)})
 	for _, o := range opts {
@@ -62,6 +50,33 @@ func mustServeWith(tb testing.TB, so store.Options, opts ...func(*server)) *test
 	hs := httptest.NewServer(s.handler())
 	tb.Cleanup(hs.Close)
 	return &testServer{tb: tb, URL: hs.URL, Store: st, log: log}
+}
+
+// mustOpen opens a store with so in tb.TempDir(), closed when tb ends.
+func mustOpen(tb testing.TB, so store.Options) *store.Store {
+	tb.Helper()
+	st, err := store.Open(filepath.Join(tb.TempDir(), "pbxbill.db"), so)
+	if err != nil {
+		tb.Fatalf("open store: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			tb.Errorf("close store: %v", err)
+		}
+	})
+	return st
+}
+
+// mustCheck runs the store's consistency check when tb ends, before the
+// store closes (cleanups run last registered first): every balance is its
+// ledger's sum and every roll-up its CDRs' sum (DOMAIN.md), whatever the
+// test did.
+func mustCheck(tb testing.TB, st *store.Store) {
+	tb.Cleanup(func() {
+		if err := st.Check(); err != nil {
+			tb.Errorf("books: %v", err)
+		}
+	})
 }
 
 // syncBuffer is a log sink that the server's goroutines and the test may

@@ -4,15 +4,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/rs/zerolog"
 
 	"pbxbill/rating"
 	"pbxbill/store"
@@ -47,26 +43,11 @@ func mustServeUI(tb testing.TB, c *clock, opts ...func(*server)) *testServer {
 	if c != nil {
 		opt.Now = c.Now
 	}
-	st, err := store.Open(filepath.Join(tb.TempDir(), "pbxbill.db"), opt)
-	if err != nil {
-		tb.Fatalf("open store: %v", err)
-	}
-	tb.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			tb.Errorf("close store: %v", err)
-		}
-	})
-	if err := st.SetAdminPassword(store.AdminUser, uiPassword); err != nil {
+	ts := mustServeWith(tb, opt, opts...)
+	if err := ts.Store.SetAdminPassword(store.AdminUser, uiPassword); err != nil {
 		tb.Fatal(err)
 	}
-	log := &syncBuffer{}
-	s := newServer(Config{Store: st, APIToken: testToken, MaxCallDuration: 10800, Log: zerolog.New(log)})
-	for _, o := range opts {
-		o(s)
-	}
-	hs := httptest.NewServer(s.handler())
-	tb.Cleanup(hs.Close)
-	return &testServer{tb: tb, URL: hs.URL, Store: st, log: log}
+	return ts
 }
 
 // browser is an HTTP client with a cookie jar that does not follow

@@ -6,14 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/rs/zerolog"
 
 	"pbxbill/rating"
 	"pbxbill/store"
@@ -28,33 +24,7 @@ var usageNow = time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)
 // ledger and every roll-up its CDRs, whatever the scenario did.
 func usageServer(tb testing.TB) *testServer {
 	tb.Helper()
-	st, err := store.Open(filepath.Join(tb.TempDir(), "pbxbill.db"),
-		store.Options{TZ: "UTC", Currency: "EUR", Now: func() time.Time { return usageNow }})
-	if err != nil {
-		tb.Fatalf("open store: %v", err)
-	}
-	tb.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			tb.Errorf("close store: %v", err)
-		}
-	})
-	log := &syncBuffer{}
-	s := newServer(Config{Store: st, APIToken: testToken, MaxCallDuration: 10800, Log: zerolog.New(log)})
-	hs := httptest.NewServer(s.handler())
-	tb.Cleanup(hs.Close)
-	ts := &testServer{tb: tb, URL: hs.URL, Store: st, log: log}
-	mustCheck(tb, st)
-	return ts
-}
-
-// mustCheck runs the store's consistency check when tb ends, before the
-// store closes (cleanups run last registered first).
-func mustCheck(tb testing.TB, st *store.Store) {
-	tb.Cleanup(func() {
-		if err := st.Check(); err != nil {
-			tb.Errorf("consistency check: %v", err)
-		}
-	})
+	return mustServeWith(tb, store.Options{TZ: "UTC", Currency: "EUR", Now: func() time.Time { return usageNow }})
 }
 
 // usageFixture creates what the scenarios bill against:
