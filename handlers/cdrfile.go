@@ -3,6 +3,7 @@ package handlers
 import (
 	"bufio"
 	"encoding/csv"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -32,35 +33,43 @@ func (s *server) postPBXFile(w http.ResponseWriter, r *http.Request, m *metrics,
 			return rating.Errorf(rating.EInvalid, "tz %s: not a known time zone (want an IANA name such as Europe/Berlin)", rating.Excerpt(tz))
 		}
 	}
-	body := &limitedBody{r: http.MaxBytesReader(unwrap(w), r.Body, s.csvLimit)}
-	recs, skipped, err := rating.ParsePBXFile(body, format, loc)
-	if body.tooLarge {
-		return tooLarge(s.csvLimit)
-	}
+	p, skipped, err := s.importPBXFile(http.MaxBytesReader(unwrap(w), r.Body, s.csvLimit), callerOf(r).Node, format, kind, loc)
 	if err != nil {
 		return err
+	}
+	m.posted(p, skipped)
+	out := newPostedOut(p)
+	out.Skipped = &skipped
+	return out.write(w)
+}
+
+// importPBXFile is the one import of a PBX CDR file, for the API's POST
+// and the admin's upload form, which only render its outcome: it parses
+// and checks the whole file, whose reads fail with http.MaxBytesError past
+// the size limit, and only then posts its CDRs as node's. It answers what
+// was posted and how many internal calls were skipped.
+func (s *server) importPBXFile(body io.Reader, node string, format rating.PBXFormat, kind rating.Kind, loc *time.Location) (rating.Posted, int, error) {
+	lb := &limitedBody{r: body}
+	recs, skipped, err := rating.ParsePBXFile(lb, format, loc)
+	if lb.tooLarge {
+		return rating.Posted{}, 0, tooLarge(s.csvLimit)
+	}
+	if err != nil {
+		return rating.Posted{}, 0, err
 	}
 	cdrs, bad, err := s.pbxCDRs(recs, kind)
 	if err != nil {
-		return err
+		return rating.Posted{}, 0, err
 	}
 	if len(bad) > 0 {
-		return &rating.Error{Code: rating.EInvalid, Lines: bad,
+		return rating.Posted{}, 0, &rating.Error{Code: rating.EInvalid, Lines: bad,
 			Message: "bad lines in " + string(format) + " CDR file; first: line " + strconv.Itoa(bad[0].Line) + ": " + bad[0].Message + "; nothing was stored"}
 	}
-	out := postedOut{Results: []cdrResult{}}
-	if len(cdrs) > 0 {
-		p, err := s.Store.PostCDRs(callerOf(r).Node, cdrs)
-		if err != nil {
-			return err
-		}
-		out = newPostedOut(p)
-		m.posted(p, skipped)
-	} else {
-		m.posted(rating.Posted{}, skipped)
+	if len(cdrs) == 0 {
+		return rating.Posted{}, skipped, nil
 	}
-	out.Skipped = &skipped
-	return out.write(w)
+	p, err := s.Store.PostCDRs(node, cdrs)
+	return p, skipped, err
 }
 
 // cdrColumns is the header of a CDR export.

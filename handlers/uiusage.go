@@ -126,8 +126,9 @@ func (u *ui) uploadPage(w http.ResponseWriter, r *http.Request) error {
 	return u.render(w, http.StatusOK, "upload", p)
 }
 
-// uploadCDRs imports an Asterisk or FreeSWITCH CDR file as the API does:
-// all or nothing, and a second upload of the same file changes nothing.
+// uploadCDRs imports an Asterisk or FreeSWITCH CDR file through the API's
+// one import (importPBXFile): all or nothing, and a second upload of the
+// same file changes nothing.
 func (u *ui) uploadCDRs(w http.ResponseWriter, r *http.Request) error {
 	p := uploadPage{pageBase: u.base(w, r, "Upload CDRs", "upload"), Format: r.PostFormValue("format"), Kind: r.PostFormValue("kind")}
 	fail := func(msg string, lines []rating.LineError) error {
@@ -153,28 +154,11 @@ func (u *ui) uploadCDRs(w http.ResponseWriter, r *http.Request) error {
 		return fail("Choose a CDR file to upload.", nil)
 	}
 	defer file.Close()
-	recs, skipped, err := rating.ParsePBXFile(file, format, u.loc)
-	var re *rating.Error
-	if errors.As(err, &re) && re.Code == rating.EInvalid {
+	posted, skipped, err := u.importPBXFile(file, "", format, kind, u.loc)
+	if re := (*rating.Error)(nil); errors.As(err, &re) && re.Code == rating.EInvalid {
 		return fail(hdr.Filename+" was rejected, and nothing was stored: "+re.Message, re.Lines)
 	} else if err != nil {
 		return err
-	}
-	cdrs, bad, err := u.pbxCDRs(recs, kind)
-	if err != nil {
-		return err
-	}
-	if len(bad) > 0 {
-		return fail(hdr.Filename+" was rejected, and nothing was stored.", bad)
-	}
-	var posted rating.Posted
-	if len(cdrs) > 0 {
-		if posted, err = u.Store.PostCDRs("", cdrs); err != nil {
-			if errors.As(err, &re) && re.Code == rating.EInvalid {
-				return fail(hdr.Filename+" was rejected, and nothing was stored: "+re.Message, re.Lines)
-			}
-			return err
-		}
 	}
 	msg := fmt.Sprintf("Imported %s: %d rated, %d duplicate, %d unrated, %d internal calls skipped.",
 		hdr.Filename, posted.Rated, posted.Duplicate, posted.Unrated, skipped)
