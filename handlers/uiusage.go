@@ -102,11 +102,10 @@ func (u *ui) rerate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	back := "/usage?" + fr.URL.RawQuery
-	if f.Status == "" && f.From.IsZero() && f.To.IsZero() {
+	done, err := u.rerateCDRs(f)
+	if err == errRerateWhich {
 		return u.redirect(w, r, back, "error", "Say which CDRs to re-rate: the unrated ones, or a From/To range.")
-	}
-	done, err := u.Store.Rerate(f)
-	if err != nil {
+	} else if err != nil {
 		return err
 	}
 	return u.redirect(w, r, back, "ok", fmt.Sprintf("Re-rated: %d newly rated, %d corrected, %d unchanged.",

@@ -123,12 +123,22 @@ func (s *server) rerate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if f.Status == "" && f.From.IsZero() && f.To.IsZero() {
-		return rating.Errorf(rating.EInvalid, "say which CDRs to re-rate: status=unrated or a from/to range (with tenant= or provider= to narrow it)")
-	}
-	done, err := s.Store.Rerate(f)
+	done, err := s.rerateCDRs(f)
 	if err != nil {
 		return err
 	}
 	return reply(w, http.StatusOK, done)
+}
+
+// errRerateWhich refuses a re-rate that selects neither the unrated CDRs
+// nor a range: re-rating every CDR stored is never what was meant.
+var errRerateWhich = rating.Errorf(rating.EInvalid, "say which CDRs to re-rate: status=unrated or a from/to range (with tenant= or provider= to narrow it)")
+
+// rerateCDRs is the one re-rate of the API's POST and the admin's form,
+// which only render its outcome.
+func (s *server) rerateCDRs(f rating.CDRFilter) (rating.Rerated, error) {
+	if f.Status == "" && f.From.IsZero() && f.To.IsZero() {
+		return rating.Rerated{}, errRerateWhich
+	}
+	return s.Store.Rerate(f)
 }
