@@ -92,9 +92,7 @@ func (u *ui) exportCDRs(w http.ResponseWriter, r *http.Request) error {
 
 // rerate prices the unrated CDRs (or those of a range) again.
 func (u *ui) rerate(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return rating.Errorf(rating.EInvalid, "form: %v", err)
-	}
+	// u.form has parsed the form; the filter reads it as a query.
 	fr := r.Clone(r.Context())
 	fr.URL.RawQuery = r.PostForm.Encode()
 	f, err := u.cdrFilter(fr)
