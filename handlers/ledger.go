@@ -47,22 +47,22 @@ func (s *server) credit(accountType string) handlerFunc {
 		if err != nil {
 			return err
 		}
-		if !amount.Set() {
-			return rating.Invalidf("amount", "amount: required")
-		}
-		switch in.Kind {
-		case "":
-			in.Kind = rating.Topup
-		case rating.Topup, rating.Adjustment:
-		default:
-			return rating.Invalidf("kind", "kind %s: want topup or adjustment", rating.Excerpt(in.Kind))
-		}
-		e, err := s.Store.Credit(accountType, mux.Vars(r)["name"], amount, in.Kind, in.Note)
+		e, err := s.postCredit(accountType, mux.Vars(r)["name"], amount, in.Kind, in.Note)
 		if err != nil {
 			return err
 		}
 		return reply(w, http.StatusCreated, creditOut{Entry: e, Balance: e.Balance})
 	}
+}
+
+// postCredit is the one credit of the API's POST and the admin's credit
+// form, which only render its entry: a topup unless kind says otherwise.
+// The store checks the amount, the kind and the note.
+func (s *server) postCredit(accountType, name string, amount rating.Money, kind, note string) (rating.Entry, error) {
+	if kind == "" {
+		kind = rating.Topup
+	}
+	return s.Store.Credit(accountType, name, amount, kind, note)
 }
 
 // ledger lists an account's entries, newest first, paged with ?after= and

@@ -103,7 +103,7 @@ func (u *ui) credit(accountType string) handlerFunc {
 		}
 		var e rating.Entry
 		if err == nil {
-			e, err = u.Store.Credit(accountType, name, amount, f.Kind, f.Note)
+			e, err = u.postCredit(accountType, name, amount, f.Kind, f.Note)
 		}
 		if code := rating.ErrorCode(err); code == rating.EInvalid {
 			f.Errors.add(err, "amount", "note", "kind")
