@@ -57,7 +57,8 @@ func (s *server) credit(accountType string) handlerFunc {
 
 // postCredit is the one credit of the API's POST and the admin's credit
 // form, which only render its entry: a topup unless kind says otherwise.
-// The store checks the amount, the kind and the note.
+// rating.ValidateCredit, which Store.Credit applies, checks the amount,
+// the kind and the note.
 func (s *server) postCredit(accountType, name string, amount rating.Money, kind, note string) (rating.Entry, error) {
 	if kind == "" {
 		kind = rating.Topup
