@@ -221,11 +221,7 @@ func (s *server) exportCSV(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.Store.RateTable(name); err != nil {
 		return err
 	}
-	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": name + ".csv"})
-	if disposition == "" {
-		disposition = `attachment; filename="rates.csv"`
-	}
-	return s.streamRates(w, name, disposition)
+	return s.streamRates(w, name)
 }
 
 // streamRates writes the table as a CSV deck that ParseRates reads back,
@@ -235,7 +231,14 @@ func (s *server) exportCSV(w http.ResponseWriter, r *http.Request) error {
 // than mixing two decks. An error before the first bytes went out is an
 // error answer; after them it cuts the connection (endStream), so that the
 // client sees a broken transfer rather than a short file.
-func (s *server) streamRates(w http.ResponseWriter, name, disposition string) error {
+//
+// The file is named after the table; a name that the header cannot carry
+// as it is keeps its letters, digits, '-' and '_'.
+func (s *server) streamRates(w http.ResponseWriter, name string) error {
+	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": name + ".csv"})
+	if disposition == "" {
+		disposition = `attachment; filename="` + fileName(name) + `.csv"`
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", disposition)
@@ -246,4 +249,15 @@ func (s *server) streamRates(w http.ResponseWriter, name, disposition string) er
 		err = rw.Flush()
 	}
 	return s.endStream(w, bw, err, "rate export of "+name)
+}
+
+// fileName keeps letters, digits, '-' and '_' of name, for a download.
+func fileName(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
 }

@@ -145,18 +145,7 @@ func (u *ui) downloadRates(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return u.streamRates(w, t.Name, `attachment; filename="`+fileName(t.Name)+`.csv"`)
-}
-
-// fileName keeps letters, digits, '-' and '_' of name, for a download.
-func fileName(name string) string {
-	b := []byte(name)
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			b[i] = '_'
-		}
-	}
-	return string(b)
+	return u.streamRates(w, t.Name)
 }
 
 func orDash(s string) string {
