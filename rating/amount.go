@@ -34,8 +34,8 @@ func (a Amount) Set() bool { return a != NoAmount }
 // places and values far beyond MaxPrice (which Row.Validate checks),
 // naming the problem in the error.
 func ParseAmount(s string) (Amount, error) {
-	v, ok, msg := parseAmount(s, '.')
-	if !ok {
+	v, msg := parseAmount(s, '.')
+	if msg != "" {
 		return 0, Invalidf("amount", "amount %s: %s", Excerpt(s), msg)
 	}
 	return v, nil
@@ -46,17 +46,18 @@ func ParseAmount(s string) (Amount, error) {
 // just above it, and far from the int64's limit.
 const maxAmountWhole = 10 * uint64(MaxPrice/amountUnit)
 
-// parseAmount parses s with the given decimal separator.
-func parseAmount(s string, sep byte) (Amount, bool, string) {
+// parseAmount parses s with the given decimal separator; msg says what is
+// wrong, "" when nothing is.
+func parseAmount(s string, sep byte) (Amount, string) {
 	neg, whole, frac, msg := parseDecimal(s, sep, maxAmountWhole)
 	if msg != "" {
-		return 0, false, msg
+		return 0, msg
 	}
 	v := Amount(whole*amountUnit + frac)
 	if neg {
 		v = -v
 	}
-	return v, true, ""
+	return v, ""
 }
 
 // parseDecimal reads a plain decimal with the given separator: its sign,

@@ -298,8 +298,8 @@ func (p *rateParser) money(s string) (Amount, string) {
 	if p.decimalComma && strings.IndexByte(s, ',') >= 0 {
 		sep = ','
 	}
-	v, ok, msg := parseAmount(s, sep)
-	if !ok {
+	v, msg := parseAmount(s, sep)
+	if msg != "" {
 		return NoAmount, msg
 	}
 	return v, ""
