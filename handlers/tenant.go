@@ -32,6 +32,10 @@ type tenantIn struct {
 	OutboundTable       *string         `json:"outbound_rate_table"`
 	InboundTable        *string         `json:"inbound_rate_table"`
 	ConferenceTable     *string         `json:"conference_rate_table"`
+	MaxCalls            *int            `json:"max_calls"`
+	DailySpendLimit     json.RawMessage `json:"daily_spend_limit"` // null or 0: no limit
+	MaxCallDuration     *int            `json:"max_call_duration"`
+	Email               *string         `json:"email"`
 	// Balance is refused with a pointer to the credits endpoint, rather
 	// than as an unknown field, because it is what a caller may try.
 	Balance json.RawMessage `json:"balance"`
@@ -50,7 +54,15 @@ func (in *tenantIn) apply(t *rating.Tenant) error {
 	setString(&t.OutboundTable, in.OutboundTable)
 	setString(&t.InboundTable, in.InboundTable)
 	setString(&t.ConferenceTable, in.ConferenceTable)
+	setString(&t.Email, in.Email)
+	setInt(&t.MaxCalls, in.MaxCalls)
+	setInt(&t.MaxCallDuration, in.MaxCallDuration)
 	var err error
+	if in.DailySpendLimit != nil {
+		if t.DailySpendLimit, err = money("daily_spend_limit", in.DailySpendLimit); err != nil {
+			return err
+		}
+	}
 	if in.CreditLimit != nil {
 		if t.CreditLimit, err = money("credit_limit", in.CreditLimit); err != nil {
 			return err
@@ -68,14 +80,18 @@ func (in *tenantIn) apply(t *rating.Tenant) error {
 // them.
 type tenantOut struct {
 	rating.Tenant
-	Available   rating.Money `json:"available"`
-	State       rating.State `json:"state"`
-	Exposure    rating.Money `json:"exposure"`
-	Utilisation *string      `json:"utilisation"` // null when credit_limit is 0
+	DailySpendLimit rating.Money `json:"daily_spend_limit"` // null when none
+	Available       rating.Money `json:"available"`
+	State           rating.State `json:"state"`
+	Exposure        rating.Money `json:"exposure"`
+	Utilisation     *string      `json:"utilisation"` // null when credit_limit is 0
 }
 
 func newTenantOut(t rating.Tenant) tenantOut {
-	out := tenantOut{Tenant: t, Available: t.Available(), State: t.State(), Exposure: t.Exposure()}
+	out := tenantOut{Tenant: t, Available: t.Available(), State: t.State(), Exposure: t.Exposure(), DailySpendLimit: rating.NoMoney}
+	if l, ok := t.SpendLimit(); ok {
+		out.DailySpendLimit = l
+	}
 	if u, ok := t.Utilisation(); ok {
 		s := u.String()
 		out.Utilisation = &s
@@ -141,6 +157,13 @@ func (s *server) deleteTenant(w http.ResponseWriter, r *http.Request) error {
 }
 
 func setString(dst *string, v *string) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// setInt sets *dst to *v when the body has the field.
+func setInt(dst *int, v *int) {
 	if v != nil {
 		*dst = *v
 	}

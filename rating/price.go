@@ -24,6 +24,8 @@ type Rate struct {
 	// EffectiveFrom is the row's start in Unix seconds, math.MinInt64 for
 	// "always".
 	EffectiveFrom int64
+	// Blocked refuses calls at authorization; a CDR is still priced.
+	Blocked bool
 }
 
 // From returns EffectiveFrom as a time, the zero time for "always".

@@ -1,6 +1,7 @@
 package rating
 
 import (
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -27,17 +28,44 @@ const (
 
 // Tenant is a customer of the PBX operator.
 type Tenant struct {
-	Name                string    `json:"name"`
-	AccountCode         string    `json:"accountcode"`
-	BillingMode         string    `json:"billing_mode"`
-	Balance             Money     `json:"balance"`
-	CreditLimit         Money     `json:"credit_limit"`
-	LowBalanceThreshold Money     `json:"low_balance_threshold"`
-	Status              string    `json:"status"`
-	OutboundTable       string    `json:"outbound_rate_table"`
-	InboundTable        string    `json:"inbound_rate_table"`
-	ConferenceTable     string    `json:"conference_rate_table"`
-	Created             time.Time `json:"created"`
+	Name                string `json:"name"`
+	AccountCode         string `json:"accountcode"`
+	BillingMode         string `json:"billing_mode"`
+	Balance             Money  `json:"balance"`
+	CreditLimit         Money  `json:"credit_limit"`
+	LowBalanceThreshold Money  `json:"low_balance_threshold"`
+	Status              string `json:"status"`
+	OutboundTable       string `json:"outbound_rate_table"`
+	InboundTable        string `json:"inbound_rate_table"`
+	ConferenceTable     string `json:"conference_rate_table"`
+	// The limits of DOMAIN.md "Holding credit for calls in progress":
+	// MaxCalls 0 is no limit, DailySpendLimit ≤ 0 or unset is no limit,
+	// MaxCallDuration 0 is the installation's setting.
+	MaxCalls        int       `json:"max_calls"`
+	DailySpendLimit Money     `json:"daily_spend_limit"`
+	MaxCallDuration int       `json:"max_call_duration"`
+	Email           string    `json:"email"`
+	Created         time.Time `json:"created"`
+}
+
+// Bounds of the tenant limits.
+const (
+	MaxMaxCalls        = 100000
+	MaxMaxCallDuration = 7 * 86400
+)
+
+// SpendLimit is the tenant's daily spend limit, false when it has none.
+func (t *Tenant) SpendLimit() (Money, bool) {
+	return t.DailySpendLimit, t.DailySpendLimit.Set() && t.DailySpendLimit.Sign() > 0
+}
+
+// CallCap is the longest call the tenant may make: its own
+// max_call_duration, or the installation's.
+func (t *Tenant) CallCap(installation int) int {
+	if t.MaxCallDuration > 0 {
+		return t.MaxCallDuration
+	}
+	return installation
 }
 
 // Available is the credit the tenant may still spend.
@@ -107,7 +135,38 @@ func (t *Tenant) Validate() error {
 	if err := checkLimit("credit_limit", t.CreditLimit); err != nil {
 		return err
 	}
-	return checkLimit("low_balance_threshold", t.LowBalanceThreshold)
+	if err := checkLimit("low_balance_threshold", t.LowBalanceThreshold); err != nil {
+		return err
+	}
+	if t.DailySpendLimit.Set() {
+		if err := checkLimit("daily_spend_limit", t.DailySpendLimit); err != nil {
+			return err
+		}
+	}
+	if t.MaxCalls < 0 || t.MaxCalls > MaxMaxCalls {
+		return Invalidf("max_calls", "max_calls %d: want 0 (no limit) to %d", t.MaxCalls, MaxMaxCalls)
+	}
+	if t.MaxCallDuration < 0 || t.MaxCallDuration > MaxMaxCallDuration {
+		return Invalidf("max_call_duration", "max_call_duration %d: want 0 (the installation's) to %d seconds", t.MaxCallDuration, MaxMaxCallDuration)
+	}
+	return ValidateEmail("email", t.Email)
+}
+
+// ValidateEmail accepts "" or one plain address: local@domain, without
+// spaces, control characters or a display name, at most 254 bytes.
+func ValidateEmail(field, v string) error {
+	if v == "" {
+		return nil
+	}
+	at := strings.LastIndexByte(v, '@')
+	bad := len(v) > 254 || at < 1 || at == len(v)-1 || strings.ContainsAny(v, " <>,;\"\\")
+	for _, c := range v {
+		bad = bad || c < 0x21 || c == 0x7f
+	}
+	if bad {
+		return Invalidf(field, "%s %s: want one address such as ops@example.com", field, Excerpt(v))
+	}
+	return nil
 }
 
 // checkLimit accepts an amount from 0 to MaxMoney.
