@@ -17,6 +17,7 @@ import (
 type config struct {
 	Listen, DB, TZ, Currency string
 	MaxCallDuration          int
+	HoldSlack                time.Duration // how long past its grant a hold waits for its CDR
 	IntlPrefixes             []string
 	APIToken                 string
 	RatingRequiresToken      bool
@@ -49,6 +50,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.TZ, "tz", "UTC", "IANA time `zone` of the installation's days, fixed when the database is created")
 	fs.StringVar(&c.Currency, "currency", "EUR", "ISO 4217 `code` of every price, fixed when the database is created")
 	fs.IntVar(&c.MaxCallDuration, "max-call-duration", rating.DefaultMaxCallDuration, "longest call an authorization allows, in `seconds`")
+	fs.DurationVar(&c.HoldSlack, "hold-slack", rating.DefaultHoldSlack, "how long past its grant a call's hold waits for its CDR (`duration`, e.g. 300s)")
 	fs.StringVar(&intl, "intl-prefixes", "", "international access `prefixes` removed from numbers, e.g. 00,011")
 	fs.StringVar(&c.APIToken, "api-token", "", "bootstrap API `token`; empty disables it")
 	fs.BoolVar(&c.RatingRequiresToken, "rating-requires-token", false, "require a token for rating requests from loopback too")
@@ -110,6 +112,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	}
 	if c.MaxCallDuration <= 0 {
 		return nil, bad("max-call-duration", fmt.Sprint(c.MaxCallDuration), "want a number of seconds above 0")
+	}
+	if c.HoldSlack < time.Second || c.HoldSlack > 24*time.Hour {
+		return nil, bad("hold-slack", c.HoldSlack.String(), "want a duration from 1s to 24h, e.g. 300s")
 	}
 	p, err := rating.ParseIntlPrefixes(intl)
 	if err != nil {

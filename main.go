@@ -67,7 +67,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	// The one clock: the store reads it, and the handlers read the store's.
 	clock := time.Now
 	numbering := rating.Numbering{IntlPrefixes: c.IntlPrefixes}
-	st, err := store.Open(c.DB, store.Options{TZ: c.TZ, Currency: c.Currency, Numbering: numbering, Now: clock})
+	st, err := store.Open(c.DB, store.Options{TZ: c.TZ, Currency: c.Currency, Numbering: numbering, Now: clock,
+		HoldSlack: c.HoldSlack})
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", c.DB, err)
 	}
@@ -100,6 +101,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	// last commit ends before the database closes, however run returns.
 	stopFollower := startFollower(ctx, st, c.followConfig, log)
 	defer stopFollower()
+	stopSweeper := sweepHolds(st, holdSweep, log)
+	defer stopSweeper()
 
 	h := handlers.New(handlers.Config{
 		Store:               st,

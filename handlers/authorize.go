@@ -15,10 +15,14 @@ type authorizeOut struct {
 	Reason      string        `json:"reason"`
 	State       *rating.State `json:"state"`     // null for an unknown tenant
 	Available   rating.Money  `json:"available"` // null for an unknown tenant
-	Tenant      string        `json:"tenant"`
-	Kind        rating.Kind   `json:"kind"`
-	Number      string        `json:"number"` // normalised when valid
-	*rateFields               // left out when no rate matched
+	// Free is the tenant's free credit once this call's hold is set
+	// aside; null for an unknown tenant.
+	Free        rating.Money `json:"free"`
+	Hold        *rating.Hold `json:"hold"` // the call's hold; null without call= or when refused
+	Tenant      string       `json:"tenant"`
+	Kind        rating.Kind  `json:"kind"`
+	Number      string       `json:"number"` // normalised when valid
+	*rateFields              // left out when no rate matched
 }
 
 // authorize answers DOMAIN.md's "Authorizing a call", which
@@ -27,6 +31,10 @@ type authorizeOut struct {
 //
 // With format=text the body is the maximum duration alone, "0" when the
 // call is not allowed, so that a dialplan can use it as a timeout.
+//
+// A known tenant is decided by the store, under the holds' lock, from its
+// credit and commitments at that instant; with call= an allowed call opens
+// its hold there, and a retried one answers its open hold's grant.
 func (s *server) authorize(w http.ResponseWriter, r *http.Request) error {
 	q := params(r.URL.RawQuery)
 	text := q.Get("format") == "text"
@@ -38,9 +46,16 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a := rating.Authorize(t, &res, s.MaxCallDuration)
+	var a rating.Authorization
+	var hold *rating.Hold
+	if t == nil {
+		a = rating.Authorize(nil, &res, s.MaxCallDuration, rating.Commitments{}, false)
+	} else if a, hold, err = s.Store.Authorize(t.Name, &res, callerOf(r).Node, q.Get("call"), s.MaxCallDuration); err != nil {
+		return err
+	}
+	s.metrics.authorized(a.Reason)
 	out := authorizeOut{Allowed: a.Allowed, MaxDuration: a.MaxDuration, Reason: a.Reason,
-		Available: a.Available, Tenant: rq.tenant, Kind: rq.kind, Number: res.Number}
+		Available: a.Available, Free: a.Free, Hold: hold, Tenant: rq.tenant, Kind: rq.kind, Number: res.Number}
 	if t != nil {
 		out.State, out.Tenant = &a.State, t.Name
 	}

@@ -25,7 +25,9 @@ type metrics struct {
 	requests map[requestKey]uint64
 	latency  map[string]*histogram
 	cdrs     map[string]uint64 // by status
-	skipped  uint64            // internal calls in uploaded PBX files
+	reasons  map[string]uint64 // authorizations, by reason
+	holds    func() rating.HoldStats
+	skipped  uint64 // internal calls in uploaded PBX files
 }
 
 type requestKey struct {
@@ -45,12 +47,23 @@ type histogram struct {
 	count  uint64
 }
 
-func newMetrics() *metrics {
-	m := &metrics{requests: map[requestKey]uint64{}, latency: map[string]*histogram{}, cdrs: map[string]uint64{}}
+func newMetrics(holds func() rating.HoldStats) *metrics {
+	m := &metrics{requests: map[requestKey]uint64{}, latency: map[string]*histogram{}, cdrs: map[string]uint64{},
+		reasons: map[string]uint64{}, holds: holds}
 	for _, status := range []string{"rated", "unrated", "duplicate"} {
 		m.cdrs[status] = 0 // always exported, so that a rate() has a start
 	}
+	for _, reason := range rating.Reasons {
+		m.reasons[reason] = 0
+	}
 	return m
+}
+
+// authorized counts one authorization's answer.
+func (m *metrics) authorized(reason string) {
+	m.mu.Lock()
+	m.reasons[reason]++
+	m.mu.Unlock()
 }
 
 // observe counts next's requests by status code and their latency, under
@@ -156,6 +169,21 @@ func (m *metrics) write(w *bufio.Writer) {
 	fmt.Fprintln(w, "# HELP pbxbill_cdrs_skipped_total Internal calls (no accountcode) skipped in uploaded PBX CDR files.")
 	fmt.Fprintln(w, "# TYPE pbxbill_cdrs_skipped_total counter")
 	fmt.Fprintf(w, "pbxbill_cdrs_skipped_total %d\n", m.skipped)
+
+	fmt.Fprintln(w, "# HELP pbxbill_authorizations_total Authorizations answered, by reason (ok when allowed).")
+	fmt.Fprintln(w, "# TYPE pbxbill_authorizations_total counter")
+	for _, reason := range sortedKeys(m.reasons) {
+		fmt.Fprintf(w, "pbxbill_authorizations_total{reason=%q} %d\n", reason, m.reasons[reason])
+	}
+	h := m.holds()
+	fmt.Fprintln(w, "# HELP pbxbill_holds_total Holds opened by authorizations, and how they ended: released by their CDR, released by hand (DELETE /api/v1/holds/{call}), or expired without a CDR.")
+	fmt.Fprintln(w, "# TYPE pbxbill_holds_total counter")
+	for _, e := range []struct {
+		event string
+		n     uint64
+	}{{"expired", h.Expired}, {"opened", h.Opened}, {"released_by_cdr", h.ReleasedByCDR}, {"released_by_hand", h.ReleasedByHand}} {
+		fmt.Fprintf(w, "pbxbill_holds_total{event=%q} %d\n", e.event, e.n)
+	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -33,6 +33,7 @@ type Store interface {
 	sessions
 	backups
 	rejectedLines
+	holds
 	// Rater resolves calls against the live rate indexes.
 	Rater() *rating.Rater
 	Location() *time.Location
@@ -88,7 +89,7 @@ func newServer(c Config) *server {
 	if c.MaxCallDuration <= 0 {
 		c.MaxCallDuration = rating.DefaultMaxCallDuration
 	}
-	s := &server{Config: c, jsonLimit: maxJSONBody, csvLimit: maxCSVBody, metrics: newMetrics(),
+	s := &server{Config: c, jsonLimit: maxJSONBody, csvLimit: maxCSVBody, metrics: newMetrics(func() rating.HoldStats { return c.Store.HoldStats() }),
 		tokens: newThrottle(c.Now, tokenFailures, tokenWindow)}
 	if c.APIToken != "" {
 		s.apiTokenSum = sha256.Sum256([]byte(c.APIToken))
@@ -184,6 +185,9 @@ func (s *server) router() *mux.Router {
 	api.Handle("/rate-tables/{name}/rates", s.admin(s.importRates)).Methods(http.MethodPut)
 	api.Handle("/rate-tables/{name}/rates", s.admin(s.exportRates)).Methods(http.MethodGet)
 	api.Handle("/rate-tables/{name}/rates/{prefix}", s.admin(s.deleteRate)).Methods(http.MethodDelete)
+
+	api.Handle("/holds", s.admin(s.listHolds)).Methods(http.MethodGet)
+	api.Handle("/holds/{call}", s.metrics.observe("release_hold", s.rating(s.releaseHold))).Methods(http.MethodDelete)
 
 	api.Handle("/nodes", s.admin(s.listNodes)).Methods(http.MethodGet)
 	api.Handle("/nodes", s.admin(s.createNode)).Methods(http.MethodPost)

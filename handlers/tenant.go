@@ -85,10 +85,17 @@ type tenantOut struct {
 	State           rating.State `json:"state"`
 	Exposure        rating.Money `json:"exposure"`
 	Utilisation     *string      `json:"utilisation"` // null when credit_limit is 0
+	// Held is the sum of its open holds, Free the credit they leave
+	// (DOMAIN.md), CallsInProgress the number of open holds.
+	Held            rating.Money `json:"held"`
+	Free            rating.Money `json:"free"`
+	CallsInProgress int          `json:"calls_in_progress"`
 }
 
-func newTenantOut(t rating.Tenant) tenantOut {
-	out := tenantOut{Tenant: t, Available: t.Available(), State: t.State(), Exposure: t.Exposure(), DailySpendLimit: rating.NoMoney}
+func newTenantOut(t rating.Tenant, com rating.Commitments) tenantOut {
+	out := tenantOut{Tenant: t, Available: t.Available(), State: t.State(), Exposure: t.Exposure(), DailySpendLimit: rating.NoMoney,
+		Held: com.Held, CallsInProgress: com.Calls}
+	out.Free, _ = t.Free(com)
 	if l, ok := t.SpendLimit(); ok {
 		out.DailySpendLimit = l
 	}
@@ -106,7 +113,9 @@ func (s *server) listTenants(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]tenantOut, len(ts))
 	for i, t := range ts {
-		out[i] = newTenantOut(t)
+		if out[i], err = s.tenantOut(t); err != nil {
+			return err
+		}
 	}
 	return replyNamed(w, r, out, func(t *tenantOut) string { return t.Name })
 }
@@ -116,7 +125,7 @@ func (s *server) getTenant(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return reply(w, http.StatusOK, newTenantOut(t))
+	return s.replyTenant(w, http.StatusOK, t)
 }
 
 func (s *server) createTenant(w http.ResponseWriter, r *http.Request) error {
@@ -133,7 +142,22 @@ func (s *server) createTenant(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return reply(w, http.StatusCreated, newTenantOut(t))
+	return s.replyTenant(w, http.StatusCreated, t)
+}
+
+// tenantOut is t with its commitments.
+func (s *server) tenantOut(t rating.Tenant) (tenantOut, error) {
+	com, err := s.Store.Commitments(t.Name)
+	return newTenantOut(t, com), err
+}
+
+// replyTenant answers t with its commitments.
+func (s *server) replyTenant(w http.ResponseWriter, status int, t rating.Tenant) error {
+	out, err := s.tenantOut(t)
+	if err != nil {
+		return err
+	}
+	return reply(w, status, out)
 }
 
 func (s *server) updateTenant(w http.ResponseWriter, r *http.Request) error {
@@ -145,7 +169,7 @@ func (s *server) updateTenant(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return reply(w, http.StatusOK, newTenantOut(t))
+	return s.replyTenant(w, http.StatusOK, t)
 }
 
 func (s *server) deleteTenant(w http.ResponseWriter, r *http.Request) error {

@@ -19,16 +19,30 @@ import (
 type tenantForm struct {
 	Name, AccountCode, BillingMode, CreditLimit, LowBalanceThreshold, Status string
 	OutboundTable, InboundTable, ConferenceTable                             string
-	Errors                                                                   formErrors
+	// The limits; empty is none (the installation's for MaxCallDuration).
+	MaxCalls, DailySpendLimit, MaxCallDuration, Email string
+	Errors                                            formErrors
 }
 
 var tenantFields = []string{"name", "accountcode", "billing_mode", "credit_limit", "low_balance_threshold",
-	"status", "outbound_rate_table", "inbound_rate_table", "conference_rate_table"}
+	"status", "outbound_rate_table", "inbound_rate_table", "conference_rate_table",
+	"max_calls", "daily_spend_limit", "max_call_duration", "email"}
 
 func newTenantForm(t rating.Tenant) tenantForm {
-	return tenantForm{Name: t.Name, AccountCode: t.AccountCode, BillingMode: t.BillingMode,
+	f := tenantForm{Name: t.Name, AccountCode: t.AccountCode, BillingMode: t.BillingMode,
 		CreditLimit: t.CreditLimit.String(), LowBalanceThreshold: t.LowBalanceThreshold.String(), Status: t.Status,
-		OutboundTable: t.OutboundTable, InboundTable: t.InboundTable, ConferenceTable: t.ConferenceTable, Errors: formErrors{}}
+		OutboundTable: t.OutboundTable, InboundTable: t.InboundTable, ConferenceTable: t.ConferenceTable,
+		Email: t.Email, Errors: formErrors{}}
+	if t.MaxCalls > 0 {
+		f.MaxCalls = strconv.Itoa(t.MaxCalls)
+	}
+	if l, ok := t.SpendLimit(); ok {
+		f.DailySpendLimit = l.String()
+	}
+	if t.MaxCallDuration > 0 {
+		f.MaxCallDuration = strconv.Itoa(t.MaxCallDuration)
+	}
+	return f
 }
 
 func readTenantForm(r *http.Request) tenantForm {
@@ -36,17 +50,21 @@ func readTenantForm(r *http.Request) tenantForm {
 	return tenantForm{Name: v("name"), AccountCode: v("accountcode"), BillingMode: v("billing_mode"),
 		CreditLimit: v("credit_limit"), LowBalanceThreshold: v("low_balance_threshold"), Status: v("status"),
 		OutboundTable: v("outbound_rate_table"), InboundTable: v("inbound_rate_table"),
-		ConferenceTable: v("conference_rate_table"), Errors: formErrors{}}
+		ConferenceTable: v("conference_rate_table"), MaxCalls: v("max_calls"), DailySpendLimit: v("daily_spend_limit"),
+		MaxCallDuration: v("max_call_duration"), Email: v("email"), Errors: formErrors{}}
 }
 
-// apply sets t from the form; the store checks the rest. Empty money is 0.
+// apply sets t from the form; the store checks the rest. Empty money is 0,
+// an empty limit none.
 func (f *tenantForm) apply(t *rating.Tenant) bool {
 	t.Name, t.AccountCode, t.BillingMode, t.Status = f.Name, f.AccountCode, f.BillingMode, f.Status
 	t.OutboundTable, t.InboundTable, t.ConferenceTable = f.OutboundTable, f.InboundTable, f.ConferenceTable
+	t.Email = f.Email
 	for _, m := range []struct {
 		field, v string
 		dst      *rating.Money
-	}{{"credit_limit", f.CreditLimit, &t.CreditLimit}, {"low_balance_threshold", f.LowBalanceThreshold, &t.LowBalanceThreshold}} {
+	}{{"credit_limit", f.CreditLimit, &t.CreditLimit}, {"low_balance_threshold", f.LowBalanceThreshold, &t.LowBalanceThreshold},
+		{"daily_spend_limit", f.DailySpendLimit, &t.DailySpendLimit}} {
 		if m.v == "" {
 			*m.dst = rating.Money{}
 			continue
@@ -57,6 +75,21 @@ func (f *tenantForm) apply(t *rating.Tenant) bool {
 			continue
 		}
 		*m.dst = a
+	}
+	for _, n := range []struct {
+		field, v string
+		dst      *int
+	}{{"max_calls", f.MaxCalls, &t.MaxCalls}, {"max_call_duration", f.MaxCallDuration, &t.MaxCallDuration}} {
+		*n.dst = 0
+		if n.v == "" {
+			continue
+		}
+		i, err := strconv.Atoi(n.v)
+		if err != nil {
+			f.Errors[n.field] = n.field + ": want a whole number, or empty for none"
+			continue
+		}
+		*n.dst = i
 	}
 	return len(f.Errors) == 0
 }
@@ -104,6 +137,7 @@ func (u *ui) tenantRow(f *rating.TenantFigures, decimals int) template.HTML {
 	}
 	cell(runway, "")
 	cell(strconv.FormatInt(f.CallsToday, 10), "")
+	cell(strconv.Itoa(f.CallsInProgress), "")
 	c := sparkline(moneyPoints(f.Spend, 2))
 	b = fmt.Appendf(b, `<td><svg class="spark" viewBox="0 0 %d %d" width="%d" height="%d" aria-hidden="true">`, c.W, c.H, c.W, c.H)
 	b = append(append(append(b, `<polyline class="line s0" points="`...), c.Series[0].Points...), `"/></svg></td>`...)
@@ -151,6 +185,7 @@ func (u *ui) tenantsPage(w http.ResponseWriter, r *http.Request) error {
 		t.SpendMonth = t.SpendMonth.Add(f.SpendMonth)
 		t.AvgDailySpend = t.AvgDailySpend.Add(f.AvgDailySpend)
 		t.CallsToday += f.CallsToday
+		t.CallsInProgress += f.CallsInProgress
 	}
 	if p.Dec == 0 {
 		p.Dec = defaultDecimals
@@ -167,6 +202,9 @@ type tenantPage struct {
 	Account accountPart
 	CDRs    []rating.CDR
 	New     bool
+	// Holds are its calls in progress; Expired the last holds that
+	// expired without a CDR, each a PBX that did not send one.
+	Holds, Expired []rating.Hold
 }
 
 func (u *ui) newTenantPage(w http.ResponseWriter, r *http.Request) error {
@@ -212,7 +250,16 @@ func (u *ui) renderTenant(w http.ResponseWriter, r *http.Request, t rating.Tenan
 	if err != nil {
 		return err
 	}
-	p := tenantPage{pageBase: u.base(w, r, t.Name, "tenants"), Tenant: newTenantOut(t), Form: f, Tables: tables}
+	p := tenantPage{pageBase: u.base(w, r, t.Name, "tenants"), Form: f, Tables: tables}
+	if p.Tenant, err = u.tenantOut(t); err != nil {
+		return err
+	}
+	if p.Holds, err = u.Store.Holds(t.Name); err != nil {
+		return err
+	}
+	if p.Expired, err = u.Store.ExpiredHolds(t.Name, 10); err != nil {
+		return err
+	}
 	if p.Account, err = u.loadAccount(r, rating.TenantAccount, t.Name, u.tableDecimals(t.OutboundTable), cf); err != nil {
 		return err
 	}

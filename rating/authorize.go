@@ -15,8 +15,16 @@ const (
 	ReasonNoTable            = "no_table"
 	ReasonInvalidNumber      = "invalid_number"
 	ReasonUnrated            = "unrated"
+	ReasonBlockedDestination = "blocked_destination"
+	ReasonTooManyCalls       = "too_many_calls"
+	ReasonSpendLimit         = "spend_limit"
 	ReasonInsufficientCredit = "insufficient_credit"
 )
+
+// Reasons lists every reason in DOMAIN.md's order, ok first.
+var Reasons = []string{ReasonOK, ReasonUnknownTenant, ReasonSuspended, ReasonBlocked, ReasonNoTable,
+	ReasonInvalidNumber, ReasonUnrated, ReasonBlockedDestination, ReasonTooManyCalls, ReasonSpendLimit,
+	ReasonInsufficientCredit}
 
 // DefaultMaxCallDuration is the installation default for max_call_duration.
 const DefaultMaxCallDuration = 10800
@@ -27,32 +35,47 @@ type Authorization struct {
 	Allowed     bool
 	MaxDuration int    // > 0 when allowed
 	Reason      string // ReasonOK when allowed
-	// State and Available are the tenant's; "" and NoMoney for an
+	// State, Available and Free are the tenant's; "" and NoMoney for an
 	// unknown tenant.
 	State     State
 	Available Money
+	Free      Money
+	// Hold is what a call of MaxDuration costs, grace ignored: the amount
+	// a hold sets aside for it. NoMoney when not allowed.
+	Hold Money
 }
 
 // Authorize decides a call that res resolved for tenant t (nil: unknown),
-// with maxCall the longest call the installation allows. It refuses with
-// the first reason that applies, in DOMAIN.md's order: unknown_tenant,
-// suspended or blocked, then what the resolution lacks (no_table,
-// invalid_number, unrated), then insufficient_credit.
-func Authorize(t *Tenant, res *Resolution, maxCall int) Authorization {
-	a := Authorization{Reason: ReasonOK, Available: NoMoney}
+// with maxCall the installation's longest call and c what the tenant has
+// already committed. call says the request names its call, so that it
+// would open a hold and counts against max_calls. It refuses with the
+// first reason that applies, in DOMAIN.md's order: unknown_tenant,
+// suspended or blocked, what the resolution lacks (no_table,
+// invalid_number, unrated), blocked_destination, too_many_calls, then
+// spend_limit or insufficient_credit.
+func Authorize(t *Tenant, res *Resolution, maxCall int, c Commitments, call bool) Authorization {
+	a := Authorization{Reason: ReasonOK, Available: NoMoney, Free: NoMoney, Hold: NoMoney}
 	if t == nil {
 		a.Reason = ReasonUnknownTenant
 		return a
 	}
 	a.State, a.Available = t.State(), t.Available()
+	free, limited := t.Free(c)
+	a.Free = free
 	switch {
 	case a.State == StateSuspended || a.State == StateBlocked:
 		a.Reason = string(a.State) // the reasons share the states' names
 	case !res.Rated():
 		a.Reason = res.Reason
+	case res.Rate.Blocked:
+		a.Reason = ReasonBlockedDestination
+	case call && t.MaxCalls > 0 && c.Calls >= t.MaxCalls:
+		a.Reason = ReasonTooManyCalls
 	default:
-		if d, ok := res.Rate.MaxDuration(a.Available, maxCall); ok {
-			a.Allowed, a.MaxDuration = true, d
+		if d, ok := res.Rate.MaxDuration(free, t.CallCap(maxCall)); ok {
+			a.Allowed, a.MaxDuration, a.Hold = true, d, res.Rate.HoldFor(d)
+		} else if _, fits := res.Rate.MaxDuration(a.Available.Sub(c.Held), 1); limited && fits {
+			a.Reason = ReasonSpendLimit
 		} else {
 			a.Reason = ReasonInsufficientCredit
 		}

@@ -44,6 +44,8 @@ type TenantFigures struct {
 	AvgDailySpend Money        `json:"avg_daily_spend"` // over the 7 complete days before today
 	RunwayDays    *json.Number `json:"runway_days"`     // null when nothing is spent
 	CallsToday    int64        `json:"calls_today"`
+	// CallsInProgress is the number of its open holds (an extension).
+	CallsInProgress int `json:"calls_in_progress"`
 
 	// What the admin's page draws besides: the table whose decimals its
 	// amounts show in, and the spend of each of the SparkDays days to

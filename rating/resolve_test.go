@@ -45,7 +45,7 @@ func TestAuthorizeReasons(t *testing.T) {
 		{"free calls get the cap", tenant(Active, "5", "retail"), "4420", ReasonOK, 10800, true},
 	} {
 		res := x.Resolve(c.tenant, Outbound, c.number, time.Now())
-		a := Authorize(c.tenant, &res, DefaultMaxCallDuration)
+		a := Authorize(c.tenant, &res, DefaultMaxCallDuration, Commitments{}, false)
 		if a.Reason != c.reason || a.Allowed != c.allowed || a.MaxDuration != c.max {
 			t.Errorf("%s: %+v, want reason %s, allowed %v, max %d", c.name, a, c.reason, c.allowed, c.max)
 		}

@@ -69,6 +69,9 @@ func (s *Store) postCDRs(node string, cdrs []rating.CDR, pos *FollowPos) (rating
 // duplicate.
 func (b *batch) post(node string, c *rating.CDR) error {
 	key := b.cdrKey(node, c.ID)
+	if err := b.releaseHold(key); err != nil {
+		return err
+	}
 	if b.keys.Get(key) != nil {
 		c.Status, c.Cost, c.ProviderCost = rating.Duplicate, rating.NoMoney, rating.NoMoney
 		return nil

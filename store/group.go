@@ -8,8 +8,8 @@ import (
 	"pbxbill/rating"
 )
 
-// group commits concurrent single-CDR posts together. One goroutine takes
-// every post that is waiting, processes them in one transaction with one
+// group commits concurrent single-CDR posts and the holds of
+// authorizations together. One goroutine takes every post that is waiting, processes them in one transaction with one
 // set of cached accounts, and commits once: while it commits, the next
 // posts queue up, so the group grows with the load and an idle system
 // answers at once, with no timer. bbolt's DB.Batch would do the grouping
@@ -23,6 +23,7 @@ type group struct {
 }
 
 type groupPost struct {
+	hold *heldCall // a hold to store, instead of a CDR
 	node string
 	cdr  rating.CDR // as posted; a retry starts from it again
 	out  rating.CDR // as processed
@@ -40,12 +41,23 @@ func (s *Store) startGroup() {
 
 // postOne queues one validated CDR and waits for its commit.
 func (s *Store) postOne(node string, c rating.CDR) (rating.CDR, error) {
-	g := s.group
 	p := &groupPost{node: node, cdr: c, done: make(chan struct{})}
+	err := s.queue(p)
+	return p.out, err
+}
+
+// postHold queues a hold and waits for its commit.
+func (s *Store) postHold(h *heldCall) error {
+	return s.queue(&groupPost{hold: h, done: make(chan struct{})})
+}
+
+// queue hands p to the group and waits for its commit.
+func (s *Store) queue(p *groupPost) error {
+	g := s.group
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
-		return c, berrors.ErrDatabaseNotOpen
+		return berrors.ErrDatabaseNotOpen
 	}
 	g.queue = append(g.queue, p)
 	select { // under the lock, so that stopGroup cannot close wake meanwhile
@@ -54,7 +66,7 @@ func (s *Store) postOne(node string, c rating.CDR) (rating.CDR, error) {
 	}
 	g.mu.Unlock()
 	<-p.done
-	return p.out, p.err
+	return p.err
 }
 
 func (s *Store) runGroup() {
@@ -84,6 +96,12 @@ func (s *Store) commitGroup(posts []*groupPost) {
 	err := s.update(func(tx *txn) error {
 		b := s.newBatch(tx)
 		for _, p := range posts {
+			if p.hold != nil {
+				if err := putHold(tx.Tx, p.hold); err != nil {
+					return err
+				}
+				continue
+			}
 			c := p.cdr
 			if err := b.post(p.node, &c); err != nil {
 				return err

@@ -27,7 +27,14 @@ func OpenReadOnly(path string, opt Options) (*Store, error) {
 // `pbxbill check` still reads a backup taken before the upgrade. Every
 // reader treats such a bucket as empty when it is missing.
 func laterBucket(name []byte) bool {
-	return string(name) == string(bucketRejected)
+	return laterBuckets[string(name)]
+}
+
+// laterBuckets are the buckets laterBucket names.
+var laterBuckets = map[string]bool{
+	string(bucketRejected): true,
+	string(bucketHolds):    true,
+	string(bucketExpired):  true,
 }
 
 // verify is init for a file opened read-only: it checks what init would

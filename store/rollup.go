@@ -65,6 +65,9 @@ func (s *Store) TenantDashboard() ([]rating.TenantFigures, error) {
 			})
 			f := rating.NewTenantFigures(&t.Tenant, todayU, month, week)
 			f.Spend = spend
+			s.holds.mu.Lock()
+			_, f.CallsInProgress = s.holds.held(t.ID, now)
+			s.holds.mu.Unlock()
 			out = append(out, f)
 			return nil
 		})

@@ -45,7 +45,8 @@ func copySchema1(t *testing.T) string {
 func readBack(t *testing.T, s *Store) []byte {
 	t.Helper()
 	out := map[string]any{}
-	out["tenants"] = must[[]rating.Tenant](t)(s.Tenants())
+	out["tenants"] = withoutLater(t, must[[]rating.Tenant](t)(s.Tenants()),
+		`,"max_calls":0,"daily_spend_limit":"0","max_call_duration":0,"email":""`)
 	out["providers"] = must[[]rating.Provider](t)(s.Providers())
 	ledgers := map[string][]rating.Entry{}
 	for _, a := range [][2]string{{rating.TenantAccount, "Acme"}, {rating.TenantAccount, "Beta"},
@@ -62,7 +63,7 @@ func readBack(t *testing.T, s *Store) []byte {
 		t.Fatal(err)
 	}
 	out["cdrs"] = cdrs
-	out["tenant_dashboard"] = must[[]rating.TenantFigures](t)(s.TenantDashboard())
+	out["tenant_dashboard"] = withoutLater(t, must[[]rating.TenantFigures](t)(s.TenantDashboard()), `,"calls_in_progress":0`)
 	ps, total, err := s.ProviderDashboard(time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), schema1Now)
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +77,24 @@ func readBack(t *testing.T, s *Store) []byte {
 		t.Fatal(err)
 	}
 	return append(b, '\n')
+}
+
+// withoutLater is v as JSON without the fields that came after schema
+// 1's code, as `,"name":value` texts, which its read-back cannot have:
+// every field it had is still compared, in its order and spelling.
+func withoutLater[T any](t *testing.T, v []T, later ...string) json.RawMessage {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range later {
+		n := bytes.Count(b, []byte(f))
+		if b = bytes.ReplaceAll(b, []byte(f), nil); n != len(v) {
+			t.Fatalf("%s: %d times in %s, want once per item", f, n, b)
+		}
+	}
+	return b
 }
 
 // A database of schema version 1 opens, reads exactly what the old code

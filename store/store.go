@@ -67,7 +67,8 @@ var (
 var allBuckets = [][]byte{bucketMeta, bucketTables, bucketTableNames, bucketRates,
 	bucketTenants, bucketTenantNames, bucketTenantCodes, bucketProviders, bucketProviderNames,
 	bucketLedger, bucketNodes, bucketNodeTokens, bucketStaging, bucketAdmins, bucketSessions,
-	bucketCDRs, bucketCDRKeys, bucketUnrated, bucketRollups, bucketFollow, bucketRejected}
+	bucketCDRs, bucketCDRKeys, bucketUnrated, bucketRollups, bucketFollow, bucketRejected,
+	bucketHolds, bucketExpired}
 
 // initialMmap is the address space mapped at Open: 1 GiB on 64-bit
 // systems, where it costs nothing until pages are touched.
@@ -88,6 +89,9 @@ type Options struct {
 	Now      func() time.Time // clock, default time.Now; tests fix it
 	// Numbering normalises CDR numbers before they are priced.
 	Numbering rating.Numbering
+	// HoldSlack is how long past its grant a hold waits for its CDR
+	// (-hold-slack); 0 is rating.DefaultHoldSlack.
+	HoldSlack time.Duration
 	// MmapSize is the address space mapped at Open, 0 for initialMmap.
 	// A commit that grows the file past the mapping remaps it, and waits
 	// for every open read transaction first; tests map little to make
@@ -104,7 +108,10 @@ type Store struct {
 	currency string
 	now      func() time.Time
 	book     rating.Book
-	group    *group // commits concurrent single-CDR posts together
+	group    *group // commits concurrent single-CDR posts and holds together
+	holds    *holdBook
+	// holdSlack is Options.HoldSlack.
+	holdSlack time.Duration
 	// rater prices CDRs from book with the installation's numbering.
 	rater rating.Rater
 
@@ -191,7 +198,11 @@ func open(path string, opt Options, readOnly bool) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s := &Store{db: db, created: !exists, loc: loc, tz: opt.TZ, currency: cur, now: opt.Now, stageChunk: defaultStageChunk,
-		exportPage: defaultExportPage, foldAt: defaultFoldAt, folding: map[uint64]bool{}}
+		exportPage: defaultExportPage, foldAt: defaultFoldAt, folding: map[uint64]bool{},
+		holds: newHoldBook(), holdSlack: opt.HoldSlack}
+	if s.holdSlack <= 0 {
+		s.holdSlack = rating.DefaultHoldSlack
+	}
 	s.rater = rating.Rater{Book: &s.book, Numbering: opt.Numbering, Currency: cur}
 	// A damaged page may be met at any read, the first ones included.
 	err = safely(func() (err error) {
@@ -202,6 +213,14 @@ func open(path string, opt Options, readOnly bool) (*Store, error) {
 		}
 		if err != nil {
 			return err
+		}
+		if err := db.View(s.loadHolds); err != nil {
+			return err
+		}
+		if !readOnly {
+			if _, err := s.ExpireHolds(); err != nil { // those of the downtime
+				return err
+			}
 		}
 		return s.loadBook()
 	})

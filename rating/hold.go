@@ -1,0 +1,68 @@
+package rating
+
+import "time"
+
+// DefaultHoldSlack is how long past its grant a hold waits for its CDR by
+// default (-hold-slack): ringing, and the CDR's way to pbxbill.
+const DefaultHoldSlack = 300 * time.Second
+
+// Hold sets aside the credit that a call in progress may spend, so that
+// calls running at the same time cannot spend the same credit twice
+// (DOMAIN.md "Holding credit for calls in progress"). Its key is (Node,
+// Call), as a CDR's is (Node, ID).
+type Hold struct {
+	Tenant      string    `json:"tenant"`
+	Node        string    `json:"node"`
+	Call        string    `json:"call"`
+	Amount      Money     `json:"amount"`
+	MaxDuration int       `json:"max_duration"`
+	Opened      time.Time `json:"opened"`
+	Expires     time.Time `json:"expires"`
+}
+
+// Open reports whether the hold still sets credit aside at now: it does
+// until its expiry, and not from that instant on.
+func (h *Hold) Open(now time.Time) bool { return now.Before(h.Expires) }
+
+// NewHold is the hold of an allowed authorization a, opened at now: its
+// amount is what a call of the granted length costs, grace ignored, and
+// it expires slack after the grant runs out.
+func NewHold(tenant, node, call string, a *Authorization, now time.Time, slack time.Duration) Hold {
+	return Hold{Tenant: tenant, Node: node, Call: call, Amount: a.Hold, MaxDuration: a.MaxDuration,
+		Opened: now, Expires: now.Add(time.Duration(a.MaxDuration)*time.Second + slack)}
+}
+
+// Commitments is what a tenant has already promised at the instant of an
+// authorization: the sum and the number of its open holds, and its spend
+// today (the day's charges and corrections, by the day the CDRs started).
+type Commitments struct {
+	Held       Money
+	Calls      int
+	SpentToday Money
+}
+
+// Free is the tenant's free credit (DOMAIN.md "Authorizing a call"): its
+// available credit less its open holds, and, under a daily spend limit,
+// at most that limit less its spend today and its open holds. limited
+// reports that the spend limit is what bounds it.
+func (t *Tenant) Free(c Commitments) (free Money, limited bool) {
+	free = t.Available().Sub(c.Held)
+	if l, ok := t.SpendLimit(); ok {
+		if byLimit := l.Sub(c.SpentToday).Sub(c.Held); byLimit.Cmp(free) < 0 {
+			return byLimit, true
+		}
+	}
+	return free, false
+}
+
+// HoldFor is the amount a hold sets aside for a grant of d seconds: the
+// cost of d's billed seconds after rounding, min_cost and max_cost, with
+// grace ignored. A grant of 100 s on 6-second increments holds the cost of
+// 102 s.
+func (r *Rate) HoldFor(d int) Money { return r.costOf(r.Billed(d)) }
+
+// HoldStats counts what became of holds since the process started, for
+// the metrics.
+type HoldStats struct {
+	Opened, ReleasedByCDR, ReleasedByHand, Expired uint64
+}

@@ -1,0 +1,403 @@
+package store
+
+import (
+	"encoding/json"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"pbxbill/rating"
+)
+
+// Holds (DOMAIN.md "Holding credit for calls in progress") live twice: in
+// memory, where every authorization reads them under one lock, and in the
+// holds bucket, so that a restart keeps them. An authorization decides and
+// reserves its hold under the lock, then commits it through the group
+// commit that single CDR posts take, and answers once it is durable: many
+// channels share one fsync, and no two decisions see the same free credit.
+//
+// A hold leaves memory only after the transaction that removes it from the
+// bucket has committed (a CDR, a release by hand, an expiry). Between that
+// commit and the drop an authorization sees the new balance and the old
+// hold together: it may refuse a call it could allow, never the reverse.
+var (
+	bucketHolds   = []byte("holds")         // node 0x00 call → holdRecord JSON
+	bucketExpired = []byte("holds_expired") // sequence → holdRecord JSON: the last maxExpired expired holds
+)
+
+// maxExpired bounds the expired holds kept for the admin to see: each
+// means a PBX that did not send a CDR, so the recent ones are what count.
+const maxExpired = 1000
+
+// holdRecord is a hold as stored.
+type holdRecord struct {
+	TenantID uint64 `json:"tenant_id"`
+	rating.Hold
+}
+
+// heldCall is an open hold in memory. ready is closed once its commit has
+// ended, with err its failure; a retried authorization waits for it.
+type heldCall struct {
+	holdRecord
+	key   string
+	ready chan struct{}
+	err   error
+}
+
+// holdBook is the memory side of the holds.
+type holdBook struct {
+	mu      sync.Mutex
+	calls   map[string]*heldCall
+	tenants map[uint64]map[string]*heldCall
+	n       atomic.Int64 // len(calls), read without the lock by CDR posts
+
+	opened, byCDR, byHand, expired atomic.Uint64
+}
+
+func newHoldBook() *holdBook {
+	return &holdBook{calls: map[string]*heldCall{}, tenants: map[uint64]map[string]*heldCall{}}
+}
+
+// add files h; the caller holds mu.
+func (b *holdBook) add(h *heldCall) {
+	b.calls[h.key] = h
+	m := b.tenants[h.TenantID]
+	if m == nil {
+		m = map[string]*heldCall{}
+		b.tenants[h.TenantID] = m
+	}
+	m[h.key] = h
+	b.n.Add(1)
+}
+
+// remove takes h out if it is still the hold of its key; the caller holds
+// mu. It reports whether it did.
+func (b *holdBook) remove(h *heldCall) bool {
+	if b.calls[h.key] != h {
+		return false
+	}
+	delete(b.calls, h.key)
+	if m := b.tenants[h.TenantID]; m != nil {
+		delete(m, h.key)
+		if len(m) == 0 {
+			delete(b.tenants, h.TenantID)
+		}
+	}
+	b.n.Add(-1)
+	return true
+}
+
+// drop removes the hold of key after the commit that deleted it, and
+// counts why.
+func (b *holdBook) drop(h *heldCall, why *atomic.Uint64) {
+	b.mu.Lock()
+	ok := b.remove(h)
+	b.mu.Unlock()
+	if ok {
+		why.Add(1)
+	}
+}
+
+// stored returns the committed hold of key, nil when there is none.
+func (b *holdBook) stored(key string) *heldCall {
+	if b.n.Load() == 0 {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	h := b.calls[key]
+	if h == nil || !closed(h.ready) || h.err != nil {
+		return nil
+	}
+	return h
+}
+
+// held sums the tenant's holds open at now; the caller holds mu.
+func (b *holdBook) held(tenant uint64, now time.Time) (sum rating.Money, calls int) {
+	for _, h := range b.tenants[tenant] {
+		if h.Open(now) {
+			sum, calls = sum.Add(h.Amount), calls+1
+		}
+	}
+	return sum, calls
+}
+
+func closed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// Authorize decides res's call for the tenant named name (as found when
+// the call was resolved) from its balance, its spend today and its open
+// holds as they are at this instant, with rating.Authorize. With a call
+// id it opens the hold of an allowed call and answers once the hold is
+// stored; a call whose hold is open answers that hold's grant again and
+// opens nothing (the hold is returned in both cases). The tenant is
+// re-read under the lock: a CDR that charged it meanwhile is seen with its
+// hold still set aside, never without it.
+func (s *Store) Authorize(name string, res *rating.Resolution, node, call string, maxCall int) (rating.Authorization, *rating.Hold, error) {
+	hb := s.holds
+	now := s.now()
+	key := string(cdrKey(node, call))
+	hb.mu.Lock()
+	if h := hb.calls[key]; call != "" && h != nil && h.Open(now) {
+		hb.mu.Unlock()
+		return s.again(h, now)
+	}
+	rec, com, err := s.commitments(name, now)
+	if err != nil {
+		hb.mu.Unlock()
+		return rating.Authorization{}, nil, err
+	}
+	a := rating.Authorize(&rec.Tenant, res, maxCall, com, call != "")
+	if !a.Allowed || call == "" {
+		hb.mu.Unlock()
+		return a, nil, nil
+	}
+	h := &heldCall{key: key, ready: make(chan struct{}),
+		holdRecord: holdRecord{TenantID: rec.ID, Hold: rating.NewHold(rec.Name, node, call, &a, now, s.holdSlack)}}
+	hb.add(h)
+	hb.mu.Unlock()
+
+	err = s.postHold(h)
+	h.err = err
+	close(h.ready)
+	if err != nil {
+		hb.mu.Lock()
+		hb.remove(h)
+		hb.mu.Unlock()
+		return rating.Authorization{}, nil, err
+	}
+	hb.opened.Add(1)
+	a.Free = a.Free.Sub(a.Hold) // what is left once this call holds its part
+	out := h.Hold
+	return a, &out, nil
+}
+
+// again answers a retried authorization of an open hold with its grant.
+func (s *Store) again(h *heldCall, now time.Time) (rating.Authorization, *rating.Hold, error) {
+	<-h.ready
+	if h.err != nil {
+		return rating.Authorization{}, nil, h.err
+	}
+	a := rating.Authorization{Allowed: true, MaxDuration: h.MaxDuration, Reason: rating.ReasonOK, Hold: h.Amount,
+		Available: rating.NoMoney, Free: rating.NoMoney}
+	s.holds.mu.Lock()
+	rec, com, err := s.commitments(h.Tenant, now)
+	s.holds.mu.Unlock()
+	if err == nil {
+		a.State, a.Available = rec.State(), rec.Available()
+		a.Free, _ = rec.Free(com)
+	}
+	out := h.Hold
+	return a, &out, nil
+}
+
+// commitments reads the tenant named name and what it has committed at
+// now: its open holds, and its spend today from the day's roll-up. The
+// caller holds s.holds.mu.
+func (s *Store) commitments(name string, now time.Time) (tenantRecord, rating.Commitments, error) {
+	var rec tenantRecord
+	var com rating.Commitments
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		if rec, err = getTenant(tx, name); err != nil {
+			return err
+		}
+		u := decodeUsage(tx.Bucket(bucketRollups).Get(rollupKey(tenantAcct, rec.ID, dayOf(now, s.loc))))
+		com.SpentToday = u.Sell
+		return nil
+	})
+	if err == nil {
+		com.Held, com.Calls = s.holds.held(rec.ID, now)
+	}
+	return rec, com, err
+}
+
+// Commitments is what the tenant named name has committed now: its open
+// holds and its spend today. The tenant pages show it, with the free
+// credit it leaves.
+func (s *Store) Commitments(name string) (rating.Commitments, error) {
+	s.holds.mu.Lock()
+	defer s.holds.mu.Unlock()
+	_, com, err := s.commitments(name, s.now())
+	return com, err
+}
+
+// Holds lists the holds open now, oldest first; tenant "" lists every
+// tenant's.
+func (s *Store) Holds(tenant string) ([]rating.Hold, error) {
+	now := s.now()
+	out := []rating.Hold{}
+	s.holds.mu.Lock()
+	for _, h := range s.holds.calls {
+		if h.Open(now) && closed(h.ready) && h.err == nil && (tenant == "" || h.Tenant == tenant) {
+			out = append(out, h.Hold)
+		}
+	}
+	s.holds.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Opened.Equal(out[j].Opened) {
+			return out[i].Opened.Before(out[j].Opened)
+		}
+		return out[i].Call < out[j].Call
+	})
+	return out, nil
+}
+
+// ExpiredHolds lists up to limit of the holds that expired without a CDR,
+// newest first: each is a PBX that did not send one in time.
+func (s *Store) ExpiredHolds(tenant string, limit int) ([]rating.Hold, error) {
+	out := []rating.Hold{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketExpired)
+		if b == nil { // an older file, opened read-only
+			return nil
+		}
+		c := b.Cursor()
+		for k, v := c.Last(); k != nil && len(out) < limit; k, v = c.Prev() {
+			var rec holdRecord
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return err
+			}
+			if tenant == "" || rec.Tenant == tenant {
+				out = append(out, rec.Hold)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ReleaseHold releases the open hold of (node, call) without a CDR: the
+// call never connected. It is ENotFound when none is open.
+func (s *Store) ReleaseHold(node, call string) error {
+	key := string(cdrKey(node, call))
+	h := s.holds.stored(key)
+	if h == nil || !h.Open(s.now()) {
+		return rating.Errorf(rating.ENotFound, "no hold is open for call %s", rating.Excerpt(call))
+	}
+	return s.update(func(tx *txn) error {
+		if err := tx.Bucket(bucketHolds).Delete([]byte(key)); err != nil {
+			return err
+		}
+		tx.OnCommit(func() { s.holds.drop(h, &s.holds.byHand) })
+		return nil
+	})
+}
+
+// HoldStats counts the holds opened, released and expired since start.
+func (s *Store) HoldStats() rating.HoldStats {
+	hb := s.holds
+	return rating.HoldStats{Opened: hb.opened.Load(), ReleasedByCDR: hb.byCDR.Load(),
+		ReleasedByHand: hb.byHand.Load(), Expired: hb.expired.Load()}
+}
+
+// releaseHold releases the hold of a CDR's key in the transaction that
+// processes the CDR, whatever its status: the call is over.
+func (b *batch) releaseHold(key []byte) error {
+	hb := b.s.holds
+	h := hb.stored(string(key))
+	if h == nil {
+		return nil
+	}
+	if err := b.tx.Bucket(bucketHolds).Delete(key); err != nil {
+		return err
+	}
+	b.tx.OnCommit(func() { hb.drop(h, &hb.byCDR) })
+	return nil
+}
+
+// putHold stores a hold in a group's transaction.
+func putHold(tx *bolt.Tx, h *heldCall) error {
+	return putJSON(tx.Bucket(bucketHolds), []byte(h.key), &h.holdRecord)
+}
+
+// loadHolds reads the stored holds into memory at Open.
+func (s *Store) loadHolds(tx *bolt.Tx) error {
+	b := tx.Bucket(bucketHolds)
+	if b == nil {
+		return nil
+	}
+	ready := make(chan struct{})
+	close(ready)
+	return b.ForEach(func(k, v []byte) error {
+		h := &heldCall{key: string(k), ready: ready}
+		if err := json.Unmarshal(v, &h.holdRecord); err != nil {
+			return err
+		}
+		s.holds.add(h)
+		return nil
+	})
+}
+
+// ExpireHolds moves the holds expired by now out of the holds bucket into
+// the expired ones, keeping the last maxExpired. An expired hold already
+// sets nothing aside (Hold.Open); this takes it off the list. Open runs it
+// once, for the expiries of the downtime; the server runs it every few
+// seconds. It answers the holds it took off, for the log.
+func (s *Store) ExpireHolds() ([]rating.Hold, error) {
+	now := s.now()
+	var due []*heldCall
+	s.holds.mu.Lock()
+	for _, h := range s.holds.calls {
+		if !h.Open(now) && closed(h.ready) && h.err == nil {
+			due = append(due, h)
+		}
+	}
+	s.holds.mu.Unlock()
+	if len(due) == 0 {
+		return nil, nil
+	}
+	var gone []rating.Hold
+	err := s.update(func(tx *txn) error {
+		gone = gone[:0]
+		hb, eb := tx.Bucket(bucketHolds), tx.Bucket(bucketExpired)
+		for _, h := range due {
+			if hb.Get([]byte(h.key)) == nil {
+				continue // its CDR came meanwhile
+			}
+			if err := hb.Delete([]byte(h.key)); err != nil {
+				return err
+			}
+			seq, err := eb.NextSequence()
+			if err != nil {
+				return err
+			}
+			if err := putJSON(eb, itob(seq), &h.holdRecord); err != nil {
+				return err
+			}
+			tx.OnCommit(func() { s.holds.drop(h, &s.holds.expired) })
+			gone = append(gone, h.Hold)
+		}
+		return trimBucket(eb, maxExpired)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return gone, nil
+}
+
+// trimBucket deletes the first keys of b until at most keep are left.
+// The keys are gathered first: a bbolt cursor skips keys when deleting
+// as it moves.
+func trimBucket(b *bolt.Bucket, keep int) error {
+	n := b.Stats().KeyN
+	var old [][]byte
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil && n-len(old) > keep; k, _ = c.Next() {
+		old = append(old, k)
+	}
+	for _, k := range old {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
