@@ -42,32 +42,30 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err // 200 "0\n" in text form: see server.error
 	}
-	t, res, err := s.resolve(&rq)
+	rater := s.Store.Rater()
+	ans, err := s.Store.Authorize(rating.CallQuery{Tenant: rq.tenant, Node: callerOf(r).Node, Call: q.Get("call"),
+		MaxCall: s.MaxCallDuration, Resolve: func(t *rating.Tenant) rating.Resolution {
+			return rater.Resolve(t, rq.kind, rq.number, rq.at)
+		}})
 	if err != nil {
 		return err
 	}
-	var a rating.Authorization
-	var hold *rating.Hold
-	if t == nil {
-		a = rating.Authorize(nil, &res, s.MaxCallDuration, rating.Commitments{}, false)
-	} else if a, hold, err = s.Store.Authorize(t.Name, &res, callerOf(r).Node, q.Get("call"), s.MaxCallDuration); err != nil {
-		return err
-	}
+	a, res := &ans.Authorization, &ans.Resolution
 	s.metrics.authorized(a.Reason)
+	if text {
+		b := strconv.AppendInt(make([]byte, 0, 8), int64(a.MaxDuration), 10)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write(append(b, '\n'))
+		return nil
+	}
 	out := authorizeOut{Allowed: a.Allowed, MaxDuration: a.MaxDuration, Reason: a.Reason,
-		Available: a.Available, Free: a.Free, Hold: hold, Tenant: rq.tenant, Kind: rq.kind, Number: res.Number}
-	if t != nil {
+		Available: a.Available, Free: a.Free, Hold: ans.Hold, Tenant: rq.tenant, Kind: rq.kind, Number: res.Number}
+	if t := ans.Tenant; t != nil {
 		out.State, out.Tenant = &a.State, t.Name
 	}
 	if res.Rated() {
 		rf := newRateFields(&res.Rate, res.Currency)
 		out.rateFields = &rf
-	}
-	if text {
-		b := strconv.AppendInt(make([]byte, 0, 8), int64(out.MaxDuration), 10)
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write(append(b, '\n'))
-		return nil
 	}
 	return reply(w, http.StatusOK, out)
 }

@@ -11,9 +11,9 @@ import (
 // holds is what authorizations and the hold endpoints ask of the store
 // (DOMAIN.md "Holding credit for calls in progress").
 type holds interface {
-	// Authorize decides a resolved call from the tenant's credit and
-	// commitments at this instant, and with a call id opens its hold.
-	Authorize(tenant string, res *rating.Resolution, node, call string, maxCall int) (rating.Authorization, *rating.Hold, error)
+	// Authorize decides a call from the tenant's credit and commitments
+	// at this instant, and with a call id opens its hold.
+	Authorize(rating.CallQuery) (rating.CallAnswer, error)
 	Commitments(tenant string) (rating.Commitments, error)
 	Holds(tenant string) ([]rating.Hold, error)
 	ExpiredHolds(tenant string, limit int) ([]rating.Hold, error)

@@ -61,6 +61,40 @@ func (t *Tenant) Free(c Commitments) (free Money, limited bool) {
 // 102 s.
 func (r *Rate) HoldFor(d int) Money { return r.costOf(r.Billed(d)) }
 
+// CallQuery asks for an authorization: Tenant is the tenant's name or
+// accountcode, Node the PBX node asking ("" for the bootstrap token and
+// loopback), Call the call id that opens a hold ("" for none), MaxCall the
+// installation's longest call, and Resolve resolves the call for the
+// tenant found (nil when none is).
+type CallQuery struct {
+	Tenant, Node, Call string
+	MaxCall            int
+	Resolve            func(*Tenant) Resolution
+}
+
+// CallAnswer is an authorization with what it was decided on: the tenant
+// found (nil: unknown), the resolution, and the call's hold when one is
+// open for it.
+type CallAnswer struct {
+	Tenant     *Tenant
+	Resolution Resolution
+	Authorization
+	Hold *Hold
+}
+
+// Regrant answers a retried authorization of a call whose hold h is open:
+// its grant again, before any other rule (DOMAIN.md), with the tenant's
+// figures as they are now.
+func Regrant(t *Tenant, h *Hold, c Commitments) Authorization {
+	a := Authorization{Allowed: true, MaxDuration: h.MaxDuration, Reason: ReasonOK, Hold: h.Amount,
+		Available: NoMoney, Free: NoMoney}
+	if t != nil {
+		a.State, a.Available = t.State(), t.Available()
+		a.Free, _ = t.Free(c)
+	}
+	return a
+}
+
 // HoldStats counts what became of holds since the process started, for
 // the metrics.
 type HoldStats struct {

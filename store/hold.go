@@ -1,6 +1,7 @@
 package store
 
 import (
+	"container/heap"
 	"encoding/json"
 	"sort"
 	"sync"
@@ -45,31 +46,45 @@ type heldCall struct {
 	key   string
 	ready chan struct{}
 	err   error
+	// at is the hold's index in its tenant's heap, -1 once it has left
+	// the tenant's sum (expired, or removed).
+	at int
 }
 
 // holdBook is the memory side of the holds.
 type holdBook struct {
 	mu      sync.Mutex
 	calls   map[string]*heldCall
-	tenants map[uint64]map[string]*heldCall
+	tenants map[uint64]*tenantHolds
 	n       atomic.Int64 // len(calls), read without the lock by CDR posts
 
 	opened, byCDR, byHand, expired atomic.Uint64
 }
 
-func newHoldBook() *holdBook {
-	return &holdBook{calls: map[string]*heldCall{}, tenants: map[uint64]map[string]*heldCall{}}
+// tenantHolds keeps a tenant's open holds summed, and in a heap by expiry,
+// so that an authorization reads the sum in time that does not grow with
+// the tenant's calls in progress: a trunk with thousands of channels open
+// must not slow every authorization down.
+type tenantHolds struct {
+	sum  rating.Money
+	n    int
+	heap byExpiry
 }
 
-// add files h; the caller holds mu.
+func newHoldBook() *holdBook {
+	return &holdBook{calls: map[string]*heldCall{}, tenants: map[uint64]*tenantHolds{}}
+}
+
+// add files h and counts it; the caller holds mu.
 func (b *holdBook) add(h *heldCall) {
 	b.calls[h.key] = h
-	m := b.tenants[h.TenantID]
-	if m == nil {
-		m = map[string]*heldCall{}
-		b.tenants[h.TenantID] = m
+	th := b.tenants[h.TenantID]
+	if th == nil {
+		th = &tenantHolds{}
+		b.tenants[h.TenantID] = th
 	}
-	m[h.key] = h
+	th.sum, th.n = th.sum.Add(h.Amount), th.n+1
+	heap.Push(&th.heap, h)
 	b.n.Add(1)
 }
 
@@ -80,9 +95,12 @@ func (b *holdBook) remove(h *heldCall) bool {
 		return false
 	}
 	delete(b.calls, h.key)
-	if m := b.tenants[h.TenantID]; m != nil {
-		delete(m, h.key)
-		if len(m) == 0 {
+	if th := b.tenants[h.TenantID]; th != nil {
+		if h.at >= 0 {
+			heap.Remove(&th.heap, h.at)
+			th.sum, th.n = th.sum.Sub(h.Amount), th.n-1
+		}
+		if th.n == 0 {
 			delete(b.tenants, h.TenantID)
 		}
 	}
@@ -115,14 +133,43 @@ func (b *holdBook) stored(key string) *heldCall {
 	return h
 }
 
-// held sums the tenant's holds open at now; the caller holds mu.
-func (b *holdBook) held(tenant uint64, now time.Time) (sum rating.Money, calls int) {
-	for _, h := range b.tenants[tenant] {
-		if h.Open(now) {
-			sum, calls = sum.Add(h.Amount), calls+1
-		}
+// held is the sum and number of the tenant's holds open at now; the
+// caller holds mu. The holds expired by now leave the sum here, at the
+// instant they stop setting credit aside, and stay listed until
+// ExpireHolds takes them off.
+func (b *holdBook) held(tenant uint64, now time.Time) (rating.Money, int) {
+	th := b.tenants[tenant]
+	if th == nil {
+		return rating.Money{}, 0
 	}
-	return sum, calls
+	for len(th.heap) > 0 && !th.heap[0].Open(now) {
+		h := heap.Pop(&th.heap).(*heldCall)
+		th.sum, th.n = th.sum.Sub(h.Amount), th.n-1
+	}
+	return th.sum, th.n
+}
+
+// byExpiry is a heap of holds, the first to expire on top.
+type byExpiry []*heldCall
+
+func (q byExpiry) Len() int           { return len(q) }
+func (q byExpiry) Less(i, j int) bool { return q[i].Expires.Before(q[j].Expires) }
+func (q byExpiry) Swap(i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].at, q[j].at = i, j
+}
+func (q *byExpiry) Push(x any) {
+	h := x.(*heldCall)
+	h.at = len(*q)
+	*q = append(*q, h)
+}
+func (q *byExpiry) Pop() any {
+	old := *q
+	h := old[len(old)-1]
+	old[len(old)-1] = nil
+	*q = old[:len(old)-1]
+	h.at = -1
+	return h
 }
 
 func closed(c chan struct{}) bool {
@@ -134,35 +181,51 @@ func closed(c chan struct{}) bool {
 	}
 }
 
-// Authorize decides res's call for the tenant named name (as found when
-// the call was resolved) from its balance, its spend today and its open
-// holds as they are at this instant, with rating.Authorize. With a call
-// id it opens the hold of an allowed call and answers once the hold is
-// stored; a call whose hold is open answers that hold's grant again and
-// opens nothing (the hold is returned in both cases). The tenant is
-// re-read under the lock: a CDR that charged it meanwhile is seen with its
-// hold still set aside, never without it.
-func (s *Store) Authorize(name string, res *rating.Resolution, node, call string, maxCall int) (rating.Authorization, *rating.Hold, error) {
+// Authorize answers an authorization (DOMAIN.md "Authorizing a call") with
+// one read of the tenant, under the holds' lock: the tenant q names (name
+// first, then accountcode), its spend today and its open holds as they are
+// at this instant. q.Resolve resolves the call for the tenant found. A
+// call whose hold is open answers that hold's grant again, before any
+// other rule, and opens nothing; otherwise rating.Authorize decides, and
+// with a call id an allowed call's hold is reserved under the lock and the
+// answer waits until it is stored. A CDR that charged the tenant meanwhile
+// is seen with its hold still set aside, never without it.
+func (s *Store) Authorize(q rating.CallQuery) (rating.CallAnswer, error) {
 	hb := s.holds
 	now := s.now()
-	key := string(cdrKey(node, call))
+	var key string
+	if q.Call != "" {
+		key = string(cdrKey(q.Node, q.Call))
+	}
+	var ans rating.CallAnswer
 	hb.mu.Lock()
-	if h := hb.calls[key]; call != "" && h != nil && h.Open(now) {
+	rec, com, err := s.commitments(q.Tenant, now, true)
+	switch {
+	case err == nil:
+		ans.Tenant = &rec.Tenant
+	case rating.ErrorCode(err) != rating.ENotFound:
 		hb.mu.Unlock()
-		return s.again(h, now)
+		return ans, err
 	}
-	rec, com, err := s.commitments(name, now)
-	if err != nil {
+	ans.Resolution = q.Resolve(ans.Tenant)
+	if h := hb.calls[key]; h != nil && h.Open(now) {
 		hb.mu.Unlock()
-		return rating.Authorization{}, nil, err
+		if <-h.ready; h.err != nil {
+			return ans, h.err
+		}
+		ans.Authorization = rating.Regrant(ans.Tenant, &h.Hold, com)
+		hold := h.Hold
+		ans.Hold = &hold
+		return ans, nil
 	}
-	a := rating.Authorize(&rec.Tenant, res, maxCall, com, call != "")
-	if !a.Allowed || call == "" {
+	a := rating.Authorize(ans.Tenant, &ans.Resolution, q.MaxCall, com, key != "")
+	ans.Authorization = a
+	if !a.Allowed || key == "" {
 		hb.mu.Unlock()
-		return a, nil, nil
+		return ans, nil
 	}
 	h := &heldCall{key: key, ready: make(chan struct{}),
-		holdRecord: holdRecord{TenantID: rec.ID, Hold: rating.NewHold(rec.Name, node, call, &a, now, s.holdSlack)}}
+		holdRecord: holdRecord{TenantID: rec.ID, Hold: rating.NewHold(rec.Name, q.Node, q.Call, &a, now, s.holdSlack)}}
 	hb.add(h)
 	hb.mu.Unlock()
 
@@ -173,41 +236,30 @@ func (s *Store) Authorize(name string, res *rating.Resolution, node, call string
 		hb.mu.Lock()
 		hb.remove(h)
 		hb.mu.Unlock()
-		return rating.Authorization{}, nil, err
+		return ans, err
 	}
 	hb.opened.Add(1)
-	a.Free = a.Free.Sub(a.Hold) // what is left once this call holds its part
-	out := h.Hold
-	return a, &out, nil
+	ans.Free = a.Free.Sub(a.Hold) // what is left once this call holds its part
+	hold := h.Hold
+	ans.Hold = &hold
+	return ans, nil
 }
 
-// again answers a retried authorization of an open hold with its grant.
-func (s *Store) again(h *heldCall, now time.Time) (rating.Authorization, *rating.Hold, error) {
-	<-h.ready
-	if h.err != nil {
-		return rating.Authorization{}, nil, h.err
-	}
-	a := rating.Authorization{Allowed: true, MaxDuration: h.MaxDuration, Reason: rating.ReasonOK, Hold: h.Amount,
-		Available: rating.NoMoney, Free: rating.NoMoney}
-	s.holds.mu.Lock()
-	rec, com, err := s.commitments(h.Tenant, now)
-	s.holds.mu.Unlock()
-	if err == nil {
-		a.State, a.Available = rec.State(), rec.Available()
-		a.Free, _ = rec.Free(com)
-	}
-	out := h.Hold
-	return a, &out, nil
-}
-
-// commitments reads the tenant named name and what it has committed at
-// now: its open holds, and its spend today from the day's roll-up. The
-// caller holds s.holds.mu.
-func (s *Store) commitments(name string, now time.Time) (tenantRecord, rating.Commitments, error) {
+// commitments reads the tenant ref names (by name, then with byCode by
+// accountcode) and what it has committed at now: its open holds, and its
+// spend today from the day's roll-up. The caller holds s.holds.mu.
+func (s *Store) commitments(ref string, now time.Time, byCode bool) (tenantRecord, rating.Commitments, error) {
 	var rec tenantRecord
 	var com rating.Commitments
 	err := s.db.View(func(tx *bolt.Tx) (err error) {
-		if rec, err = getTenant(tx, name); err != nil {
+		id := tx.Bucket(bucketTenantNames).Get([]byte(ref))
+		if id == nil && byCode {
+			id = tx.Bucket(bucketTenantCodes).Get([]byte(ref))
+		}
+		if id == nil {
+			return rating.Errorf(rating.ENotFound, "no tenant has the name %s", rating.Excerpt(ref))
+		}
+		if rec, err = getTenantByID(tx, btoi(id)); err != nil {
 			return err
 		}
 		u := decodeUsage(tx.Bucket(bucketRollups).Get(rollupKey(tenantAcct, rec.ID, dayOf(now, s.loc))))
@@ -226,7 +278,7 @@ func (s *Store) commitments(name string, now time.Time) (tenantRecord, rating.Co
 func (s *Store) Commitments(name string) (rating.Commitments, error) {
 	s.holds.mu.Lock()
 	defer s.holds.mu.Unlock()
-	_, com, err := s.commitments(name, s.now())
+	_, com, err := s.commitments(name, s.now(), false)
 	return com, err
 }
 

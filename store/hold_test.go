@@ -27,20 +27,21 @@ func prepaid(t *testing.T, s *Store, bal string, limits func(*rating.Tenant)) {
 	}
 }
 
+// callQuery asks for number as the handlers do.
+func callQuery(s *Store, tenant, number, node, call string, maxCall int) rating.CallQuery {
+	return rating.CallQuery{Tenant: tenant, Node: node, Call: call, MaxCall: maxCall,
+		Resolve: func(t *rating.Tenant) rating.Resolution { return s.Rater().Resolve(t, rating.Outbound, number, s.Now()) }}
+}
+
 // authorize resolves number for tenant as the handlers do, and authorizes
 // it through the store.
 func authorize(t testing.TB, s *Store, tenant, number, node, call string) (rating.Authorization, *rating.Hold) {
 	t.Helper()
-	tn, err := s.TenantByName(tenant)
+	ans, err := s.Authorize(callQuery(s, tenant, number, node, call, rating.DefaultMaxCallDuration))
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := s.Rater().Resolve(&tn, rating.Outbound, number, s.Now())
-	a, h, err := s.Authorize(tn.Name, &res, node, call, rating.DefaultMaxCallDuration)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a, h
+	return ans.Authorization, ans.Hold
 }
 
 func wantGrant(t *testing.T, a rating.Authorization, reason string, max int) {
@@ -245,13 +246,8 @@ func TestHoldRace(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tn, err := s.TenantByName("Pre")
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			res := s.Rater().Resolve(&tn, rating.Outbound, "441", s.Now())
-			a, h, err := s.Authorize("Pre", &res, "", fmt.Sprint("call-", i), 120)
+			ans, err := s.Authorize(callQuery(s, "Pre", "441", "", fmt.Sprint("call-", i), 120))
+			a, h := ans.Authorization, ans.Hold
 			if err != nil {
 				t.Error(err)
 				return
