@@ -30,7 +30,9 @@ func prepaid(t *testing.T, s *Store, bal string, limits func(*rating.Tenant)) {
 // callQuery asks for number as the handlers do.
 func callQuery(s *Store, tenant, number, node, call string, maxCall int) rating.CallQuery {
 	return rating.CallQuery{Tenant: tenant, Node: node, Call: call, MaxCall: maxCall,
-		Resolve: func(t *rating.Tenant) rating.Resolution { return s.Rater().Resolve(t, rating.Outbound, number, s.Now()) }}
+		Resolve: func(t *rating.Tenant) rating.Resolution {
+			return s.Rater().Resolve(t, rating.Outbound, number, s.Now())
+		}}
 }
 
 // authorize resolves number for tenant as the handlers do, and authorizes
