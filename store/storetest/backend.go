@@ -51,6 +51,16 @@ type Backend interface {
 	Ledger(accountType, name string, from, to time.Time, after string, limit int) ([]rating.Entry, string, error)
 	Rerate(rating.CDRFilter) (rating.Rerated, error)
 
+	// Holds of calls in progress (DOMAIN.md): decided under one lock per
+	// installation, stored before the answer, released by the CDR of the
+	// same (node, id) in the transaction that bills it.
+	Authorize(rating.CallQuery) (rating.CallAnswer, error)
+	Commitments(tenant string) (rating.Commitments, error)
+	Holds(tenant string) ([]rating.Hold, error)
+	ExpiredHolds(tenant string, limit int) ([]rating.Hold, error)
+	ReleaseHold(node, call string) error
+	ExpireHolds() ([]rating.Hold, error)
+
 	// Dashboards, from the roll-ups.
 	TenantDashboard() ([]rating.TenantFigures, error)
 	ProviderDashboard(from, to time.Time) ([]rating.ProviderFigures, rating.ProviderFigures, error)

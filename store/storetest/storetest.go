@@ -47,6 +47,7 @@ func Run(t *testing.T, h Harness) {
 		{"LedgerIsBalance", testLedgerIsBalance},
 		{"RerateIdempotent", testRerateIdempotent},
 		{"Dashboards", testDashboards},
+		{"Holds", testHolds},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
 	}
