@@ -283,13 +283,18 @@ func (s *Store) Commitments(name string) (rating.Commitments, error) {
 }
 
 // Holds lists the holds open now, oldest first; tenant "" lists every
-// tenant's.
+// tenant's. A tenant is matched by its id, so a renamed tenant keeps its
+// holds; they show the name they were opened under.
 func (s *Store) Holds(tenant string) ([]rating.Hold, error) {
+	id, err := s.tenantID(tenant)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
 	out := []rating.Hold{}
 	s.holds.mu.Lock()
 	for _, h := range s.holds.calls {
-		if h.Open(now) && closed(h.ready) && h.err == nil && (tenant == "" || h.Tenant == tenant) {
+		if h.Open(now) && closed(h.ready) && h.err == nil && (id == 0 || h.TenantID == id) {
 			out = append(out, h.Hold)
 		}
 	}
@@ -306,8 +311,12 @@ func (s *Store) Holds(tenant string) ([]rating.Hold, error) {
 // ExpiredHolds lists up to limit of the holds that expired without a CDR,
 // newest first: each is a PBX that did not send one in time.
 func (s *Store) ExpiredHolds(tenant string, limit int) ([]rating.Hold, error) {
+	id, err := s.tenantID(tenant)
+	if err != nil {
+		return nil, err
+	}
 	out := []rating.Hold{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketExpired)
 		if b == nil { // an older file, opened read-only
 			return nil
@@ -318,13 +327,31 @@ func (s *Store) ExpiredHolds(tenant string, limit int) ([]rating.Hold, error) {
 			if err := json.Unmarshal(v, &rec); err != nil {
 				return err
 			}
-			if tenant == "" || rec.Tenant == tenant {
+			if id == 0 || rec.TenantID == id {
 				out = append(out, rec.Hold)
 			}
 		}
 		return nil
 	})
 	return out, err
+}
+
+// tenantID is the id of the tenant named name, 0 for "", ENotFound for
+// no such tenant.
+func (s *Store) tenantID(name string) (uint64, error) {
+	if name == "" {
+		return 0, nil
+	}
+	var id uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketTenantNames).Get([]byte(name))
+		if v == nil {
+			return rating.Errorf(rating.ENotFound, "tenant %s not found", rating.Excerpt(name))
+		}
+		id = btoi(v)
+		return nil
+	})
+	return id, err
 }
 
 // ReleaseHold releases the open hold of (node, call) without a CDR: the

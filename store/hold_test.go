@@ -102,6 +102,14 @@ func TestHoldOpenRetryLimit(t *testing.T) {
 	if len(hs) != 2 || hs[0].Node != "pbx1" || hs[1].Node != "pbx2" {
 		t.Fatalf("holds %+v", hs)
 	}
+	// A renamed tenant keeps its holds.
+	must[rating.Tenant](t)(s.UpdateTenant("Pre", func(tn *rating.Tenant) error { tn.Name = "Pre Renamed"; return nil }))
+	if hs := must[[]rating.Hold](t)(s.Holds("Pre Renamed")); len(hs) != 2 {
+		t.Fatalf("holds after a rename: %+v", hs)
+	}
+	wantHeld(t, s, "Pre Renamed", "3", 2)
+	_, err := s.Holds("Pre")
+	wantCode(t, err, rating.ENotFound, "Pre")
 }
 
 // The CDR of a call releases its hold in the transaction that bills it,
