@@ -186,6 +186,7 @@ func (s *server) router() *mux.Router {
 	api.Handle("/rate-tables/{name}/rates", s.admin(s.exportRates)).Methods(http.MethodGet)
 	api.Handle("/rate-tables/{name}/rates/{prefix}", s.admin(s.deleteRate)).Methods(http.MethodDelete)
 
+	api.Handle("/margins", s.admin(s.listMargins)).Methods(http.MethodGet)
 	api.Handle("/holds", s.admin(s.listHolds)).Methods(http.MethodGet)
 	api.Handle("/holds/{call}", s.metrics.observe("release_hold", s.rating(s.releaseHold))).Methods(http.MethodDelete)
 

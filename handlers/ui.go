@@ -64,6 +64,7 @@ func (s *server) uiRoutes(r *mux.Router) {
 	r.Handle("/rates/{kind}/{table}/rows/delete", u.auth(u.form(formLimit, u.deleteRow))).Methods(post)
 	r.Handle("/rates/{kind}/{table}/upload", u.auth(u.upload(u.csvUpload, u.uploadRates))).Methods(post)
 	r.Handle("/rates/{kind}/{table}/download", u.auth(u.downloadRates)).Methods(get)
+	r.Handle("/rates/{kind}/{table}/margins", u.auth(u.marginsPage)).Methods(get)
 
 	r.Handle("/usage", u.auth(u.usagePage)).Methods(get)
 	r.Handle("/usage/export", u.auth(u.exportCDRs)).Methods(get)

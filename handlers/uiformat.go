@@ -50,6 +50,14 @@ func (u *ui) funcs() template.FuncMap {
 			}
 			return a.Fixed(places) + " " + u.currency
 		},
+		// fixed is the bare number at the decimals given, for a column
+		// whose header names the currency.
+		"fixed": func(a shownAmount, decimals int) string {
+			if !a.Set() {
+				return "—"
+			}
+			return a.Fixed(decimals)
+		},
 		// amount is the bare number, for form values and CSV.
 		"amount": func(a shownAmount) string { return a.String() },
 		"when": func(t time.Time) string {

@@ -1,0 +1,90 @@
+package rating
+
+import (
+	"encoding/json"
+	"sort"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Margin is one sell row against the cheapest carrier of its numbers (API.md
+// GET /api/v1/margins): the buy offer is the cheapest per-minute rate among
+// the active providers' buy tables of the sell table's kind, each asked for
+// the sell prefix as a number, so that it is the longest buy prefix the
+// sell prefix starts with.
+type Margin struct {
+	Prefix      string
+	Destination string
+	Rate        Amount
+	Buy         *Offer // nil: no active provider carries these numbers
+	Margin      Amount // Rate − Buy's rate; meaningful when Buy is set
+}
+
+// Pct is the margin as a percentage of the sell rate, nil without a buy
+// offer or with a sell rate of 0.
+func (m *Margin) Pct() *json.Number {
+	if m.Buy == nil || m.Rate == 0 {
+		return nil
+	}
+	return number(decimal.New(int64(m.Margin), -AmountDecimals).Div(decimal.New(int64(m.Rate), -AmountDecimals)).Mul(decimal.NewFromInt(100)), 2)
+}
+
+// Margins computes the margin of each prefix of table sell that has a row
+// of its own in force at at (a prefix whose number falls to a shorter row
+// has none), against the providers ps. The worst come first: ascending by
+// margin, so that negative margins lead; rows no provider can carry come
+// last, by prefix. A carrier's `*` row carries any number, so it is an
+// offer too; the sell `*` row meets only those.
+func (x *Rater) Margins(sell string, prefixes []string, ps []Provider, at time.Time) ([]Margin, error) {
+	idx := x.Book.Get(sell)
+	if idx == nil {
+		return nil, Errorf(ENotFound, "rate table %s not found", Excerpt(sell))
+	}
+	kind := idx.Table().Kind
+	var buys []*Index
+	var names []Provider
+	for _, p := range ps {
+		if p.Status != Active || p.TableFor(kind) == "" {
+			continue
+		}
+		if b := x.Book.Get(p.TableFor(kind)); b != nil {
+			buys, names = append(buys, b), append(names, p)
+		}
+	}
+	out := make([]Margin, 0, len(prefixes))
+	for _, prefix := range prefixes {
+		number := prefix
+		if prefix == "*" {
+			number = "" // no digit prefix starts it: only `*` rows match
+		}
+		r, ok := idx.Lookup(number, at)
+		if !ok || r.Prefix != prefix {
+			continue // no row of its own in force now
+		}
+		m := Margin{Prefix: prefix, Destination: r.Destination, Rate: r.Rate}
+		var offers []Offer
+		for i, b := range buys {
+			if br, ok := b.Lookup(number, at); ok {
+				offers = append(offers, Offer{Provider: names[i].Name, Trunk: names[i].Trunk, Rate: br})
+			}
+		}
+		if len(offers) > 0 {
+			SortOffers(offers)
+			m.Buy = &offers[0]
+			m.Margin = m.Rate - offers[0].Rate.Rate
+		}
+		out = append(out, m)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := &out[i], &out[j]
+		if (a.Buy == nil) != (b.Buy == nil) {
+			return b.Buy == nil
+		}
+		if a.Buy != nil && a.Margin != b.Margin {
+			return a.Margin < b.Margin
+		}
+		return a.Prefix < b.Prefix
+	})
+	return out, nil
+}
