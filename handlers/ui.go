@@ -37,6 +37,18 @@ const sessionTTL = 12 * time.Hour
 func (s *server) uiRoutes(r *mux.Router) {
 	u := newUI(s)
 	get, post := http.MethodGet, http.MethodPost
+	// A mistyped address in the browser gets a page with the navigation,
+	// not the API's JSON; the API's own paths keep their JSON answer.
+	apiNotFound := r.NotFoundHandler
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if strings.HasPrefix(req.URL.Path, "/api/") || req.URL.Path == "/metrics" {
+			apiNotFound.ServeHTTP(w, req)
+			return
+		}
+		u.page(func(http.ResponseWriter, *http.Request) error {
+			return rating.Errorf(rating.ENotFound, "there is no page at %s: check the address, or start from the Tenants Dashboard", rating.Excerpt(req.URL.Path))
+		}).ServeHTTP(w, req)
+	})
 	r.Handle("/login", u.page(u.loginPage)).Methods(get, http.MethodHead)
 	r.Handle("/login", u.page(u.form(loginFormLimit, u.login))).Methods(post)
 	r.Handle("/logout", u.page(u.form(loginFormLimit, u.logout))).Methods(post)
@@ -193,6 +205,11 @@ func (u *ui) page(h handlerFunc) http.Handler {
 		if started(w) {
 			return
 		}
+		if userOf(r) == "" { // the error of a page behind auth, or a mistyped address: keep the navigation
+			if user, ok := u.sessionUser(r); ok {
+				r = r.WithContext(context.WithValue(r.Context(), userKey{}, user))
+			}
+		}
 		p := errorPage{pageBase: u.base(w, r, http.StatusText(status), ""), Status: status, Message: msg}
 		if err := u.render(w, status, "error", p); err != nil {
 			http.Error(w, msg, status)
@@ -214,11 +231,18 @@ func (u *ui) auth(h handlerFunc) http.Handler {
 	return u.page(func(w http.ResponseWriter, r *http.Request) error {
 		user, ok := u.sessionUser(r)
 		if !ok {
-			next := "/tenants"
 			if r.Method == http.MethodGet {
-				next = r.URL.RequestURI()
+				return u.redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), "", "")
 			}
-			return u.redirect(w, r, "/login?next="+url.QueryEscape(next), "", "")
+			// A form posted after the session ended: its input cannot be
+			// trusted without one, so say so, and come back to the page
+			// the form was on after the log-in.
+			next := "/tenants"
+			if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host {
+				next = localPath(ref.RequestURI())
+			}
+			return u.redirect(w, r, "/login?next="+url.QueryEscape(next), "error",
+				"Your session had ended, so the form was not saved. Log in, then send it again.")
 		}
 		return h(w, r.WithContext(context.WithValue(r.Context(), userKey{}, user)))
 	})
