@@ -37,11 +37,12 @@ const sessionTTL = 12 * time.Hour
 func (s *server) uiRoutes(r *mux.Router) {
 	u := newUI(s)
 	get, post := http.MethodGet, http.MethodPost
-	// A mistyped address in the browser gets a page with the navigation,
-	// not the API's JSON; the API's own paths keep their JSON answer.
+	// A mistyped address in a browser gets a page with the navigation,
+	// not the API's JSON; the API's own paths, and a client that does not
+	// ask for HTML (curl, scripts), keep the JSON answer.
 	apiNotFound := r.NotFoundHandler
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if strings.HasPrefix(req.URL.Path, "/api/") || req.URL.Path == "/metrics" {
+		if strings.HasPrefix(req.URL.Path, "/api/") || !strings.Contains(req.Header.Get("Accept"), "text/html") {
 			apiNotFound.ServeHTTP(w, req)
 			return
 		}

@@ -78,6 +78,9 @@ type page struct {
 
 func (b *browser) do(req *http.Request) page {
 	b.tb.Helper()
+	if req.Header.Get("Accept") == "" { // as every browser sends
+		req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+	}
 	res, err := b.c.Do(req)
 	if err != nil {
 		b.tb.Fatalf("%s %s: %v", req.Method, req.URL, err)
