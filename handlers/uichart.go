@@ -36,10 +36,12 @@ type label struct {
 	Anchor string // start, middle or end
 }
 
-// sparkline draws values as a small line with no axes.
-func sparkline(values []int64) chart {
+// sparkline draws values as a small line with no axes, hi at the top: the
+// Tenants Dashboard gives every row the same hi, so that two lines of the
+// same height mean the same spend.
+func sparkline(values []int64, hi int64) chart {
 	c := chart{W: 96, H: 28}
-	c.Series = []series{{Class: "s0", Points: points(values, 1, 1, 94, 26, maxOf(values))}}
+	c.Series = []series{{Class: "s0", Points: points(values, 1, 1, 94, 26, max(hi, maxOf(values)))}}
 	c.Empty = maxOf(values) == 0 && minOf(values) == 0
 	return c
 }

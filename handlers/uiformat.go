@@ -100,6 +100,19 @@ func showRatio(n *json.Number) string {
 	return d.Mul(decimal.NewFromInt(100)).StringFixed(1) + "%"
 }
 
+// showRunway shows a runway in days; past a year it says so, since a
+// postpaid tenant that spends little has a runway of thousands of days,
+// which reads as a mistake.
+func showRunway(n *json.Number) string {
+	if n == nil {
+		return "—"
+	}
+	if d, err := decimal.NewFromString(n.String()); err == nil && d.GreaterThan(decimal.NewFromInt(365)) {
+		return "> 1 year"
+	}
+	return n.String() + " days"
+}
+
 // optSeconds shows a row's optional integer, -1 meaning "the default".
 func optSeconds(v int) string {
 	if v < 0 {

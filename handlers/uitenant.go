@@ -100,7 +100,7 @@ func (f *tenantForm) apply(t *rating.Tenant) bool {
 // escaper: with rows of template actions the page took 2–2.5 times as long
 // as the JSON dashboard (5 times with the cells formatted by template
 // functions), with rows written here about 1.3 times.
-func (u *ui) tenantRow(f *rating.TenantFigures, decimals int) template.HTML {
+func (u *ui) tenantRow(f *rating.TenantFigures, decimals int, spend []int64, scale int64) template.HTML {
 	b := make([]byte, 0, 1024)
 	b = append(b, `<td><a href="/tenants/`...)
 	b = append(b, html.EscapeString(url.PathEscape(f.Name))...)
@@ -127,19 +127,23 @@ func (u *ui) tenantRow(f *rating.TenantFigures, decimals int) template.HTML {
 	money(f.CreditLimit)
 	money(f.Available)
 	money(f.Exposure)
-	cell(showRatio(f.Utilisation), "")
+	util := showRatio(f.Utilisation)
+	if f.Exposure.Sign() > 0 && f.Utilisation != nil && util == "0.0%" {
+		util = "< 0.1%" // owing something is never 0 %
+	}
+	cell(html.EscapeString(util), "")
 	money(f.SpendToday)
 	money(f.SpendMonth)
 	money(f.AvgDailySpend)
-	runway := "—"
-	if f.RunwayDays != nil {
-		runway = f.RunwayDays.String() + " days"
-	}
-	cell(runway, "")
+	cell(html.EscapeString(showRunway(f.RunwayDays)), "")
 	cell(strconv.FormatInt(f.CallsToday, 10), "")
 	cell(strconv.Itoa(f.CallsInProgress), "")
-	c := sparkline(moneyPoints(f.Spend, 2))
-	b = fmt.Appendf(b, `<td><svg class="spark" viewBox="0 0 %d %d" width="%d" height="%d" aria-hidden="true">`, c.W, c.H, c.W, c.H)
+	c := sparkline(spend, scale)
+	b = fmt.Appendf(b, `<td><svg class="spark" viewBox="0 0 %d %d" width="%d" height="%d" role="img"><title>`, c.W, c.H, c.W, c.H)
+	b = append(b, "Spend a day over 30 days, up to "...)
+	b = append(b, rating.MoneyOf(maxOf(spend)*1_000_000).Fixed(2)...)
+	b = append(append(b, ' '), u.currency...)
+	b = append(b, "; every row's line is drawn to the same scale</title>"...)
 	b = append(append(append(b, `<polyline class="line s0" points="`...), c.Series[0].Points...), `"/></svg></td>`...)
 	return template.HTML(b)
 }
@@ -166,6 +170,7 @@ func (u *ui) tenantsPage(w http.ResponseWriter, r *http.Request) error {
 	p := tenantsPage{pageBase: u.base(w, r, "Tenants Dashboard", "tenants"), State: q.Get("state"),
 		Search: strings.TrimSpace(q.Get("q")), States: []rating.State{rating.StateOK, rating.StateLow, rating.StateBlocked, rating.StateSuspended}}
 	sort.SliceStable(figs, func(i, j int) bool { return figs[i].Name < figs[j].Name })
+	var shown []rating.TenantFigures
 	for _, f := range figs {
 		if p.State != "" && string(f.State) != p.State {
 			continue
@@ -173,13 +178,24 @@ func (u *ui) tenantsPage(w http.ResponseWriter, r *http.Request) error {
 		if p.Search != "" && !strings.Contains(strings.ToLower(f.Name), strings.ToLower(p.Search)) {
 			continue
 		}
+		shown = append(shown, f)
+	}
+	// One scale for every sparkline: the largest day of any tenant shown.
+	spend := make([][]int64, len(shown))
+	var scale int64
+	for i := range shown {
+		spend[i] = moneyPoints(shown[i].Spend, 2)
+		scale = max(scale, maxOf(spend[i]))
+	}
+	// Totals add only what adds up across prepaid and postpaid tenants:
+	// what they owe, spend and calls. A sum of prepaid credit and postpaid
+	// debt, or of credit limits as if they were money, means nothing.
+	for i := range shown {
+		f := &shown[i]
 		dec := u.tableDecimals(f.OutboundTable)
 		p.Dec = max(p.Dec, dec)
-		p.Rows = append(p.Rows, u.tenantRow(&f, dec))
+		p.Rows = append(p.Rows, u.tenantRow(f, dec, spend[i], scale))
 		t := &p.Totals
-		t.Balance = t.Balance.Add(f.Balance)
-		t.CreditLimit = t.CreditLimit.Add(f.CreditLimit)
-		t.Available = t.Available.Add(f.Available)
 		t.Exposure = t.Exposure.Add(f.Exposure)
 		t.SpendToday = t.SpendToday.Add(f.SpendToday)
 		t.SpendMonth = t.SpendMonth.Add(f.SpendMonth)
