@@ -75,7 +75,7 @@ func (u *ui) loadAccount(r *http.Request, accountType, name string, decimals int
 	}
 	places := min(decimals, 2)
 	a.Chart = lineChart(ts, []string{"Daily " + what + " (" + u.currency + ")"}, [][]int64{moneyPoints(spend, places)},
-		u.moneyUnit(places), moneySpan(places))
+		u.moneyUnit(places), u.moneyUnit(places), nil, moneySpan(places))
 	return a, nil
 }
 

@@ -27,6 +27,14 @@ type series struct {
 	Class  string
 	Points string
 	Total  string
+	Marks  []mark // a dot per day, with its value on hover
+}
+
+// mark is one point of a series, drawn as a dot with a <title>: a range of
+// a day or two has no line to see, and a reader wants the day's figure.
+type mark struct {
+	X, Y  float64
+	Title string
 }
 
 // label is a text placed on the chart.
@@ -46,10 +54,13 @@ func sparkline(values []int64, hi int64) chart {
 	return c
 }
 
-// lineChart draws one line per named series over days, with the largest
-// value and the first and last day labelled. unit formats the y labels.
-// An all-zero chart spans minSpan, so its axis reads 0 to a round unit.
-func lineChart(days []time.Time, names []string, values [][]int64, unit func(int64) string, minSpan int64) chart {
+// lineChart draws one line per named series over days, a dot with its
+// value on each day, the largest value and a few days labelled. unit
+// formats the y labels, point each dot's value; totals, when given, are the
+// legend's figures (the table's, so that the two agree), else the sums in
+// unit. An all-zero chart spans minSpan, so its axis reads 0 to a round
+// unit.
+func lineChart(days []time.Time, names []string, values [][]int64, unit, point func(int64) string, totals []string, minSpan int64) chart {
 	const w, h, left, right, top, bottom = 640, 220, 70, 10, 10, 28
 	c := chart{W: w, H: h}
 	var all []int64
@@ -63,12 +74,23 @@ func lineChart(days []time.Time, names []string, values [][]int64, unit func(int
 	}
 	pw, ph := float64(w-left-right), float64(h-top-bottom)
 	for i, v := range values {
-		var total int64
-		for _, x := range v {
-			total += x
+		s := series{Name: names[i], Class: "s" + strconv.Itoa(i%6), Points: pointsRange(v, left, top, pw, ph, lo, hi)}
+		if totals != nil {
+			s.Total = totals[i]
+		} else {
+			var total int64
+			for _, x := range v {
+				total += x
+			}
+			s.Total = unit(total)
 		}
-		c.Series = append(c.Series, series{Name: names[i], Class: "s" + strconv.Itoa(i%6),
-			Points: pointsRange(v, left, top, pw, ph, lo, hi), Total: unit(total)})
+		if !c.Empty {
+			for j, x := range v {
+				px, py := place(j, len(v), x, left, top, pw, ph, lo, hi)
+				s.Marks = append(s.Marks, mark{X: px, Y: py, Title: names[i] + ", " + days[j].Format("Jan 2") + ": " + point(x)})
+			}
+		}
+		c.Series = append(c.Series, s)
 	}
 	for _, f := range []float64{0, 0.5, 1} {
 		y := float64(top) + ph*(1-f)
@@ -76,12 +98,38 @@ func lineChart(days []time.Time, names []string, values [][]int64, unit func(int
 		v := lo + int64(f*float64(hi-lo))
 		c.Labels = append(c.Labels, label{X: left - 6, Y: y + 4, Text: unit(v), Anchor: "end"})
 	}
-	if len(days) > 0 {
-		c.Labels = append(c.Labels,
-			label{X: left, Y: h - 8, Text: days[0].Format("Jan 2"), Anchor: "start"},
-			label{X: w - right, Y: h - 8, Text: days[len(days)-1].Format("Jan 2"), Anchor: "end"})
+	// About six days labelled along the axis, the first and the last always.
+	n := len(days)
+	step := max(1, (n+4)/5)
+	for j := 0; j < n; j += step {
+		if j > 0 && n-1-j < step/2 {
+			break // too close to the last label
+		}
+		x, _ := place(j, n, 0, left, top, pw, ph, 0, 1)
+		anchor := "middle"
+		if j == 0 && n > 1 {
+			anchor = "start"
+		}
+		c.Labels = append(c.Labels, label{X: x, Y: h - 8, Text: days[j].Format("Jan 2"), Anchor: anchor})
+	}
+	if n > 1 {
+		c.Labels = append(c.Labels, label{X: w - right, Y: h - 8, Text: days[n-1].Format("Jan 2"), Anchor: "end"})
 	}
 	return c
+}
+
+// place is where value x of point i of n goes in the box: across evenly,
+// a single point in the middle; lo at the bottom, hi at the top.
+func place(i, n int, x int64, x0, y0, w, h float64, lo, hi int64) (float64, float64) {
+	span := float64(hi - lo)
+	if span <= 0 {
+		span = 1
+	}
+	px := x0 + w/2
+	if n > 1 {
+		px = x0 + w*float64(i)/float64(n-1)
+	}
+	return px, y0 + h*(1-float64(x-lo)/span)
 }
 
 func points(v []int64, x0, y0, w, h float64, hi int64) string {
@@ -91,16 +139,8 @@ func points(v []int64, x0, y0, w, h float64, hi int64) string {
 // pointsRange maps v onto the box, lo at the bottom and hi at the top.
 func pointsRange(v []int64, x0, y0, w, h float64, lo, hi int64) string {
 	b := make([]byte, 0, 12*len(v)) // "123.4,56.7 " fits most points
-	span := float64(hi - lo)
-	if span <= 0 {
-		span = 1
-	}
 	for i, x := range v {
-		px := x0
-		if len(v) > 1 {
-			px += w * float64(i) / float64(len(v)-1)
-		}
-		py := y0 + h*(1-float64(x-lo)/span)
+		px, py := place(i, len(v), x, x0, y0, w, h, lo, hi)
 		if i > 0 {
 			b = append(b, ' ')
 		}
@@ -177,3 +217,8 @@ func (u *ui) moneyUnit(places int) func(int64) string {
 
 // minutesUnit labels an axis of seconds as minutes.
 func minutesUnit(v int64) string { return strconv.FormatInt(v/60, 10) + " min" }
+
+// minutesPoint shows a day's seconds as minutes, to the tenth.
+func minutesPoint(v int64) string {
+	return decimal.New(v, 0).Div(decimal.NewFromInt(60)).StringFixed(1) + " min"
+}

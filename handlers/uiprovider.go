@@ -101,7 +101,12 @@ func (u *ui) providersPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var names []string
+	// The legend gives each provider's figures as the table does.
+	rows := map[string]*rating.ProviderFigures{}
+	for i := range p.Rows {
+		rows[p.Rows[i].Name] = &p.Rows[i]
+	}
+	var names, minTotals, costTotals []string
 	var minutes, cost [][]int64
 	var days []time.Time
 	for _, pr := range ps {
@@ -118,8 +123,16 @@ func (u *ui) providersPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		names, minutes, cost = append(names, pr.Name), append(minutes, m), append(cost, moneyPoints(c, 2))
 	}
-	p.Minutes = lineChart(days, names, minutes, minutesUnit, minutesSpan)
-	p.Cost = lineChart(days, names, cost, u.moneyUnit(2), moneySpan(2))
+	for _, name := range names { // after the loop: p.Dec is the table's now
+		if f := rows[name]; f != nil {
+			minTotals = append(minTotals, f.Minutes.String()+" min")
+			costTotals = append(costTotals, f.Cost.Fixed(p.Dec))
+		} else {
+			minTotals, costTotals = append(minTotals, "—"), append(costTotals, "—")
+		}
+	}
+	p.Minutes = lineChart(days, names, minutes, minutesUnit, minutesPoint, minTotals, minutesSpan)
+	p.Cost = lineChart(days, names, cost, u.moneyUnit(2), u.moneyUnit(2), costTotals, moneySpan(2))
 	return u.render(w, status, "providers", p)
 }
 
