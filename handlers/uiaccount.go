@@ -112,7 +112,11 @@ func (u *ui) credit(accountType string) handlerFunc {
 			return err
 		}
 		dec := u.accountDecimals(accountType, name)
-		return u.redirect(w, r, back, "ok", "Posted a "+e.Kind+" of "+e.Amount.Fixed(dec)+" "+u.currency+
+		article := "a "
+		if e.Kind == rating.Adjustment {
+			article = "an "
+		}
+		return u.redirect(w, r, back, "ok", "Posted "+article+e.Kind+" of "+e.Amount.Fixed(dec)+" "+u.currency+
 			" to "+name+"; the balance is now "+e.Balance.Fixed(dec)+" "+u.currency+".")
 	}
 }

@@ -77,6 +77,7 @@ func (u *ui) funcs() template.FuncMap {
 		"effective": effString,
 		"tdec":      u.tableDecimals,
 		"dict":      dict,
+		"why":       reasonText,
 	}
 }
 
@@ -98,6 +99,34 @@ func showRatio(n *json.Number) string {
 		return n.String()
 	}
 	return d.Mul(decimal.NewFromInt(100)).StringFixed(1) + "%"
+}
+
+// reasonText says a CDR's unrated reason, or an authorization's refusal,
+// as an operator would: what is missing, and where to fix it.
+func reasonText(reason string) string {
+	switch reason {
+	case rating.UnratedUnknownTenant:
+		return "no tenant has this accountcode"
+	case rating.UnratedNoTable:
+		return "the tenant has no rate table of this kind"
+	case rating.UnratedInvalidNumber:
+		return "the number is not a phone number"
+	case rating.UnratedNoRate, rating.ReasonUnrated:
+		return "no rate row matches the number"
+	case rating.ReasonBlockedDestination:
+		return "the destination is blocked"
+	case rating.ReasonTooManyCalls:
+		return "the tenant has its most calls in progress"
+	case rating.ReasonSpendLimit:
+		return "the tenant's daily spend limit is reached"
+	case rating.ReasonInsufficientCredit:
+		return "not enough credit for the first block"
+	case rating.ReasonSuspended:
+		return "the tenant is suspended"
+	case rating.ReasonBlocked:
+		return "the tenant has no credit left"
+	}
+	return reason
 }
 
 // showRunway shows a runway in days; past a year it says so, since a
