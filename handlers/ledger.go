@@ -14,6 +14,9 @@ import (
 // store.
 type ledgers interface {
 	Credit(accountType, name string, amount rating.Money, kind, note string) (rating.Entry, error)
+	// CreditOnce posts at most once for a key (a form's one-time token,
+	// an Idempotency-Key), checked in the entry's transaction.
+	CreditOnce(key, accountType, name string, amount rating.Money, kind, note string) (rating.Entry, error)
 	Ledger(accountType, name string, from, to time.Time, after string, limit int) ([]rating.Entry, string, error)
 }
 
@@ -47,7 +50,7 @@ func (s *server) credit(accountType string) handlerFunc {
 		if err != nil {
 			return err
 		}
-		e, err := s.postCredit(accountType, mux.Vars(r)["name"], amount, in.Kind, in.Note)
+		e, err := s.postCredit(r.Header.Get("Idempotency-Key"), accountType, mux.Vars(r)["name"], amount, in.Kind, in.Note)
 		if err != nil {
 			return err
 		}
@@ -59,11 +62,13 @@ func (s *server) credit(accountType string) handlerFunc {
 // form, which only render its entry: a topup unless kind says otherwise.
 // rating.ValidateCredit, which Store.Credit applies, checks the amount,
 // the kind and the note.
-func (s *server) postCredit(accountType, name string, amount rating.Money, kind, note string) (rating.Entry, error) {
+//
+// A key, when given, makes the post happen at most once (Store.CreditOnce).
+func (s *server) postCredit(key, accountType, name string, amount rating.Money, kind, note string) (rating.Entry, error) {
 	if kind == "" {
 		kind = rating.Topup
 	}
-	return s.Store.Credit(accountType, name, amount, kind, note)
+	return s.Store.CreditOnce(key, accountType, name, amount, kind, note)
 }
 
 // ledger lists an account's entries, newest first, paged with ?after= and

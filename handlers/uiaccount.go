@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strings"
@@ -20,7 +22,17 @@ const ledgerPerPage = 20
 // creditForm is the top-up / adjustment form, as typed.
 type creditForm struct {
 	Amount, Kind, Note string
-	Errors             formErrors
+	// Token is the form's one-time token: the store posts a form once,
+	// however many times it is sent (a double click, a reload).
+	Token  string
+	Errors formErrors
+}
+
+// newFormToken is a random one-time token for a money form.
+func newFormToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand never fails on Linux
+	return hex.EncodeToString(b)
 }
 
 // accountPart is the account half of a tenant or provider page.
@@ -36,7 +48,7 @@ type accountPart struct {
 
 // loadAccount reads the ledger page of ?after= and the 30-day chart.
 func (u *ui) loadAccount(r *http.Request, accountType, name string, decimals int, cf *creditForm) (accountPart, error) {
-	a := accountPart{Decimals: decimals, Credit: creditForm{Kind: rating.Topup, Errors: formErrors{}}}
+	a := accountPart{Decimals: decimals, Credit: creditForm{Kind: rating.Topup, Token: newFormToken(), Errors: formErrors{}}}
 	if cf != nil {
 		a.Credit = *cf
 	}
@@ -91,7 +103,7 @@ func (u *ui) credit(accountType string) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		name := mux.Vars(r)["name"]
 		f := creditForm{Amount: strings.TrimSpace(r.PostFormValue("amount")), Kind: r.PostFormValue("kind"),
-			Note: strings.TrimSpace(r.PostFormValue("note")), Errors: formErrors{}}
+			Note: strings.TrimSpace(r.PostFormValue("note")), Token: r.PostFormValue("token"), Errors: formErrors{}}
 		back := "/tenants/"
 		if accountType == rating.ProviderAccount {
 			back = "/providers/"
@@ -103,9 +115,11 @@ func (u *ui) credit(accountType string) handlerFunc {
 		}
 		var e rating.Entry
 		if err == nil {
-			e, err = u.postCredit(accountType, name, amount, f.Kind, f.Note)
+			e, err = u.postCredit(f.Token, accountType, name, amount, f.Kind, f.Note)
 		}
-		if code := rating.ErrorCode(err); code == rating.EInvalid {
+		if code := rating.ErrorCode(err); code == rating.EConflict && f.Token != "" {
+			return u.redirect(w, r, back, "ok", "This form had been sent already and was posted then; the second sending posted nothing.")
+		} else if code == rating.EInvalid {
 			f.Errors.add(err, "amount", "note", "kind")
 			return u.renderAccount(w, r, accountType, name, http.StatusBadRequest, &f)
 		} else if err != nil {

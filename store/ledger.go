@@ -36,8 +36,20 @@ func (r *entryRecord) entry(account string) rating.Entry {
 // and returns the entry, whose Balance is the new balance. The entry and
 // the balance are written in one transaction.
 func (s *Store) Credit(accountType, name string, amount rating.Money, kind, note string) (rating.Entry, error) {
+	return s.CreditOnce("", accountType, name, amount, kind, note)
+}
+
+// CreditOnce is Credit that posts at most once for a key: the one-time
+// token of an admin form, or an API client's Idempotency-Key. The key is
+// written in the transaction of the entry, so a form sent twice, however
+// close together, posts once; the second answers EConflict. Keys are kept
+// for onceTTL. An empty key is Credit.
+func (s *Store) CreditOnce(key, accountType, name string, amount rating.Money, kind, note string) (rating.Entry, error) {
 	if err := rating.ValidateCredit(amount, kind, note); err != nil {
 		return rating.Entry{}, err
+	}
+	if len(key) > maxOnceKey {
+		return rating.Entry{}, rating.Invalidf("key", "idempotency key %s: at most %d bytes", rating.Excerpt(key), maxOnceKey)
 	}
 	acct, err := acctByte(accountType)
 	if err != nil {
@@ -45,6 +57,11 @@ func (s *Store) Credit(accountType, name string, amount rating.Money, kind, note
 	}
 	var e rating.Entry
 	err = s.update(func(tx *txn) error {
+		if key != "" {
+			if err := useOnce(tx, key); err != nil {
+				return err
+			}
+		}
 		id, err := accountID(tx.Tx, acct, name)
 		if err != nil {
 			return err
@@ -56,6 +73,47 @@ func (s *Store) Credit(accountType, name string, amount rating.Money, kind, note
 		return b.flush()
 	})
 	return e, err
+}
+
+// onceTTL is how long a used key is remembered: a form is not sent twice
+// a day apart by accident.
+const onceTTL = 24 * time.Hour
+
+const maxOnceKey = 200
+
+// useOnce records key as used at tx.now, or answers EConflict when it was
+// used already, and forgets a few keys older than onceTTL. The bucket
+// holds "k"+key → the time, and "t"+time+key → nothing, by age.
+func useOnce(tx *txn, key string) error {
+	b, err := tx.CreateBucketIfNotExists(bucketOnce)
+	if err != nil {
+		return err
+	}
+	if b.Get(append([]byte("k"), key...)) != nil {
+		return rating.Errorf(rating.EConflict, "this was sent before, with the same one-time key, and posted then: it was not posted again")
+	}
+	now := binary.BigEndian.AppendUint64(nil, uint64(tx.now.UnixNano()))
+	if err := b.Put(append([]byte("k"), key...), now); err != nil {
+		return err
+	}
+	if err := b.Put(append(append([]byte("t"), now...), key...), nil); err != nil {
+		return err
+	}
+	cut := binary.BigEndian.AppendUint64([]byte("t"), uint64(tx.now.Add(-onceTTL).UnixNano()))
+	var old [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek([]byte("t")); k != nil && k[0] == 't' && string(k) < string(cut) && len(old) < 100; k, _ = c.Next() {
+		old = append(old, k)
+	}
+	for _, k := range old {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+		if err := b.Delete(append([]byte("k"), k[9:]...)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Ledger lists an account's entries newest first, with from ≤ time < to

@@ -62,6 +62,7 @@ var (
 	bucketUnrated       = []byte("cdr_unrated")    // sequence → empty, the unrated CDRs
 	bucketRollups       = []byte("rollups")        // type|account id|YYYYMMDD → usage
 	bucketFollow        = []byte("follow")         // file path → FollowPos JSON
+	bucketOnce          = []byte("once")           // the one-time keys of credits (ledger.go useOnce)
 )
 
 var allBuckets = [][]byte{bucketMeta, bucketTables, bucketTableNames, bucketRates,

@@ -48,6 +48,7 @@ type Backend interface {
 	PostCDRs(node string, cdrs []rating.CDR) (rating.Posted, error)
 	CDRs(f rating.CDRFilter, after string, limit int) ([]rating.CDR, string, error)
 	Credit(accountType, name string, amount rating.Money, kind, note string) (rating.Entry, error)
+	CreditOnce(key, accountType, name string, amount rating.Money, kind, note string) (rating.Entry, error)
 	Ledger(accountType, name string, from, to time.Time, after string, limit int) ([]rating.Entry, string, error)
 	Rerate(rating.CDRFilter) (rating.Rerated, error)
 

@@ -48,6 +48,7 @@ func Run(t *testing.T, h Harness) {
 		{"RerateIdempotent", testRerateIdempotent},
 		{"Dashboards", testDashboards},
 		{"Holds", testHolds},
+		{"CreditOnce", testCreditOnce},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
 	}
