@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"pbxbill/rating"
 	"strings"
 	"time"
@@ -23,6 +24,7 @@ type config struct {
 	RatingRequiresToken      bool
 	AdminPassword            string
 	Hosts                    []string // extra names the admin may be reached by
+	PublicURL                string   // where PBX nodes reach this server, for the admin's snippets
 	Demo                     bool
 	LogFormat                string // console or json
 	LogLevel                 zerolog.Level
@@ -56,6 +58,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.BoolVar(&c.RatingRequiresToken, "rating-requires-token", false, "require a token for rating requests from loopback too")
 	fs.StringVar(&c.AdminPassword, "admin-password", "", "set or reset the admin user's `password` at start")
 	fs.StringVar(&hosts, "hosts", "", "other host `names` the browser admin is reached by, comma-separated (localhost and the listen address always work)")
+	fs.StringVar(&c.PublicURL, "public-url", "", "the `URL` PBX nodes reach this server at, shown in the admin's snippets (default: the listen address)")
 	fs.BoolVar(&c.Demo, "demo", false, "seed the Docs Demo records into an empty database")
 	fs.StringVar(&c.LogFormat, "log-format", "", "`console` or json (default console on a terminal, json otherwise)")
 	fs.StringVar(&level, "log-level", "info", "`level`: debug, info, warn or error")
@@ -100,6 +103,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		if h = strings.TrimSpace(h); h != "" {
 			c.Hosts = append(c.Hosts, h)
 		}
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return nil, bad("public-url", c.PublicURL, "want http:// or https:// and a host, e.g. https://billing.example.net")
+		}
+		c.PublicURL = strings.TrimRight(u.String(), "/")
 	}
 	if c.DB == "" {
 		return nil, bad("db", c.DB, "want the path of the database file")

@@ -104,20 +104,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	stopSweeper := sweepHolds(st, holdSweep, log)
 	defer stopSweeper()
 
-	h := handlers.New(handlers.Config{
-		Store:               st,
-		MaxCallDuration:     c.MaxCallDuration,
-		APIToken:            c.APIToken,
-		RatingRequiresToken: c.RatingRequiresToken,
-		Hosts:               c.Hosts,
-		Log:                 log,
-	})
 	// Listening before serving lets -listen 127.0.0.1:0 pick a free port
 	// and still log the address that was really bound.
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return fmt.Errorf("-listen %s: %w", c.Listen, err)
 	}
+	publicURL := c.PublicURL
+	if publicURL == "" {
+		publicURL = "http://" + ln.Addr().String()
+	}
+	h := handlers.New(handlers.Config{
+		Store:               st,
+		MaxCallDuration:     c.MaxCallDuration,
+		APIToken:            c.APIToken,
+		RatingRequiresToken: c.RatingRequiresToken,
+		Hosts:               c.Hosts,
+		PublicURL:           publicURL,
+		Log:                 log,
+	})
 	srv := newServer(h, log)
 	log.Info().Str("addr", ln.Addr().String()).Str("db", c.DB).Str("tz", c.TZ).
 		Str("currency", c.Currency).Msg("listening")

@@ -122,6 +122,10 @@ func TestConfigErrors(t *testing.T) {
 		{"negative follow interval", []string{"-follow-interval", "-1s"}, nil, "-follow-interval"},
 		{"follow interval without unit", nil, map[string]string{"PBXBILL_FOLLOW_INTERVAL": "5"}, "PBXBILL_FOLLOW_INTERVAL"},
 		{"unknown flag", []string{"-port", "80"}, nil, "-port"},
+		{"public url without scheme", []string{"-public-url", "billing.example.net"}, nil, "-public-url"},
+		{"public url with a password", nil, map[string]string{"PBXBILL_PUBLIC_URL": "http://a:b@billing.example.net"}, "PBXBILL_PUBLIC_URL"},
+		{"hold slack of nothing", []string{"-hold-slack", "0s"}, nil, "-hold-slack"},
+		{"hold slack past a day", nil, map[string]string{"PBXBILL_HOLD_SLACK": "25h"}, "PBXBILL_HOLD_SLACK"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out strings.Builder

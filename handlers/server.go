@@ -51,6 +51,9 @@ type Config struct {
 	APIToken            string // the bootstrap token; "" disables it
 	RatingRequiresToken bool
 	Log                 zerolog.Logger
+	// PublicURL is where PBX nodes reach this server (-public-url), for
+	// the snippets the admin shows; "" shows the address the browser used.
+	PublicURL string
 	// Hosts are the names, besides localhost and this machine's
 	// addresses, that a request's Host may give (the DNS-rebinding guard).
 	Hosts []string

@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -18,9 +20,10 @@ type nodesPage struct {
 	// Created and Token are the node just made and its token, shown on
 	// the answer to the create form and never again: the store keeps
 	// only the token's hash.
-	Created string
-	Token   string
-	Host    string // this server as the browser reached it, for the snippet
+	Created  string
+	Token    string
+	Base     string // where PBX nodes reach this server, for the snippets
+	Loopback bool   // Base is a loopback address: only this box can use it
 }
 
 func (u *ui) nodesPage(w http.ResponseWriter, r *http.Request) error {
@@ -29,7 +32,15 @@ func (u *ui) nodesPage(w http.ResponseWriter, r *http.Request) error {
 
 func (u *ui) renderNodes(w http.ResponseWriter, r *http.Request, status int, p nodesPage) error {
 	p.pageBase = u.base(w, r, "PBX nodes", "nodes")
-	p.Host = r.Host
+	p.Base = u.PublicURL
+	if p.Base == "" {
+		p.Base = "http://" + r.Host
+	}
+	if pu, err := url.Parse(p.Base); err == nil {
+		h := pu.Hostname()
+		ip := net.ParseIP(h)
+		p.Loopback = h == "localhost" || ip != nil && ip.IsLoopback()
+	}
 	var err error
 	if p.Nodes, err = u.Store.Nodes(); err != nil {
 		return err

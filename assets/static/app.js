@@ -37,3 +37,15 @@ document.addEventListener("submit", (e) => {
   const msg = e.target.dataset ? e.target.dataset.confirm : undefined;
   if (msg && !window.confirm(msg)) e.preventDefault();
 });
+
+// Copy buttons: a button[data-copy] copies the text of the element whose
+// id it names. Without a script the text is there to select by hand.
+document.addEventListener("click", (e) => {
+  const b = e.target.closest("button[data-copy]");
+  if (!b || !navigator.clipboard) return;
+  const el = document.getElementById(b.dataset.copy);
+  if (!el) return;
+  navigator.clipboard.writeText(el.textContent.trim()).then(() => {
+    b.textContent = "Copied";
+  });
+});
