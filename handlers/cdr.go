@@ -19,6 +19,10 @@ import (
 type cdrs interface {
 	PostCDRs(node string, cdrs []rating.CDR) (rating.Posted, error)
 	CDRs(f rating.CDRFilter, after string, limit int) ([]rating.CDR, string, error)
+	// CDRPage pages by call start both ways; CDRTotals adds up a filter.
+	CDRPage(f rating.CDRFilter, after, before string, limit int) (rating.CDRPage, error)
+	CDRTotals(f rating.CDRFilter) (rating.CDRTotals, error)
+	CDR(node, id string) (rating.CDR, error)
 	EachCDR(f rating.CDRFilter, fn func(*rating.CDR) error) error
 	ProviderByTrunk() (func(trunk string) (string, bool), error)
 	Rerate(rating.CDRFilter) (rating.Rerated, error)

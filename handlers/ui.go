@@ -81,6 +81,7 @@ func (s *server) uiRoutes(r *mux.Router) {
 
 	r.Handle("/usage", u.auth(u.usagePage)).Methods(get)
 	r.Handle("/usage/export", u.auth(u.exportCDRs)).Methods(get)
+	r.Handle("/usage/cdr", u.auth(u.cdrDetail)).Methods(get)
 	r.Handle("/usage/rerate", u.auth(u.form(formLimit, u.rerate))).Methods(post)
 	r.Handle("/usage/upload", u.auth(u.uploadPage)).Methods(get)
 	r.Handle("/usage/upload", u.auth(u.upload(u.csvUpload, u.uploadCDRs))).Methods(post)

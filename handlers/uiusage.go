@@ -18,14 +18,16 @@ const cdrsPerPage = 50
 type usagePage struct {
 	pageBase
 	Tenant, Provider, Status, From, To string
+	Kind, Number                       string
 	Tenants, Providers                 []string
-	CDRs                               []rating.CDR
-	Next                               string
-	// The export and next-page links, with the filter. Built here, as
+	Rows                               []cdrRow
+	Totals                             rating.CDRTotals
+	Dec                                int // the decimals money is shown with
+	// The export and paging links, with the filter. Built here, as
 	// URLs: a query string given to the template in an href would be
 	// escaped whole, '=' and '&' included, and filter nothing.
-	ExportURL, OlderURL template.URL
-	Error               string
+	ExportURL, OlderURL, NewerURL template.URL
+	Error                         string
 	// Rejected are the newest lines of a followed CDR file that the
 	// store refused; they bill nothing until they are fixed and uploaded.
 	Rejected []rating.RejectedLine
@@ -34,12 +36,13 @@ type usagePage struct {
 func (u *ui) usagePage(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	p := usagePage{pageBase: u.base(w, r, "Usage", "usage"), Tenant: q.Get("tenant"), Provider: q.Get("provider"),
-		Status: q.Get("status"), From: q.Get("from"), To: q.Get("to")}
+		Status: q.Get("status"), From: q.Get("from"), To: q.Get("to"), Kind: q.Get("kind"), Number: q.Get("number"),
+		Dec: defaultDecimals}
 	if p.Status == rating.Unrated {
 		p.Title, p.Section = "Unrated CDRs", "unrated"
 	}
 	keep := url.Values{}
-	for _, k := range []string{"tenant", "provider", "status", "from", "to"} {
+	for _, k := range []string{"tenant", "provider", "status", "kind", "number", "from", "to"} {
 		if v := q.Get(k); v != "" {
 			keep.Set(k, v)
 		}
@@ -68,15 +71,32 @@ func (u *ui) usagePage(w http.ResponseWriter, r *http.Request) error {
 		p.Error, status = rating.ErrorMessage(err), http.StatusBadRequest
 	} else if err != nil {
 		return err
-	} else if p.CDRs, p.Next, err = u.Store.CDRs(f, q.Get("after"), cdrsPerPage); err != nil {
+	} else if page, err := u.Store.CDRPage(f, q.Get("after"), q.Get("before"), cdrsPerPage); err != nil {
 		if rating.ErrorCode(err) != rating.EInvalid {
 			return err
 		}
 		p.Error, status = rating.ErrorMessage(err), http.StatusBadRequest
-	}
-	if p.Next != "" {
-		keep.Set("after", p.Next)
-		p.OlderURL = template.URL("/usage?" + keep.Encode())
+	} else {
+		for i := range page.CDRs {
+			p.Rows = append(p.Rows, u.cdrRow(&page.CDRs[i]))
+		}
+		if p.Totals, err = u.Store.CDRTotals(f); err != nil {
+			return err
+		}
+		if page.Older != "" {
+			keep.Set("after", page.Older)
+			p.OlderURL = template.URL("/usage?" + keep.Encode())
+			keep.Del("after")
+		}
+		if page.Newer != "" {
+			keep.Set("before", page.Newer)
+			p.NewerURL = template.URL("/usage?" + keep.Encode())
+		}
+		if f.Tenant != "" {
+			if t, err := u.Store.Tenant(f.Tenant); err == nil {
+				p.Dec = u.tableDecimals(t.OutboundTable)
+			}
+		}
 	}
 	return u.render(w, status, "usage", p)
 }
@@ -165,4 +185,58 @@ func (u *ui) uploadCDRs(w http.ResponseWriter, r *http.Request) error {
 		msg += " Fix the tenants or rates of the unrated ones, then re-rate them."
 	}
 	return u.redirect(w, r, target, "ok", strings.TrimSpace(msg))
+}
+
+// cdrRow is a CDR as the browser shows it: with the destination of the row
+// that priced it, and its margin.
+type cdrRow struct {
+	rating.CDR
+	Destination string
+	Margin      rating.Money // NoMoney unless both sides are priced
+	URL         template.URL // its own page
+}
+
+func (u *ui) cdrRow(c *rating.CDR) cdrRow {
+	row := cdrRow{CDR: *c, Margin: rating.NoMoney,
+		URL: template.URL("/usage/cdr?" + url.Values{"node": {c.Node}, "id": {c.ID}}.Encode())}
+	if c.RateTable != "" {
+		if res := u.Store.Rater().ResolveIn(c.RateTable, c.Number, c.Start); res.Rated() && res.Rate.Prefix == c.Prefix {
+			row.Destination = res.Rate.Destination
+		}
+	}
+	if c.Cost.Set() && c.ProviderCost.Set() {
+		row.Margin = c.Cost.Sub(c.ProviderCost)
+	}
+	return row
+}
+
+// cdrPage is one CDR with its arithmetic, as "Try a number" spells it out.
+type cdrPage struct {
+	pageBase
+	CDR   cdrRow
+	Rate  *rating.Rate // the row that applies now for its start; nil: none
+	Steps []string
+	Same  bool // the row prices it as it was billed
+	Dec   int
+}
+
+// cdrDetail shows one CDR: what was stored, and the arithmetic of its
+// price with the row in force for its start, as the tables are now.
+func (u *ui) cdrDetail(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	c, err := u.Store.CDR(q.Get("node"), q.Get("id"))
+	if err != nil {
+		return err
+	}
+	p := cdrPage{pageBase: u.base(w, r, "CDR "+c.ID, "usage"), CDR: u.cdrRow(&c), Dec: u.tableDecimals(c.RateTable)}
+	if c.RateTable != "" {
+		if res := u.Store.Rater().ResolveIn(c.RateTable, c.Number, c.Start); res.Rated() {
+			rt := res.Rate
+			p.Rate = &rt
+			quote := rt.Price(c.Duration)
+			p.Steps = explain(&rt, c.Duration, quote)
+			p.Same = quote.Cost == c.Cost && quote.Billed == c.Billed
+		}
+	}
+	return u.render(w, http.StatusOK, "cdr", p)
 }

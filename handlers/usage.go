@@ -58,11 +58,21 @@ func (s *server) scrape(h handlerFunc) http.Handler {
 // share: tenant, provider, status, and the from/to days or instants.
 func (s *server) cdrFilter(r *http.Request) (rating.CDRFilter, error) {
 	q := r.URL.Query()
-	f := rating.CDRFilter{Tenant: q.Get("tenant"), Provider: q.Get("provider"), Status: q.Get("status")}
+	f := rating.CDRFilter{Tenant: q.Get("tenant"), Provider: q.Get("provider"), Status: q.Get("status"),
+		Number: strings.TrimSpace(q.Get("number"))}
 	switch f.Status {
 	case "", rating.Rated, rating.Unrated:
 	default:
 		return f, rating.Invalidf("status", "status %s: want rated or unrated", rating.Excerpt(f.Status))
+	}
+	if k := q.Get("kind"); k != "" {
+		var err error
+		if f.Kind, err = rating.ParseKind(k); err != nil {
+			return f, rating.Invalidf("kind", "kind %s: want outbound, inbound or conference", rating.Excerpt(k))
+		}
+	}
+	if strings.Trim(f.Number, "+0123456789") != "" || len(f.Number) > 32 {
+		return f, rating.Invalidf("number", "number %s: want the digits a number starts with", rating.Excerpt(f.Number))
 	}
 	loc := s.Store.Location()
 	var err error
@@ -109,11 +119,18 @@ func (s *server) listCDRs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cdrs, next, err := s.Store.CDRs(f, r.URL.Query().Get("after"), n)
+	// By call start, newest first; next pages to older CDRs, and prev
+	// (an extension, with before=) to newer ones.
+	q := r.URL.Query()
+	p, err := s.Store.CDRPage(f, q.Get("after"), q.Get("before"), n)
 	if err != nil {
 		return err
 	}
-	return replyList(w, cdrs, next)
+	return reply(w, http.StatusOK, struct {
+		Items []rating.CDR `json:"items"`
+		Next  string       `json:"next"`
+		Prev  string       `json:"prev"`
+	}{p.CDRs, p.Older, p.Newer})
 }
 
 // rerate prices stored CDRs again. It wants a selector, so that a stray

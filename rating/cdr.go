@@ -114,6 +114,8 @@ type CDRFilter struct {
 	Provider string // name
 	Status   string // rated or unrated
 	From, To time.Time
+	Kind     Kind   // 0: any
+	Number   string // a prefix of the number, as stored (normalised)
 }
 
 // Posted is the outcome of a CDR batch.

@@ -52,7 +52,7 @@ func ValidateCredit(amount Money, kind, note string) error {
 	switch kind {
 	case Topup:
 		if amount.Sign() <= 0 {
-			return Invalidf("amount", "amount %s: a top-up must be more than 0; to take credit back, post an adjustment with a note", amount)
+			return Invalidf("amount", "amount %s: a top-up must be positive (more than 0); to take credit back, post an adjustment with a note", amount)
 		}
 	case Adjustment:
 		if amount.Sign() == 0 {

@@ -17,8 +17,8 @@ type batch struct {
 	s  *Store
 	tx *txn
 
-	cdrs, keys, unrated *bolt.Bucket
-	ledgers             map[uint64]*bolt.Bucket // account ledgers, by id<<1 | provider
+	cdrs, keys, unrated, starts *bolt.Bucket
+	ledgers                     map[uint64]*bolt.Bucket // account ledgers, by id<<1 | provider
 
 	tenants     map[uint64]*tenantRecord
 	tenantRefs  map[string]uint64 // accountcode or name → id; 0: unknown
@@ -58,6 +58,7 @@ type rollupID struct {
 func (s *Store) newBatch(tx *txn) *batch {
 	b := &batch{s: s, tx: tx,
 		cdrs: tx.Bucket(bucketCDRs), keys: tx.Bucket(bucketCDRKeys), unrated: tx.Bucket(bucketUnrated),
+		starts:  tx.Bucket(bucketCDRStarts),
 		ledgers: map[uint64]*bolt.Bucket{},
 		tenants: map[uint64]*tenantRecord{}, tenantRefs: map[string]uint64{},
 		providers: map[uint64]*providerRecord{}, dirtyT: map[uint64]bool{}, dirtyP: map[uint64]bool{},

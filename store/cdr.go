@@ -98,6 +98,9 @@ func (b *batch) post(node string, c *rating.CDR) error {
 	if err := b.keys.Put(key, sk); err != nil {
 		return err
 	}
+	if err := b.starts.Put(appendStartKey(b.arena.take(startKeyLen), rec.Start.UnixNano(), seq), nil); err != nil {
+		return err
+	}
 	if rec.Status == statusUnrated {
 		if err := b.unrated.Put(sk, nil); err != nil {
 			return err

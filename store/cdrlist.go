@@ -1,7 +1,9 @@
 package store
 
 import (
-	"strconv"
+	"fmt"
+	"slices"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -13,11 +15,13 @@ type matcher struct {
 	tenant, provider uint64
 	status           byte
 	from, to         int64
+	kind             rating.Kind // 0: any
+	number           string      // a prefix of the stored number; "": any
 }
 
 // matcherOf resolves f against one transaction.
 func matcherOf(f *rating.CDRFilter, tx *bolt.Tx) (matcher, error) {
-	m := matcher{from: -1 << 63, to: 1<<63 - 1}
+	m := matcher{from: -1 << 63, to: 1<<63 - 1, kind: f.Kind, number: strings.TrimLeft(strings.TrimSpace(f.Number), "+")}
 	if f.Tenant != "" {
 		rec, err := getTenant(tx, f.Tenant)
 		if err != nil {
@@ -52,51 +56,106 @@ func matcherOf(f *rating.CDRFilter, tx *bolt.Tx) (matcher, error) {
 	return m, nil
 }
 
-// match tests the fixed head of a stored record, without decoding it.
+// match tests the fixed head of a stored record, and its kind, without
+// decoding it; the number's prefix needs the record (matchNumber).
 func (m *matcher) match(v []byte) bool {
 	start, tenant, provider, status := headOf(v)
 	return start >= m.from && start < m.to &&
 		(m.tenant == 0 || m.tenant == tenant) && (m.provider == 0 || m.provider == provider) &&
-		(m.status == 0 || m.status == status)
+		(m.status == 0 || m.status == status) && (m.kind == 0 || rating.Kind(v[cdrHead]) == m.kind)
 }
 
-// CDRs lists CDRs matching f, newest first (by arrival), a page at a time.
-// after is the cursor a previous page returned.
-func (s *Store) CDRs(f rating.CDRFilter, after string, limit int) ([]rating.CDR, string, error) {
-	limit = pageLimit(limit)
-	w := cdrWalk{before: 1<<64 - 1}
-	if after != "" {
-		v, err := strconv.ParseUint(after, 10, 64)
-		if err != nil {
-			return nil, "", rating.Invalidf("after", "after %s: not a cursor this list returned", rating.Excerpt(after))
-		}
-		w.before = v
+// matchNumber tests the number's prefix of a record that match passed.
+func (m *matcher) matchNumber(v []byte) (bool, error) {
+	if m.number == "" {
+		return true, nil
 	}
-	out, next := []rating.CDR{}, ""
-	err := s.db.View(func(tx *bolt.Tx) error {
+	var rec cdrRecord
+	if err := rec.decode(v); err != nil {
+		return false, err
+	}
+	return strings.HasPrefix(rec.Number, m.number), nil
+}
+
+// CDRs lists CDRs matching f, newest start first, a page at a time. after
+// is the cursor a previous page returned as the next (older) page.
+func (s *Store) CDRs(f rating.CDRFilter, after string, limit int) ([]rating.CDR, string, error) {
+	p, err := s.CDRPage(f, after, "", limit)
+	return p.CDRs, p.Older, err
+}
+
+// CDRPage lists a page of CDRs matching f by call start, newest first:
+// older than the cursor after, or with before the page newer than that
+// cursor (both empty: the newest page). Its Older and Newer are the
+// cursors of the pages on either side, "" at either end.
+func (s *Store) CDRPage(f rating.CDRFilter, after, before string, limit int) (rating.CDRPage, error) {
+	limit = pageLimit(limit)
+	w := startWalk{older: true}
+	var err error
+	switch {
+	case after != "" && before != "":
+		return rating.CDRPage{}, rating.Invalidf("before", "before and after: give one cursor, not both")
+	case after != "":
+		w.pos, err = parseStartCursor("after", after)
+	case before != "":
+		w.pos, err = parseStartCursor("before", before)
+		w.older = false
+	}
+	if err != nil {
+		return rating.CDRPage{}, err
+	}
+	out := rating.CDRPage{CDRs: []rating.CDR{}}
+	var keys [][]byte
+	err = s.db.View(func(tx *bolt.Tx) error {
 		if err := w.resolve(tx, &f); err != nil {
 			return err
 		}
-		_, err := w.walk(tx, 0, func(seq uint64, c *rating.CDR) bool {
-			if len(out) == limit {
-				next = strconv.FormatUint(seq+1, 10)
+		// One more than the page tells whether there is a page beyond.
+		_, err := w.walk(tx, 0, func(k []byte, c *rating.CDR) bool {
+			if len(out.CDRs) == limit {
+				keys = append(keys, nil) // the mark of a page beyond
 				return false
 			}
-			out = append(out, *c)
+			out.CDRs, keys = append(out.CDRs, *c), append(keys, append([]byte(nil), k...))
 			return true
 		})
 		return err
 	})
-	return out, next, err
+	if err != nil {
+		return rating.CDRPage{}, err
+	}
+	beyond := len(keys) > len(out.CDRs)
+	keys = keys[:len(out.CDRs)]
+	if !w.older { // walked towards newer starts: show newest first
+		slices.Reverse(out.CDRs)
+		slices.Reverse(keys)
+	}
+	if len(keys) > 0 {
+		first, last := startCursor(keys[0]), startCursor(keys[len(keys)-1])
+		if w.older {
+			if beyond {
+				out.Older = last
+			}
+			if after != "" {
+				out.Newer = first
+			}
+		} else {
+			if beyond {
+				out.Newer = first
+			}
+			out.Older = last
+		}
+	}
+	return out, nil
 }
 
-// EachCDR calls fn for every CDR matching f, newest first. It reads the
-// CDRs a page at a time, each page in a read transaction of its own, and
-// calls fn between transactions, so that a slow fn (a client downloading
-// an export) holds up no commit.
+// EachCDR calls fn for every CDR matching f, newest start first. It reads
+// the CDRs a page at a time, each page in a read transaction of its own,
+// and calls fn between transactions, so that a slow fn (a client
+// downloading an export) holds up no commit.
 //
-// The walk sees the CDRs that were stored when it began: later ones get
-// higher sequence numbers, above where it started. The tenant and provider
+// The walk sees the CDRs that were stored when it began: it leaves out the
+// sequence numbers above the highest it saw first. The tenant and provider
 // of f are resolved once, at the first page, and each account keeps the
 // name it had when the walk first met it. A CDR's other fields are as of
 // the page that read it, so a re-rate that commits during the walk shows
@@ -104,18 +163,24 @@ func (s *Store) CDRs(f rating.CDRFilter, after string, limit int) ([]rating.CDR,
 // whether they are selected. The CDR is reused between calls: fn must copy
 // what it keeps. An error from fn stops the walk and is returned.
 func (s *Store) EachCDR(f rating.CDRFilter, fn func(*rating.CDR) error) error {
-	w := cdrWalk{before: 1<<64 - 1}
+	w := startWalk{older: true}
 	page := make([]rating.CDR, 0, s.exportPage)
 	for {
 		more := false
 		page = page[:0]
 		err := s.db.View(func(tx *bolt.Tx) (err error) {
-			if err := w.resolve(tx, &f); err != nil {
-				return err
+			if !w.resolved {
+				if err := w.resolve(tx, &f); err != nil {
+					return err
+				}
+				w.maxSeq = tx.Bucket(bucketCDRs).Sequence()
+				if w.maxSeq == 0 {
+					return nil // no CDR yet
+				}
 			}
 			// A filter that selects few CDRs still ends its page after
 			// a bounded scan.
-			more, err = w.walk(tx, 16*s.exportPage, func(_ uint64, c *rating.CDR) bool {
+			more, err = w.walk(tx, 16*s.exportPage, func(_ []byte, c *rating.CDR) bool {
 				page = append(page, *c)
 				return len(page) < s.exportPage
 			})
@@ -135,13 +200,30 @@ func (s *Store) EachCDR(f rating.CDRFilter, fn func(*rating.CDR) error) error {
 	}
 }
 
-// cdrWalk is a walk through the CDRs, newest first, that can go on in a
-// later transaction: where it stopped, the filter it resolved and the
-// names it has met.
+// CDRTotals adds up the CDRs matching f: the count, the talk time, and
+// what they cost the tenants and the carriers. It reads every matching
+// CDR, in one read transaction.
+func (s *Store) CDRTotals(f rating.CDRFilter) (rating.CDRTotals, error) {
+	var t rating.CDRTotals
+	w := startWalk{older: true}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if err := w.resolve(tx, &f); err != nil {
+			return err
+		}
+		_, err := w.walk(tx, 0, func(_ []byte, c *rating.CDR) bool {
+			t.Add(c)
+			return true
+		})
+		return err
+	})
+	return t, err
+}
+
+// cdrWalk is what a walk through the CDRs keeps from one transaction to
+// the next: the filter it resolved and the names it has met.
 type cdrWalk struct {
 	m        matcher
 	resolved bool
-	before   uint64 // the walk goes on with the CDRs below this sequence
 	names    map[[2]uint64]string
 }
 
@@ -156,47 +238,6 @@ func (w *cdrWalk) resolve(tx *bolt.Tx, f *rating.CDRFilter) error {
 	}
 	w.m, w.resolved, w.names = m, true, map[[2]uint64]string{}
 	return nil
-}
-
-// walk calls fn for the CDRs below w.before that match, resolving tenant
-// and provider names, until fn returns false or, when limit > 0, limit
-// CDRs have been looked at. w.before moves past every CDR looked at, the
-// one fn stopped at included. more reports that the walk stopped before
-// the oldest CDR.
-func (w *cdrWalk) walk(tx *bolt.Tx, limit int, fn func(seq uint64, c *rating.CDR) bool) (more bool, err error) {
-	c := tx.Bucket(bucketCDRs).Cursor()
-	k, v := c.Seek(itob(w.before))
-	if k == nil {
-		k, v = c.Last()
-	} else if btoi(k) >= w.before {
-		k, v = c.Prev()
-	}
-	for n := 0; k != nil; k, v = c.Prev() {
-		if limit > 0 && n == limit {
-			return true, nil
-		}
-		n++
-		seq := btoi(k)
-		w.before = seq
-		if !w.m.match(v) {
-			continue
-		}
-		var rec cdrRecord
-		if err := rec.decode(v); err != nil {
-			return false, err
-		}
-		cdr := rec.cdr()
-		if rec.TenantID != 0 {
-			cdr.Tenant = w.name(tx, tenantAcct, rec.TenantID)
-		}
-		if rec.ProviderID != 0 {
-			cdr.Provider = w.name(tx, providerAcct, rec.ProviderID)
-		}
-		if !fn(seq, &cdr) {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // name returns the name of a tenant or provider, as the walk first found
@@ -216,4 +257,25 @@ func (w *cdrWalk) name(tx *bolt.Tx, acct byte, id uint64) string {
 	}
 	w.names[k] = n
 	return n
+}
+
+// CDR reads one CDR by its idempotency key: the node that posted it ("" for
+// the bootstrap token, the admin and the follow mode) and its id.
+func (s *Store) CDR(node, id string) (rating.CDR, error) {
+	var out rating.CDR
+	err := s.db.View(func(tx *bolt.Tx) error {
+		seq := tx.Bucket(bucketCDRKeys).Get(cdrKey(node, id))
+		if seq == nil {
+			return rating.Errorf(rating.ENotFound, "no CDR has id %s from node %s", rating.Excerpt(id), rating.Excerpt(node))
+		}
+		v := tx.Bucket(bucketCDRs).Get(seq)
+		if v == nil {
+			return fmt.Errorf("cdr %s: the key names sequence %d, which holds nothing", rating.Excerpt(id), btoi(seq))
+		}
+		w := cdrWalk{names: map[[2]uint64]string{}}
+		c, _, err := w.decode(tx, v)
+		out = c
+		return err
+	})
+	return out, err
 }

@@ -32,9 +32,10 @@ func laterBucket(name []byte) bool {
 
 // laterBuckets are the buckets laterBucket names.
 var laterBuckets = map[string]bool{
-	string(bucketRejected): true,
-	string(bucketHolds):    true,
-	string(bucketExpired):  true,
+	string(bucketRejected):  true,
+	string(bucketHolds):     true,
+	string(bucketExpired):   true,
+	string(bucketCDRStarts): true,
 }
 
 // verify is init for a file opened read-only: it checks what init would

@@ -39,7 +39,11 @@ func (s *Store) Rerate(f rating.CDRFilter) (rating.Rerated, error) {
 			for k, _ := walk.Seek(itob(after + 1)); k != nil && len(seqs) < rerateChunk; k, _ = walk.Next() {
 				last = btoi(k)
 				if v := b.cdrs.Get(k); v != nil && m.match(v) {
-					seqs = append(seqs, itob(btoi(k)))
+					if ok, err := m.matchNumber(v); err != nil {
+						return err
+					} else if ok {
+						seqs = append(seqs, itob(btoi(k)))
+					}
 				}
 			}
 			n = len(seqs)

@@ -69,7 +69,7 @@ var allBuckets = [][]byte{bucketMeta, bucketTables, bucketTableNames, bucketRate
 	bucketTenants, bucketTenantNames, bucketTenantCodes, bucketProviders, bucketProviderNames,
 	bucketLedger, bucketNodes, bucketNodeTokens, bucketStaging, bucketAdmins, bucketSessions,
 	bucketCDRs, bucketCDRKeys, bucketUnrated, bucketRollups, bucketFollow, bucketRejected,
-	bucketHolds, bucketExpired}
+	bucketHolds, bucketExpired, bucketCDRStarts}
 
 // initialMmap is the address space mapped at Open: 1 GiB on 64-bit
 // systems, where it costs nothing until pages are touched.
@@ -219,6 +219,9 @@ func open(path string, opt Options, readOnly bool) (*Store, error) {
 			return err
 		}
 		if !readOnly {
+			if err := s.indexStarts(); err != nil { // a file from before the start index
+				return err
+			}
 			if _, err := s.ExpireHolds(); err != nil { // those of the downtime
 				return err
 			}

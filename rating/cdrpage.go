@@ -1,0 +1,30 @@
+package rating
+
+// CDRPage is one page of a CDR list by call start, newest first, with the
+// cursors of the pages on either side ("" at either end).
+type CDRPage struct {
+	CDRs         []CDR
+	Older, Newer string
+}
+
+// CDRTotals adds up a set of CDRs: the operator's view of a filter.
+type CDRTotals struct {
+	Count        int64
+	Seconds      int64 // talk time, Σd
+	Billed       int64 // billed seconds, Σb
+	Cost         Money // what the tenants were charged
+	ProviderCost Money // what the carriers charge
+}
+
+// Add counts c. An unrated CDR counts, and costs nothing.
+func (t *CDRTotals) Add(c *CDR) {
+	t.Count++
+	t.Seconds += int64(c.Duration)
+	t.Billed += int64(c.Billed)
+	t.Cost = t.Cost.Add(c.Cost.OrZero())
+	t.ProviderCost = t.ProviderCost.Add(c.ProviderCost.OrZero())
+}
+
+// Margin is what the set earned: its cost to the tenants less its cost
+// from the carriers.
+func (t CDRTotals) Margin() Money { return t.Cost.Sub(t.ProviderCost) }
