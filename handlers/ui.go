@@ -86,6 +86,11 @@ func (s *server) uiRoutes(r *mux.Router) {
 	r.Handle("/usage/upload", u.auth(u.uploadPage)).Methods(get)
 	r.Handle("/usage/upload", u.auth(u.upload(u.csvUpload, u.uploadCDRs))).Methods(post)
 
+	r.Handle("/users", u.auth(u.usersPage)).Methods(get)
+	r.Handle("/users", u.auth(u.form(formLimit, u.addUser))).Methods(post)
+	r.Handle("/users/{name}/password", u.auth(u.form(formLimit, u.resetUser))).Methods(post)
+	r.Handle("/users/{name}/remove", u.auth(u.form(formLimit, u.removeUser))).Methods(post)
+
 	r.Handle("/nodes", u.auth(u.nodesPage)).Methods(get)
 	r.Handle("/nodes", u.auth(u.form(formLimit, u.createNode))).Methods(post)
 	r.Handle("/nodes/{name}/revoke", u.auth(u.form(formLimit, u.revokeNode))).Methods(post)

@@ -17,6 +17,11 @@ type sessions interface {
 	CreateSession(user string, ttl time.Duration) (string, rating.Session, error)
 	Session(token string) (rating.Session, error)
 	DeleteSession(token string) error
+	// The admin users (the Users page).
+	Admins() ([]rating.Admin, error)
+	AddAdmin(name, password string) error
+	DeleteAdmin(name string) error
+	SetAdminPassword(name, password string) error
 }
 
 // sessionCookie holds the session token. It is HttpOnly so that no script

@@ -12,3 +12,9 @@ type Session struct {
 	Created time.Time `json:"created"`
 	Expires time.Time `json:"expires"`
 }
+
+// Admin is a user of the browser admin, as listed: never its password.
+type Admin struct {
+	Name    string    `json:"name"`
+	Changed time.Time `json:"changed"` // its password was last set
+}

@@ -91,18 +91,9 @@ func (s *Store) HasAdmin() (bool, error) {
 // ends every session of that user, so a reset locks out whoever had the
 // old password.
 func (s *Store) SetAdminPassword(name, password string) error {
-	if err := rating.ValidateName("user", name); err != nil {
-		return err
-	}
-	if n := utf8.RuneCountInString(password); n < MinPasswordLen {
-		return rating.Invalidf("password", "password: at least %d characters, got %d", MinPasswordLen, n)
-	}
-	if len(password) > MaxPasswordLen {
-		return rating.Invalidf("password", "password: at most %d bytes, got %d", MaxPasswordLen, len(password))
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := adminHash(name, password)
 	if err != nil {
-		return fmt.Errorf("admin password: %w", err)
+		return err
 	}
 	return s.update(func(tx *txn) error {
 		if err := deleteSessions(tx.Tx, func(r *sessionRecord) bool { return r.User == name }); err != nil {
@@ -110,6 +101,17 @@ func (s *Store) SetAdminPassword(name, password string) error {
 		}
 		return putJSON(tx.Bucket(bucketAdmins), []byte(name), &adminRecord{Name: name, Hash: hash, Changed: tx.now})
 	})
+}
+
+// checkPassword applies the password rules.
+func checkPassword(password string) error {
+	if n := utf8.RuneCountInString(password); n < MinPasswordLen {
+		return rating.Invalidf("password", "password: at least %d characters, got %d", MinPasswordLen, n)
+	}
+	if len(password) > MaxPasswordLen {
+		return rating.Invalidf("password", "password: at most %d bytes, got %d", MaxPasswordLen, len(password))
+	}
+	return nil
 }
 
 // CheckAdminPassword answers nil when password is the user's, and
