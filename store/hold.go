@@ -226,6 +226,9 @@ func (s *Store) Authorize(q rating.CallQuery) (rating.CallAnswer, error) {
 	}
 	h := &heldCall{key: key, ready: make(chan struct{}),
 		holdRecord: holdRecord{TenantID: rec.ID, Hold: rating.NewHold(rec.Name, q.Node, q.Call, &a, now, s.holdSlack)}}
+	if old := hb.calls[key]; old != nil {
+		hb.remove(old) // the same call id again after its hold expired: the new hold replaces it
+	}
 	hb.add(h)
 	hb.mu.Unlock()
 

@@ -368,3 +368,28 @@ func TestHoldPromiseConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// A call id authorized again after its hold expired opens a new hold in
+// its place: one hold, counted once.
+func TestHoldReopenedAfterExpiry(t *testing.T) {
+	c := &testClock{t: epoch}
+	s := MustOpenAt(t, filepath.Join(t.TempDir(), "pbxbill.db"), Options{Now: c.Now, HoldSlack: time.Second})
+	books2(t, s)
+	prepaid(t, s, "1", func(tn *rating.Tenant) { tn.MaxCallDuration = 60 })
+	authorize(t, s, "Pre", "441", "", "same")
+	c.Add(61 * time.Second)
+	wantHeld(t, s, "Pre", "0", 0)
+	a, _ := authorize(t, s, "Pre", "441", "", "same")
+	wantGrant(t, a, rating.ReasonOK, 60)
+	wantHeld(t, s, "Pre", "0.06", 1)
+	if s.holds.n.Load() != 1 || len(must[[]rating.Hold](t)(s.Holds(""))) != 1 {
+		t.Fatalf("%d holds in memory, listed %v", s.holds.n.Load(), must[[]rating.Hold](t)(s.Holds("")))
+	}
+	if _, err := s.PostCDRs("", []rating.CDR{cdr("same", "Pre", rating.Outbound, "441", "", 30)}); err != nil {
+		t.Fatal(err)
+	}
+	wantHeld(t, s, "Pre", "0", 0)
+	if s.holds.n.Load() != 0 {
+		t.Fatalf("%d holds left in memory", s.holds.n.Load())
+	}
+}
