@@ -121,6 +121,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		RatingRequiresToken: c.RatingRequiresToken,
 		Hosts:               c.Hosts,
 		PublicURL:           publicURL,
+		Audited:             func(e rating.AuditEntry) handlers.Store { return st.Audited(e) },
 		Log:                 log,
 	})
 	srv := newServer(h, log)

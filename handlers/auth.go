@@ -55,7 +55,7 @@ func (s *server) admin(h handlerFunc) http.Handler {
 		if !c.Bootstrap {
 			return rating.Errorf(rating.EForbidden, "node %s: a node token may only call the rating and CDR endpoints", rating.Excerpt(c.Node))
 		}
-		return h(w, s.identify(w, r, c))
+		return h(w, s.audited(s.identify(w, r, c), actorOf(c)))
 	})
 }
 

@@ -43,7 +43,8 @@ func mustServeWith(tb testing.TB, so store.Options, opts ...func(*server)) *test
 	st := mustOpen(tb, so)
 	mustCheck(tb, st)
 	log := &syncBuffer{}
-	s := newServer(Config{Store: st, APIToken: testToken, MaxCallDuration: 10800, Log: zerolog.New(log)})
+	s := newServer(Config{Store: st, APIToken: testToken, MaxCallDuration: 10800, Log: zerolog.New(log),
+		Audited: func(e rating.AuditEntry) Store { return st.Audited(e) }})
 	for _, o := range opts {
 		o(s)
 	}

@@ -50,7 +50,7 @@ func (s *server) credit(accountType string) handlerFunc {
 		if err != nil {
 			return err
 		}
-		e, err := s.postCredit(r.Header.Get("Idempotency-Key"), accountType, mux.Vars(r)["name"], amount, in.Kind, in.Note)
+		e, err := s.postCredit(r, r.Header.Get("Idempotency-Key"), accountType, mux.Vars(r)["name"], amount, in.Kind, in.Note)
 		if err != nil {
 			return err
 		}
@@ -64,11 +64,11 @@ func (s *server) credit(accountType string) handlerFunc {
 // the kind and the note.
 //
 // A key, when given, makes the post happen at most once (Store.CreditOnce).
-func (s *server) postCredit(key, accountType, name string, amount rating.Money, kind, note string) (rating.Entry, error) {
+func (s *server) postCredit(r *http.Request, key, accountType, name string, amount rating.Money, kind, note string) (rating.Entry, error) {
 	if kind == "" {
 		kind = rating.Topup
 	}
-	return s.Store.CreditOnce(key, accountType, name, amount, kind, note)
+	return s.store(r).CreditOnce(key, accountType, name, amount, kind, note)
 }
 
 // ledger lists an account's entries, newest first, paged with ?after= and

@@ -57,7 +57,7 @@ func (s *server) createNode(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &in); err != nil {
 		return err
 	}
-	n, token, err := s.Store.CreateNode(in.Name)
+	n, token, err := s.store(r).CreateNode(in.Name)
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func (s *server) createNode(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) deleteNode(w http.ResponseWriter, r *http.Request) error {
-	if err := s.Store.DeleteNode(mux.Vars(r)["name"]); err != nil {
+	if err := s.store(r).DeleteNode(mux.Vars(r)["name"]); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

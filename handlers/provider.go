@@ -69,7 +69,7 @@ func (s *server) createProvider(w http.ResponseWriter, r *http.Request) error {
 	if err := in.apply(&p); err != nil {
 		return err
 	}
-	p, err := s.Store.CreateProvider(p)
+	p, err := s.store(r).CreateProvider(p)
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func (s *server) updateProvider(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &in); err != nil {
 		return err
 	}
-	p, err := s.Store.UpdateProvider(mux.Vars(r)["name"], in.apply)
+	p, err := s.store(r).UpdateProvider(mux.Vars(r)["name"], in.apply)
 	if err != nil {
 		return err
 	}
@@ -89,7 +89,7 @@ func (s *server) updateProvider(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) deleteProvider(w http.ResponseWriter, r *http.Request) error {
-	if err := s.Store.DeleteProvider(mux.Vars(r)["name"]); err != nil {
+	if err := s.store(r).DeleteProvider(mux.Vars(r)["name"]); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -99,7 +99,7 @@ func (s *server) createRateTable(w http.ResponseWriter, r *http.Request) error {
 	if err := in.apply(&t); err != nil {
 		return err
 	}
-	t, err := s.Store.CreateRateTable(t)
+	t, err := s.store(r).CreateRateTable(t)
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (s *server) updateRateTable(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &in); err != nil {
 		return err
 	}
-	t, err := s.Store.UpdateRateTable(mux.Vars(r)["name"], in.apply)
+	t, err := s.store(r).UpdateRateTable(mux.Vars(r)["name"], in.apply)
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func (s *server) updateRateTable(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) deleteRateTable(w http.ResponseWriter, r *http.Request) error {
-	if err := s.Store.DeleteRateTable(mux.Vars(r)["name"]); err != nil {
+	if err := s.store(r).DeleteRateTable(mux.Vars(r)["name"]); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -34,6 +34,7 @@ type Store interface {
 	backups
 	rejectedLines
 	holds
+	audits
 	// Rater resolves calls against the live rate indexes.
 	Rater() *rating.Rater
 	Location() *time.Location
@@ -51,6 +52,10 @@ type Config struct {
 	APIToken            string // the bootstrap token; "" disables it
 	RatingRequiresToken bool
 	Log                 zerolog.Logger
+	// Audited returns the store as a handle that records e in the audit
+	// trail with the change it makes (store.Store.Audited); nil records
+	// nothing, as some tests want.
+	Audited func(e rating.AuditEntry) Store
 	// PublicURL is where PBX nodes reach this server (-public-url), for
 	// the snippets the admin shows; "" shows the address the browser used.
 	PublicURL string
@@ -190,6 +195,7 @@ func (s *server) router() *mux.Router {
 	api.Handle("/rate-tables/{name}/rates/{prefix}", s.admin(s.deleteRate)).Methods(http.MethodDelete)
 
 	api.Handle("/margins", s.admin(s.listMargins)).Methods(http.MethodGet)
+	api.Handle("/audit", s.admin(s.listAudit)).Methods(http.MethodGet)
 	api.Handle("/holds", s.admin(s.listHolds)).Methods(http.MethodGet)
 	api.Handle("/holds/{call}", s.metrics.observe("release_hold", s.rating(s.releaseHold))).Methods(http.MethodDelete)
 

@@ -138,7 +138,7 @@ func (s *server) createTenant(w http.ResponseWriter, r *http.Request) error {
 	if err := in.apply(&t); err != nil {
 		return err
 	}
-	t, err := s.Store.CreateTenant(t)
+	t, err := s.store(r).CreateTenant(t)
 	if err != nil {
 		return err
 	}
@@ -165,7 +165,7 @@ func (s *server) updateTenant(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &in); err != nil {
 		return err
 	}
-	t, err := s.Store.UpdateTenant(mux.Vars(r)["name"], in.apply)
+	t, err := s.store(r).UpdateTenant(mux.Vars(r)["name"], in.apply)
 	if err != nil {
 		return err
 	}
@@ -173,7 +173,7 @@ func (s *server) updateTenant(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) deleteTenant(w http.ResponseWriter, r *http.Request) error {
-	if err := s.Store.DeleteTenant(mux.Vars(r)["name"]); err != nil {
+	if err := s.store(r).DeleteTenant(mux.Vars(r)["name"]); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -86,6 +86,7 @@ func (s *server) uiRoutes(r *mux.Router) {
 	r.Handle("/usage/upload", u.auth(u.uploadPage)).Methods(get)
 	r.Handle("/usage/upload", u.auth(u.upload(u.csvUpload, u.uploadCDRs))).Methods(post)
 
+	r.Handle("/audit", u.auth(u.auditPage)).Methods(get)
 	r.Handle("/users", u.auth(u.usersPage)).Methods(get)
 	r.Handle("/users", u.auth(u.form(formLimit, u.addUser))).Methods(post)
 	r.Handle("/users/{name}/password", u.auth(u.form(formLimit, u.resetUser))).Methods(post)
@@ -251,6 +252,10 @@ func (u *ui) auth(h handlerFunc) http.Handler {
 			return u.redirect(w, r, "/login?next="+url.QueryEscape(next), "error",
 				"Your session had ended, so the form was not saved. Log in, then send it again.")
 		}
-		return h(w, r.WithContext(context.WithValue(r.Context(), userKey{}, user)))
+		r = r.WithContext(context.WithValue(r.Context(), userKey{}, user))
+		if r.URL.Path != "/logout" {
+			r = u.audited(r, "admin:"+user)
+		}
+		return h(w, r)
 	})
 }

@@ -115,7 +115,7 @@ func (u *ui) credit(accountType string) handlerFunc {
 		}
 		var e rating.Entry
 		if err == nil {
-			e, err = u.postCredit(f.Token, accountType, name, amount, f.Kind, f.Note)
+			e, err = u.postCredit(r, f.Token, accountType, name, amount, f.Kind, f.Note)
 		}
 		if code := rating.ErrorCode(err); code == rating.EConflict && f.Token != "" {
 			return u.redirect(w, r, back, "ok", "This form had been sent already and was posted then; the second sending posted nothing.")

@@ -53,7 +53,7 @@ func (u *ui) renderNodes(w http.ResponseWriter, r *http.Request, status int, p n
 // in a flash cookie, so it cannot be shown after a redirect.
 func (u *ui) createNode(w http.ResponseWriter, r *http.Request) error {
 	name := strings.TrimSpace(r.PostFormValue("name"))
-	n, token, err := u.Store.CreateNode(name)
+	n, token, err := u.store(r).CreateNode(name)
 	if code := rating.ErrorCode(err); code == rating.EInvalid || code == rating.EConflict {
 		return u.renderNodes(w, r, http.StatusBadRequest, nodesPage{Name: name, Error: rating.ErrorMessage(err)})
 	} else if err != nil {
@@ -65,7 +65,7 @@ func (u *ui) createNode(w http.ResponseWriter, r *http.Request) error {
 
 func (u *ui) revokeNode(w http.ResponseWriter, r *http.Request) error {
 	name := mux.Vars(r)["name"]
-	if err := u.Store.DeleteNode(name); err != nil {
+	if err := u.store(r).DeleteNode(name); err != nil {
 		return err
 	}
 	return u.redirect(w, r, "/nodes", "ok", "Revoked node "+name+": its token no longer works.")

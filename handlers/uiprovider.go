@@ -164,7 +164,7 @@ func (u *ui) createProvider(w http.ResponseWriter, r *http.Request) error {
 	f := readProviderForm(r)
 	var p rating.Provider
 	f.apply(&p)
-	p, err := u.Store.CreateProvider(p)
+	p, err := u.store(r).CreateProvider(p)
 	if code := rating.ErrorCode(err); code == rating.EInvalid || code == rating.EConflict {
 		f.Errors.add(err, providerFields...)
 		return u.renderNewProvider(w, r, http.StatusBadRequest, f)
@@ -203,7 +203,7 @@ func (u *ui) updateProvider(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := readProviderForm(r)
-	p, err := u.Store.UpdateProvider(old.Name, func(x *rating.Provider) error {
+	p, err := u.store(r).UpdateProvider(old.Name, func(x *rating.Provider) error {
 		f.apply(x)
 		return nil
 	})

@@ -243,7 +243,7 @@ func (u *ui) createTenant(w http.ResponseWriter, r *http.Request) error {
 	if !f.apply(&t) {
 		return u.renderNewTenant(w, r, http.StatusBadRequest, f)
 	}
-	t, err := u.Store.CreateTenant(t)
+	t, err := u.store(r).CreateTenant(t)
 	if code := rating.ErrorCode(err); code == rating.EInvalid || code == rating.EConflict {
 		f.Errors.add(err, tenantFields...)
 		return u.renderNewTenant(w, r, http.StatusBadRequest, f)
@@ -295,7 +295,7 @@ func (u *ui) updateTenant(w http.ResponseWriter, r *http.Request) error {
 	if !f.apply(&nt) {
 		return u.renderTenant(w, r, old, http.StatusBadRequest, f, nil)
 	}
-	t, err := u.Store.UpdateTenant(old.Name, func(x *rating.Tenant) error {
+	t, err := u.store(r).UpdateTenant(old.Name, func(x *rating.Tenant) error {
 		balance, created := x.Balance, x.Created
 		*x = nt
 		x.Balance, x.Created = balance, created

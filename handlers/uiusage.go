@@ -120,7 +120,7 @@ func (u *ui) rerate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	back := "/usage?" + fr.URL.RawQuery
-	done, err := u.rerateCDRs(f)
+	done, err := u.rerateCDRs(fr, f)
 	if err == errRerateWhich {
 		return u.redirect(w, r, back, "error", "Say which CDRs to re-rate: the unrated ones, or a From/To range.")
 	} else if err != nil {

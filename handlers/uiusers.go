@@ -34,7 +34,7 @@ func (u *ui) renderUsers(w http.ResponseWriter, r *http.Request, status int, p u
 // addUser creates an admin user with the password typed for it.
 func (u *ui) addUser(w http.ResponseWriter, r *http.Request) error {
 	name := strings.TrimSpace(r.PostFormValue("name"))
-	err := u.Store.AddAdmin(name, r.PostFormValue("password"))
+	err := u.store(r).AddAdmin(name, r.PostFormValue("password"))
 	if code := rating.ErrorCode(err); code == rating.EInvalid || code == rating.EConflict {
 		p := usersPage{Name: name, Errors: formErrors{}}
 		p.Errors.add(err, "user", "password")
@@ -48,7 +48,7 @@ func (u *ui) addUser(w http.ResponseWriter, r *http.Request) error {
 // resetUser sets a user's password and ends their sessions.
 func (u *ui) resetUser(w http.ResponseWriter, r *http.Request) error {
 	name := mux.Vars(r)["name"]
-	err := u.Store.SetAdminPassword(name, r.PostFormValue("password"))
+	err := u.store(r).SetAdminPassword(name, r.PostFormValue("password"))
 	if rating.ErrorCode(err) == rating.EInvalid {
 		return u.redirect(w, r, "/users", "error", "The password of "+name+" was not changed: "+rating.ErrorMessage(err))
 	} else if err != nil {
@@ -64,7 +64,7 @@ func (u *ui) removeUser(w http.ResponseWriter, r *http.Request) error {
 	if name == userOf(r) {
 		return u.redirect(w, r, "/users", "error", "You cannot remove yourself: log in as another user to remove "+name+".")
 	}
-	err := u.Store.DeleteAdmin(name)
+	err := u.store(r).DeleteAdmin(name)
 	if rating.ErrorCode(err) == rating.EConflict {
 		return u.redirect(w, r, "/users", "error", rating.ErrorMessage(err))
 	} else if err != nil {

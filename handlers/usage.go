@@ -140,7 +140,7 @@ func (s *server) rerate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	done, err := s.rerateCDRs(f)
+	done, err := s.rerateCDRs(r, f)
 	if err != nil {
 		return err
 	}
@@ -153,9 +153,9 @@ var errRerateWhich = rating.Errorf(rating.EInvalid, "say which CDRs to re-rate: 
 
 // rerateCDRs is the one re-rate of the API's POST and the admin's form,
 // which only render its outcome.
-func (s *server) rerateCDRs(f rating.CDRFilter) (rating.Rerated, error) {
+func (s *server) rerateCDRs(r *http.Request, f rating.CDRFilter) (rating.Rerated, error) {
 	if f.Status == "" && f.From.IsZero() && f.To.IsZero() {
 		return rating.Rerated{}, errRerateWhich
 	}
-	return s.Store.Rerate(f)
+	return s.store(r).Rerate(f)
 }

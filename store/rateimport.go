@@ -72,16 +72,18 @@ func (s *Store) ImportRates(name string, parse func(stage func([]rating.Row) err
 		s.unstage(rec.ID)
 		return 0, err
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		cur, err := getTable(tx, name)
+	// The swap is the import's change: an audited handle records it here,
+	// not in the staging transactions before it.
+	err = s.update(func(tx *txn) error {
+		cur, err := getTable(tx.Tx, name)
 		if err != nil {
 			return err
 		}
-		if err := swapStaged(tx, rec.ID); err != nil {
+		if err := swapStaged(tx.Tx, rec.ID); err != nil {
 			return fmt.Errorf("replace rows of table %q: %w", name, err)
 		}
 		cur.Rows, cur.Updated = rec.Rows, rec.Updated
-		return putTable(tx, &cur)
+		return putTable(tx.Tx, &cur)
 	})
 	if err != nil {
 		s.unstage(rec.ID)

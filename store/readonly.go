@@ -36,6 +36,7 @@ var laterBuckets = map[string]bool{
 	string(bucketHolds):     true,
 	string(bucketExpired):   true,
 	string(bucketCDRStarts): true,
+	string(bucketAudit):     true,
 }
 
 // verify is init for a file opened read-only: it checks what init would

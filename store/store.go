@@ -69,7 +69,7 @@ var allBuckets = [][]byte{bucketMeta, bucketTables, bucketTableNames, bucketRate
 	bucketTenants, bucketTenantNames, bucketTenantCodes, bucketProviders, bucketProviderNames,
 	bucketLedger, bucketNodes, bucketNodeTokens, bucketStaging, bucketAdmins, bucketSessions,
 	bucketCDRs, bucketCDRKeys, bucketUnrated, bucketRollups, bucketFollow, bucketRejected,
-	bucketHolds, bucketExpired, bucketCDRStarts}
+	bucketHolds, bucketExpired, bucketCDRStarts, bucketAudit}
 
 // initialMmap is the address space mapped at Open: 1 GiB on 64-bit
 // systems, where it costs nothing until pages are touched.
@@ -101,7 +101,16 @@ type Options struct {
 }
 
 // Store is the bbolt-backed store. All methods are safe for concurrent use.
+//
+// A Store is a handle on one shared state: Audited makes another handle on
+// the same state whose changes record an audit entry.
 type Store struct {
+	*state
+	note *auditNote // nil: changes are not audited
+}
+
+// state is what every handle of one open database shares.
+type state struct {
 	db       *bolt.DB
 	created  bool // Open created the file
 	loc      *time.Location
@@ -198,9 +207,9 @@ func open(path string, opt Options, readOnly bool) (*Store, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{db: db, created: !exists, loc: loc, tz: opt.TZ, currency: cur, now: opt.Now, stageChunk: defaultStageChunk,
+	s := &Store{state: &state{db: db, created: !exists, loc: loc, tz: opt.TZ, currency: cur, now: opt.Now, stageChunk: defaultStageChunk,
 		exportPage: defaultExportPage, foldAt: defaultFoldAt, folding: map[uint64]bool{},
-		holds: newHoldBook(), holdSlack: opt.HoldSlack}
+		holds: newHoldBook(), holdSlack: opt.HoldSlack}}
 	if s.holdSlack <= 0 {
 		s.holdSlack = rating.DefaultHoldSlack
 	}
@@ -362,8 +371,17 @@ func (s *Store) Empty() (bool, error) {
 }
 
 // update runs fn in a write transaction with the clock read once.
+//
+// A handle made by Audited writes its entry in the first update that
+// commits; the updates after it write none.
 func (s *Store) update(fn func(tx *txn) error) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return fn(&txn{Tx: tx, now: s.now().UTC()}) })
+	return s.db.Update(func(tx *bolt.Tx) error {
+		t := &txn{Tx: tx, now: s.now().UTC()}
+		if err := fn(t); err != nil {
+			return err
+		}
+		return s.note.write(t)
+	})
 }
 
 func validCurrency(c string) bool {
