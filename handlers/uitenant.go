@@ -115,8 +115,14 @@ func (u *ui) tenantRow(f *rating.TenantFigures, decimals int, spend []int64, sca
 	b = append(b, `</span></td>`...)
 	// The figures are numbers, and the currency code three capital
 	// letters: there is nothing to escape.
+	// opt marks a column that a phone's screen leaves out (style.css).
+	opt := false
 	cell := func(text, sort string) {
-		b = append(b, `<td class="num"`...)
+		if opt {
+			b = append(b, `<td class="num opt"`...)
+		} else {
+			b = append(b, `<td class="num"`...)
+		}
 		if sort != "" {
 			b = append(append(append(b, ` data-sort="`...), sort...), '"')
 		}
@@ -124,22 +130,28 @@ func (u *ui) tenantRow(f *rating.TenantFigures, decimals int, spend []int64, sca
 	}
 	money := func(a rating.Money) { cell(a.Fixed(decimals)+" "+u.currency, a.String()) }
 	money(f.Balance)
+	opt = true
 	money(f.CreditLimit)
+	opt = false
 	money(f.Available)
+	opt = true
 	money(f.Exposure)
 	util := showRatio(f.Utilisation)
 	if f.Exposure.Sign() > 0 && f.Utilisation != nil && util == "0.0%" {
 		util = "< 0.1%" // owing something is never 0 %
 	}
 	cell(html.EscapeString(util), "")
+	opt = false
 	money(f.SpendToday)
+	opt = true
 	money(f.SpendMonth)
 	money(f.AvgDailySpend)
 	cell(html.EscapeString(showRunway(f.RunwayDays)), "")
 	cell(strconv.FormatInt(f.CallsToday, 10), "")
+	opt = false
 	cell(strconv.Itoa(f.CallsInProgress), "")
 	c := sparkline(spend, scale)
-	b = fmt.Appendf(b, `<td><svg class="spark" viewBox="0 0 %d %d" width="%d" height="%d" role="img"><title>`, c.W, c.H, c.W, c.H)
+	b = fmt.Appendf(b, `<td class="opt"><svg class="spark" viewBox="0 0 %d %d" width="%d" height="%d" role="img"><title>`, c.W, c.H, c.W, c.H)
 	b = append(b, "Spend a day over 30 days, up to "...)
 	b = append(b, rating.MoneyOf(maxOf(spend)*1_000_000).Fixed(2)...)
 	b = append(append(b, ' '), u.currency...)

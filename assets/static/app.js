@@ -49,3 +49,9 @@ document.addEventListener("click", (e) => {
     b.textContent = "Copied";
   });
 });
+
+// On a narrow screen the navigation scrolls sideways: show the current page.
+document.addEventListener("DOMContentLoaded", () => {
+  const cur = document.querySelector(".top nav a[aria-current]");
+  if (cur && cur.scrollIntoView) cur.scrollIntoView({ block: "nearest", inline: "center" });
+});
