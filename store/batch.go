@@ -194,6 +194,9 @@ func (b *batch) book(acct byte, id uint64, amount rating.Money, kind, ref string
 // roll-up is kept within ±MaxMoney, as a balance is, so that the sums the
 // dashboards make of them stay exact.
 func (b *batch) flush() error {
+	if err := b.queueAlerts(); err != nil {
+		return err
+	}
 	for id := range b.dirtyT {
 		if err := putTenant(b.tx.Tx, b.tenants[id]); err != nil {
 			return err

@@ -32,11 +32,15 @@ func laterBucket(name []byte) bool {
 
 // laterBuckets are the buckets laterBucket names.
 var laterBuckets = map[string]bool{
-	string(bucketRejected):  true,
-	string(bucketHolds):     true,
-	string(bucketExpired):   true,
-	string(bucketCDRStarts): true,
-	string(bucketAudit):     true,
+	string(bucketRejected):       true,
+	string(bucketHolds):          true,
+	string(bucketExpired):        true,
+	string(bucketCDRStarts):      true,
+	string(bucketAudit):          true,
+	string(bucketSchedules):      true,
+	string(bucketSchedulePosted): true,
+	string(bucketOutbox):         true,
+	string(bucketOutboxPending):  true,
 }
 
 // verify is init for a file opened read-only: it checks what init would

@@ -69,7 +69,8 @@ var allBuckets = [][]byte{bucketMeta, bucketTables, bucketTableNames, bucketRate
 	bucketTenants, bucketTenantNames, bucketTenantCodes, bucketProviders, bucketProviderNames,
 	bucketLedger, bucketNodes, bucketNodeTokens, bucketStaging, bucketAdmins, bucketSessions,
 	bucketCDRs, bucketCDRKeys, bucketUnrated, bucketRollups, bucketFollow, bucketRejected,
-	bucketHolds, bucketExpired, bucketCDRStarts, bucketAudit}
+	bucketHolds, bucketExpired, bucketCDRStarts, bucketAudit,
+	bucketSchedules, bucketSchedulePosted, bucketOutbox, bucketOutboxPending}
 
 // initialMmap is the address space mapped at Open: 1 GiB on 64-bit
 // systems, where it costs nothing until pages are touched.

@@ -144,6 +144,9 @@ func (s *Store) UpdateTenant(name string, fn func(*rating.Tenant) error) (rating
 				return err
 			}
 		}
+		if err := queueStateChange(tx, &rec.Tenant, &t); err != nil {
+			return err
+		}
 		return putTenant(tx.Tx, &tenantRecord{ID: rec.ID, Tenant: t})
 	})
 	if err != nil {
