@@ -35,6 +35,9 @@ type Store interface {
 	rejectedLines
 	holds
 	audits
+	schedules
+	events
+	statements
 	// Rater resolves calls against the live rate indexes.
 	Rater() *rating.Rater
 	Location() *time.Location
@@ -62,6 +65,9 @@ type Config struct {
 	// Hosts are the names, besides localhost and this machine's
 	// addresses, that a request's Host may give (the DNS-rebinding guard).
 	Hosts []string
+	// Installation names the installation on documents such as a
+	// statement; "" is "pbxbill".
+	Installation string
 }
 
 // server holds the configuration and what is derived from it once at start,
@@ -198,6 +204,12 @@ func (s *server) router() *mux.Router {
 	api.Handle("/audit", s.admin(s.listAudit)).Methods(http.MethodGet)
 	api.Handle("/holds", s.admin(s.listHolds)).Methods(http.MethodGet)
 	api.Handle("/holds/{call}", s.metrics.observe("release_hold", s.rating(s.releaseHold))).Methods(http.MethodDelete)
+	api.Handle("/tenants/{name}/schedules", s.admin(s.listSchedules)).Methods(http.MethodGet)
+	api.Handle("/tenants/{name}/schedules", s.admin(s.createSchedule)).Methods(http.MethodPost)
+	api.Handle("/tenants/{name}/schedules/{id}", s.admin(s.updateSchedule)).Methods(http.MethodPut)
+	api.Handle("/tenants/{name}/schedules/{id}", s.admin(s.deleteSchedule)).Methods(http.MethodDelete)
+	api.Handle("/tenants/{name}/statements/{month}", s.admin(s.getStatement)).Methods(http.MethodGet)
+	api.Handle("/events", s.admin(s.listEvents)).Methods(http.MethodGet)
 
 	api.Handle("/nodes", s.admin(s.listNodes)).Methods(http.MethodGet)
 	api.Handle("/nodes", s.admin(s.createNode)).Methods(http.MethodPost)

@@ -95,6 +95,7 @@ func (s *server) uiRoutes(r *mux.Router) {
 	r.Handle("/nodes", u.auth(u.nodesPage)).Methods(get)
 	r.Handle("/nodes", u.auth(u.form(formLimit, u.createNode))).Methods(post)
 	r.Handle("/nodes/{name}/revoke", u.auth(u.form(formLimit, u.revokeNode))).Methods(post)
+	u.moneyRoutes(r)
 }
 
 func newUI(s *server) *ui {

@@ -233,6 +233,8 @@ type tenantPage struct {
 	// Holds are its calls in progress; Expired the last holds that
 	// expired without a CDR, each a PBX that did not send one.
 	Holds, Expired []rating.Hold
+	// Recurring is the schedules section (uischedule.go).
+	Recurring recurringPart
 }
 
 func (u *ui) newTenantPage(w http.ResponseWriter, r *http.Request) error {
@@ -292,6 +294,9 @@ func (u *ui) renderTenant(w http.ResponseWriter, r *http.Request, t rating.Tenan
 		return err
 	}
 	if p.CDRs, err = u.recentCDRs(rating.CDRFilter{Tenant: t.Name}); err != nil {
+		return err
+	}
+	if p.Recurring, err = u.recurring(t.Name); err != nil {
 		return err
 	}
 	return u.render(w, status, "tenant", p)

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // Statement is a tenant's statement for a calendar month (DOMAIN.md
@@ -51,6 +53,16 @@ func (m Minutes) String() string {
 
 // MarshalJSON writes the minutes as a number.
 func (m Minutes) MarshalJSON() ([]byte, error) { return []byte(m.String()), nil }
+
+// UnmarshalJSON reads the number MarshalJSON writes, to the nearest second.
+func (m *Minutes) UnmarshalJSON(b []byte) error {
+	d, err := decimal.NewFromString(string(b))
+	if err != nil {
+		return Invalidf("billed_minutes", "billed_minutes %s: want a number of minutes", Excerpt(string(b)))
+	}
+	*m = Minutes(d.Mul(decimal.NewFromInt(60)).Round(0).IntPart())
+	return nil
+}
 
 // The statement's sections, in their order, and the ledger kinds each
 // takes.

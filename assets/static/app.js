@@ -55,3 +55,8 @@ document.addEventListener("DOMContentLoaded", () => {
   const cur = document.querySelector(".top nav a[aria-current]");
   if (cur && cur.scrollIntoView) cur.scrollIntoView({ block: "nearest", inline: "center" });
 });
+
+// Print buttons (the statement page).
+document.addEventListener("click", (e) => {
+  if (e.target.closest && e.target.closest("[data-print]")) window.print();
+});
