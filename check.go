@@ -108,8 +108,12 @@ func checkLedgers(st *store.Store) (n ledgerCount, err error) {
 		if len(problems) >= maxProblems {
 			break
 		}
-		k, err := checkLedger(st, a.typ, a.name, a.balance)
+		mc := newMoneyCheck(st, a.typ, a.name)
+		k, err := checkLedger(st, a.typ, a.name, a.balance, mc.entry)
 		n.entries += k
+		if err == nil {
+			err = mc.check()
+		}
 		if err != nil {
 			problems = append(problems, err)
 		}
@@ -121,7 +125,8 @@ func checkLedgers(st *store.Store) (n ledgerCount, err error) {
 // that a ledger of millions of entries is never held whole. Going back
 // from the balance, each entry must show the balance that is left, and
 // taking every amount away must leave zero.
-func checkLedger(st *store.Store, typ, name string, balance rating.Money) (entries int, err error) {
+// each sees every entry, newest first.
+func checkLedger(st *store.Store, typ, name string, balance rating.Money, each func(rating.Entry)) (entries int, err error) {
 	left, after := balance, ""
 	for {
 		page, next, err := st.Ledger(typ, name, time.Time{}, time.Time{}, after, store.MaxLimit)
@@ -135,6 +140,7 @@ func checkLedger(st *store.Store, typ, name string, balance rating.Money) (entri
 			}
 			left = left.Sub(e.Amount)
 			entries++
+			each(e)
 		}
 		if next == "" {
 			break

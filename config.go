@@ -29,6 +29,7 @@ type config struct {
 	LogFormat                string // console or json
 	LogLevel                 zerolog.Level
 	followConfig
+	alertConfig
 }
 
 // envName is the environment variable of a flag: -max-call-duration is
@@ -63,6 +64,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.LogFormat, "log-format", "", "`console` or json (default console on a terminal, json otherwise)")
 	fs.StringVar(&level, "log-level", "info", "`level`: debug, info, warn or error")
 	validateFollow := followFlags(fs, &c.followConfig)
+	validateAlerts := alertFlags(fs, &c.alertConfig)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: pbxbill [flags]\n       pbxbill check [-db FILE] [-tz ZONE] [-currency CODE]\n\nEvery flag can also be set by its environment variable, PBXBILL_ and the\nflag name in upper case with - as _, e.g. PBXBILL_MAX_CALL_DURATION.\nA flag on the command line wins.\n\n")
 		fs.PrintDefaults()
@@ -146,6 +148,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		return nil, bad("log-level", level, "want debug, info, warn or error")
 	}
 	if err := validateFollow(bad); err != nil {
+		return nil, err
+	}
+	if err := validateAlerts(bad); err != nil {
 		return nil, err
 	}
 	return c, nil

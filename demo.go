@@ -103,7 +103,7 @@ func seedDemo(st *store.Store, now time.Time) error {
 			}
 		}
 	}
-	return nil
+	return seedDemoSchedules(st, now)
 }
 
 // demoCredit posts an opening topup, through the ledger like any other.

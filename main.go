@@ -103,6 +103,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	defer stopFollower()
 	stopSweeper := sweepHolds(st, holdSweep, log)
 	defer stopSweeper()
+	// The same for the scheduler and the alert deliverer.
+	stopBackground := startBackground(ctx, st, newDeliverer(st, c.alertConfig, defaultDelivery, log), schedulerEvery, log)
+	defer stopBackground()
 
 	// Listening before serving lets -listen 127.0.0.1:0 pick a free port
 	// and still log the address that was really bound.
@@ -123,6 +126,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		PublicURL:           publicURL,
 		Audited:             func(e rating.AuditEntry) handlers.Store { return st.Audited(e) },
 		Log:                 log,
+		Installation:        hostname(),
 	})
 	srv := newServer(h, log)
 	log.Info().Str("addr", ln.Addr().String()).Str("db", c.DB).Str("tz", c.TZ).
@@ -202,6 +206,13 @@ func setupAdmin(st *store.Store, password string, log zerolog.Logger) error {
 			Msg("first start: created the admin user; log in with this password, which is shown only this once (-admin-password changes it)")
 	}
 	return nil
+}
+
+// hostname names the installation on its documents (a statement's
+// header): the machine's name, which is what an operator calls the box.
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
 }
 
 // newLogger builds the one logger that is handed down to every package.
