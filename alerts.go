@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -111,7 +112,7 @@ var defaultDelivery = deliveryOptions{Poll: time.Second, FirstRetry: 15 * time.S
 
 // outbox is what the deliverer needs of the store.
 type outbox interface {
-	PendingEvents(limit int) ([]rating.Event, error)
+	PendingEvents(after uint64, limit int) ([]rating.Event, error)
 	SaveDelivery(seq uint64, deliveries []rating.Delivery, done bool) error
 	Now() time.Time
 	Currency() string
@@ -146,18 +147,30 @@ func (d *deliverer) run(ctx context.Context) {
 	}
 }
 
-// pass tries every pending event whose targets are due.
+// maxPages bounds the pages of pending events one pass reads.
+const maxPages = 100
+
+// pass tries every pending event whose targets are due. It reads the
+// whole outbox of pending events, a page at a time, so that events
+// waiting on a receiver that is down do not hold back the newer ones.
 func (d *deliverer) pass(ctx context.Context) {
-	evs, err := d.st.PendingEvents(d.opt.Batch)
-	if err != nil {
-		d.log.Error().Err(err).Msg("alerts: read the outbox")
-		return
-	}
-	for i := range evs {
-		if ctx.Err() != nil {
+	var after uint64
+	for range maxPages {
+		evs, err := d.st.PendingEvents(after, d.opt.Batch)
+		if err != nil {
+			d.log.Error().Err(err).Msg("alerts: read the outbox")
 			return
 		}
-		d.deliver(ctx, &evs[i])
+		for i := range evs {
+			if ctx.Err() != nil {
+				return
+			}
+			d.deliver(ctx, &evs[i])
+			after = evs[i].Seq
+		}
+		if len(evs) < d.opt.Batch {
+			return
+		}
 	}
 }
 
@@ -169,7 +182,7 @@ func (d *deliverer) targets(ev *rating.Event) []rating.Delivery {
 		out = append(out, rating.Delivery{Target: t, State: rating.DeliveryPending})
 	}
 	for _, u := range d.cfg.WebhookURLs {
-		add("webhook " + u)
+		add("webhook " + redactURL(u))
 	}
 	if ev.Type != rating.EventTenantState || d.cfg.SMTP == nil {
 		return out
@@ -186,10 +199,12 @@ func (d *deliverer) targets(ev *rating.Event) []rating.Delivery {
 	return out
 }
 
-// deliver tries each due target of ev once and saves what happened.
+// deliver tries each due target of ev once and saves what happened; an
+// event with nothing due is left as it is, unwritten.
 func (d *deliverer) deliver(ctx context.Context, ev *rating.Event) {
+	changed := false
 	if len(ev.Deliveries) == 0 {
-		ev.Deliveries = d.targets(ev)
+		ev.Deliveries, changed = d.targets(ev), true
 	}
 	now := d.st.Now()
 	done := true
@@ -197,8 +212,12 @@ func (d *deliverer) deliver(ctx context.Context, ev *rating.Event) {
 		t := &ev.Deliveries[i]
 		if t.State == rating.DeliveryPending && !t.NextTry.After(now) {
 			d.try(ctx, ev, t)
+			changed = true
 		}
 		done = done && t.State != rating.DeliveryPending
+	}
+	if !changed {
+		return
 	}
 	if err := d.st.SaveDelivery(ev.Seq, ev.Deliveries, done); err != nil {
 		d.log.Error().Err(err).Str("event", ev.ID).Msg("alerts: save the delivery state")
@@ -211,7 +230,7 @@ func (d *deliverer) try(ctx context.Context, ev *rating.Event, t *rating.Deliver
 	var err error
 	kind, addr, _ := strings.Cut(t.Target, " ")
 	if kind == "webhook" {
-		err = d.post(ctx, addr, ev)
+		err = d.post(ctx, d.webhook(addr), ev)
 	} else {
 		err = d.mail(addr, ev)
 	}
@@ -237,6 +256,18 @@ func (d *deliverer) try(ctx context.Context, ev *rating.Event, t *rating.Deliver
 		Time("next_try", t.NextTry).Msg("alerts: delivery failed; will retry")
 }
 
+// webhook finds the configured URL of a target, which names it with its
+// password hidden: the delivery state is shown in the admin and the API.
+// A URL no longer configured is "", which fails, and is given up in time.
+func (d *deliverer) webhook(target string) string {
+	for _, u := range d.cfg.WebhookURLs {
+		if redactURL(u) == target {
+			return u
+		}
+	}
+	return ""
+}
+
 // sign is the X-Pbxbill-Signature of body under secret.
 func sign(secret string, body []byte) string {
 	m := hmac.New(sha256.New, []byte(secret))
@@ -246,6 +277,9 @@ func sign(secret string, body []byte) string {
 
 // post sends ev to one webhook; any 2xx is delivery.
 func (d *deliverer) post(ctx context.Context, u string, ev *rating.Event) error {
+	if u == "" {
+		return errors.New("this webhook is no longer in -webhook-url")
+	}
 	body, err := ev.Payload()
 	if err != nil {
 		return err

@@ -100,7 +100,7 @@ func deliverUntil(t *testing.T, d *deliverer, cond func() bool) {
 
 func pendingCount(t *testing.T, st *store.Store) int {
 	t.Helper()
-	p, err := st.PendingEvents(100)
+	p, err := st.PendingEvents(0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,5 +239,30 @@ func TestAlertFlags(t *testing.T) {
 	c, err = parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
 	if err != nil || len(c.WebhookURLs) != 2 {
 		t.Errorf("comma-separated variable: %v %v", c.WebhookURLs, err)
+	}
+}
+
+// One pass reads every pending event, a page at a time: events waiting on
+// a retry do not hold back the newer ones behind them.
+func TestPassReadsEveryPage(t *testing.T) {
+	st := alertStore(t)
+	rc := &receiver{t: t, secret: "k", seen: map[string]bool{}, answer: func(int, http.ResponseWriter) {}}
+	hook := httptest.NewServer(rc)
+	defer hook.Close()
+	opt := fastDelivery
+	opt.Batch, opt.FirstRetry, opt.MaxRetry = 2, time.Hour, time.Hour
+	d := newDeliverer(st, alertConfig{WebhookURLs: []string{"http://user:pw@" + hook.Listener.Addr().String()}, WebhookSecret: "k"}, opt, zerolog.Nop())
+	for range 5 {
+		if _, err := st.QueueEvent(rating.EventTest, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.pass(context.Background())
+	if n, bad, unique := rc.counts(); n != 5 || bad != 0 || unique != 5 {
+		t.Fatalf("one pass: %d requests, %d bad, %d events; want 5, 0, 5", n, bad, unique)
+	}
+	evs, _, _ := st.Events("", 10)
+	if got := evs[4].Deliveries[0].Target; got != "webhook http://user:xxxxx@"+hook.Listener.Addr().String() {
+		t.Errorf("target %q: the password must not show", got)
 	}
 }

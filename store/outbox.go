@@ -155,13 +155,14 @@ func (s *Store) RecentEvents(n int) ([]rating.Event, error) {
 	return out, err
 }
 
-// PendingEvents lists up to limit events that are not done, oldest first.
-func (s *Store) PendingEvents(limit int) ([]rating.Event, error) {
+// PendingEvents lists up to limit events that are not done, oldest
+// first, from after the sequence number after (0: from the first).
+func (s *Store) PendingEvents(after uint64, limit int) ([]rating.Event, error) {
 	var out []rating.Event
 	err := s.db.View(func(tx *bolt.Tx) error {
 		ob := tx.Bucket(bucketOutbox)
 		c := tx.Bucket(bucketOutboxPending).Cursor()
-		for k, _ := c.First(); k != nil && len(out) < limit; k, _ = c.Next() {
+		for k, _ := c.Seek(itob(after + 1)); k != nil && len(out) < limit; k, _ = c.Next() {
 			var ev rating.Event
 			if ok, err := getJSON(ob, k, &ev); err != nil {
 				return err

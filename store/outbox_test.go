@@ -97,7 +97,7 @@ func TestOutboxDelivery(t *testing.T) {
 	for range 3 {
 		must[rating.Event](t)(s.QueueEvent(rating.EventTest, map[string]string{"m": "x"}))
 	}
-	p := must[[]rating.Event](t)(s.PendingEvents(10))
+	p := must[[]rating.Event](t)(s.PendingEvents(0, 10))
 	if len(p) != 3 {
 		t.Fatalf("%d pending", len(p))
 	}
@@ -107,7 +107,7 @@ func TestOutboxDelivery(t *testing.T) {
 	if err := s.SaveDelivery(p[1].Seq, []rating.Delivery{{Target: "webhook http://x", State: rating.DeliveryPending, Attempts: 1}}, false); err != nil {
 		t.Fatal(err)
 	}
-	if p = must[[]rating.Event](t)(s.PendingEvents(10)); len(p) != 2 || p[0].Deliveries[0].Attempts != 1 {
+	if p = must[[]rating.Event](t)(s.PendingEvents(0, 10)); len(p) != 2 || p[0].Deliveries[0].Attempts != 1 {
 		t.Fatalf("pending after saving: %+v", p)
 	}
 	page, next, err := s.Events("", 2)
