@@ -457,6 +457,9 @@ func (s *Store) ExpireHolds() ([]rating.Hold, error) {
 			}
 			tx.OnCommit(func() { s.holds.drop(h, &s.holds.expired) })
 			gone = append(gone, h.Hold)
+			if _, err := queueEvent(tx.Tx, tx.now, rating.EventHoldExpired, h.Hold); err != nil {
+				return err // the PBX may not be sending CDRs: an alert
+			}
 		}
 		return trimBucket(eb, maxExpired)
 	})

@@ -2,7 +2,10 @@ package store
 
 import (
 	"encoding/json"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"pbxbill/rating"
 )
@@ -122,5 +125,22 @@ func TestOutboxDelivery(t *testing.T) {
 	wantCode(t, err, rating.EInvalid, "after")
 	if r := must[[]rating.Event](t)(s.RecentEvents(2)); len(r) != 2 || r[0].Seq != 3 {
 		t.Errorf("recent %+v", r)
+	}
+}
+
+// A hold that expires before its CDR writes a hold.expired event with the
+// hold, in the transaction that takes it off the open holds.
+func TestHoldExpiredEvent(t *testing.T) {
+	c := &testClock{t: epoch}
+	s := MustOpenAt(t, filepath.Join(t.TempDir(), "pbxbill.db"), Options{Now: c.Now, HoldSlack: time.Minute})
+	books2(t, s)
+	prepaid(t, s, "0.5", nil)
+	authorize(t, s, "Pre", "441", "", "lost")
+	c.Add(10 * time.Minute)
+	must[[]rating.Hold](t)(s.ExpireHolds())
+	evs := events(t, s)
+	last := evs[len(evs)-1]
+	if last.Type != rating.EventHoldExpired || !strings.Contains(string(last.Data), `"tenant":"Pre","node":"","call":"lost","amount":"0.5"`) {
+		t.Errorf("last event %s %s", last.Type, last.Data)
 	}
 }
