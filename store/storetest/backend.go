@@ -66,6 +66,17 @@ type Backend interface {
 	TenantDashboard() ([]rating.TenantFigures, error)
 	ProviderDashboard(from, to time.Time) ([]rating.ProviderFigures, rating.ProviderFigures, error)
 
+	// Schedules, the outbox of alerts, and statements.
+	Schedules(tenant string) ([]rating.Schedule, error)
+	CreateSchedule(tenant string, s rating.Schedule) (rating.Schedule, error)
+	UpdateSchedule(tenant string, id uint64, fn func(*rating.Schedule) error) (rating.Schedule, error)
+	DeleteSchedule(tenant string, id uint64) error
+	PostDueSchedules() (int, error)
+	Events(after string, limit int) ([]rating.Event, string, error)
+	PendingEvents(after uint64, limit int) ([]rating.Event, error)
+	SaveDelivery(seq uint64, deliveries []rating.Delivery, done bool) error
+	Statement(tenant string, m rating.Month) (rating.Statement, error)
+
 	// Check verifies the books: balances equal their ledgers, roll-ups
 	// their CDRs.
 	Check() error

@@ -32,6 +32,7 @@ type Harness struct {
 func Run(t *testing.T, h Harness) {
 	open := h.Open
 	t.Run("Backup", func(t *testing.T) { testBackup(t, h) })
+	t.Run("SchedulesOnce", func(t *testing.T) { testSchedulesOnce(t, h) })
 	for _, c := range []struct {
 		name string
 		fn   func(*testing.T, Open)
@@ -49,6 +50,7 @@ func Run(t *testing.T, h Harness) {
 		{"Dashboards", testDashboards},
 		{"Holds", testHolds},
 		{"CreditOnce", testCreditOnce},
+		{"AlertsAndStatements", testAlertsAndStatements},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, open) })
 	}
