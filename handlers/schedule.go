@@ -15,7 +15,9 @@ import (
 // of the store.
 type schedules interface {
 	Schedules(tenant string) ([]rating.Schedule, error)
-	CreateSchedule(tenant string, s rating.Schedule) (rating.Schedule, error)
+	// CreateScheduleOnce creates at most once for a key (a form's
+	// one-time token, an Idempotency-Key); "" always creates.
+	CreateScheduleOnce(key, tenant string, s rating.Schedule) (rating.Schedule, error)
 	UpdateSchedule(tenant string, id uint64, fn func(*rating.Schedule) error) (rating.Schedule, error)
 	DeleteSchedule(tenant string, id uint64) error
 }
@@ -94,7 +96,7 @@ func (s *server) createSchedule(w http.ResponseWriter, r *http.Request) error {
 	if err := in.apply(&sc); err != nil {
 		return err
 	}
-	out, err := s.Store.CreateSchedule(mux.Vars(r)["name"], sc)
+	out, err := s.Store.CreateScheduleOnce(r.Header.Get("Idempotency-Key"), mux.Vars(r)["name"], sc)
 	if err != nil {
 		return err
 	}

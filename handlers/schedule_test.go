@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -164,4 +165,34 @@ func TestStatementPage(t *testing.T) {
 	b.get("/tenants/Docs%20Demo%20Acme/statements/2026-02").want(http.StatusOK).has("No entries in this period.")
 	css := b.get("/static/style.css").want(http.StatusOK)
 	css.has("@media print", ".noprint")
+}
+
+// A schedule form sent twice, or an API create sent again with the same
+// Idempotency-Key, adds one schedule: a second would charge the fee twice.
+func TestScheduleCreatedOnce(t *testing.T) {
+	c := &clock{t: time.Date(2026, 4, 10, 9, 0, 0, 0, time.UTC)}
+	ts := mustServeUI(t, c)
+	ts.admin("POST", "/api/v1/tenants", `{"name": "Acme"}`).want(http.StatusCreated)
+	b := newBrowser(ts)
+	b.login()
+	page := b.get("/tenants/Acme").want(http.StatusOK)
+	tokens := regexp.MustCompile(`name="token" value="([0-9a-f]+)"`).FindAllStringSubmatch(page.body, -1)
+	if len(tokens) == 0 {
+		t.Fatal("no one-time token on the tenant page")
+	}
+	form := url.Values{"name": {"12 seats"}, "kind": {"fee"}, "amount": {"60"}, "day": {"1"}, "start": {"2026-05-01"},
+		"token": {tokens[len(tokens)-1][1]}}
+	b.follow(b.post("/tenants/Acme/schedules", form)).has("Saved schedule 12 seats")
+	b.follow(b.post("/tenants/Acme/schedules", form)).has("the second sending added nothing")
+
+	h := map[string]string{"Idempotency-Key": "docs-demo-7"}
+	body := `{"name": "DID", "amount": "-2", "day": 1}`
+	ts.do(req{method: "POST", path: "/api/v1/tenants/Acme/schedules", token: testToken, body: body, ctype: "application/json", header: h}).want(http.StatusCreated)
+	ts.do(req{method: "POST", path: "/api/v1/tenants/Acme/schedules", token: testToken, body: body, ctype: "application/json", header: h}).
+		wantError(http.StatusConflict, "conflict")
+	var list struct{ Items []rating.Schedule }
+	ts.admin("GET", "/api/v1/tenants/Acme/schedules", "").want(http.StatusOK).decode(&list)
+	if len(list.Items) != 2 {
+		t.Errorf("%d schedules, want 2", len(list.Items))
+	}
 }

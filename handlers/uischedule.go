@@ -32,7 +32,10 @@ type scheduleForm struct {
 	ID                             uint64
 	Name, Kind, Amount, Day, Start string
 	End                            string
-	Errors                         formErrors
+	// Token is a new schedule's one-time token: a form sent twice must
+	// not add the fee twice.
+	Token  string
+	Errors formErrors
 }
 
 // The kinds of the form's select.
@@ -63,7 +66,7 @@ func newScheduleForm(s rating.Schedule) scheduleForm {
 func readScheduleForm(r *http.Request) scheduleForm {
 	v := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
 	return scheduleForm{Name: v("name"), Kind: v("kind"), Amount: v("amount"), Day: v("day"), Start: v("start"),
-		End: v("end"), Errors: formErrors{}}
+		End: v("end"), Token: r.PostFormValue("token"), Errors: formErrors{}}
 }
 
 // apply sets s from the form; the store validates the rest. The form's
@@ -113,6 +116,7 @@ func (u *ui) recurring(tenant string) (recurringPart, error) {
 	}
 	now := u.Now().In(u.loc)
 	f := newScheduleForm(rating.Schedule{Amount: rating.NoMoney, TopUpTo: rating.NoMoney, Start: now.Format(time.DateOnly), Day: 1})
+	f.Token = newFormToken()
 	p := recurringPart{Tenant: tenant, Schedules: ss, Form: f}
 	m := rating.MonthOf(now, u.loc)
 	for range 3 {
@@ -175,11 +179,14 @@ func (u *ui) saveSchedule(w http.ResponseWriter, r *http.Request) error {
 	}
 	var err error
 	if id == 0 {
-		s, err = u.Store.CreateSchedule(tenant, s)
+		s, err = u.Store.CreateScheduleOnce(f.Token, tenant, s)
 	} else {
 		s, err = u.Store.UpdateSchedule(tenant, id, func(x *rating.Schedule) error { *x = s; return nil })
 	}
-	if rating.ErrorCode(err) == rating.EInvalid {
+	back := "/tenants/" + url.PathEscape(tenant) + "#recurring"
+	if code := rating.ErrorCode(err); code == rating.EConflict && f.Token != "" {
+		return u.redirect(w, r, back, "ok", "This form had been sent already and the schedule added then; the second sending added nothing.")
+	} else if code == rating.EInvalid {
 		f.Errors.add(err, scheduleFields...)
 		if msg, ok := f.Errors["top_up_to"]; ok {
 			f.Errors["amount"] = msg
@@ -192,7 +199,7 @@ func (u *ui) saveSchedule(w http.ResponseWriter, r *http.Request) error {
 	if s.NextDue != nil {
 		next = "next due " + *s.NextDue
 	}
-	return u.redirect(w, r, "/tenants/"+url.PathEscape(tenant)+"#recurring", "ok", "Saved schedule "+s.Name+": "+next+".")
+	return u.redirect(w, r, back, "ok", "Saved schedule "+s.Name+": "+next+".")
 }
 
 func (u *ui) deleteSchedule(w http.ResponseWriter, r *http.Request) error {

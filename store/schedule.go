@@ -111,11 +111,27 @@ func decodeSchedule(k, v []byte, r *scheduleRecord) error {
 // scheduler posts each occurrence due from the start date on, once,
 // the past ones of a start date in the past included.
 func (s *Store) CreateSchedule(tenant string, sc rating.Schedule) (rating.Schedule, error) {
+	return s.CreateScheduleOnce("", tenant, sc)
+}
+
+// CreateScheduleOnce is CreateSchedule that creates at most once for a
+// key (an admin form's one-time token, an API Idempotency-Key), checked
+// in the transaction that creates it: a form sent twice must not charge
+// a tenant's fee twice a month. A key used before answers EConflict.
+func (s *Store) CreateScheduleOnce(key, tenant string, sc rating.Schedule) (rating.Schedule, error) {
 	if err := sc.Validate(); err != nil {
 		return rating.Schedule{}, err
 	}
+	if len(key) > maxOnceKey {
+		return rating.Schedule{}, rating.Invalidf("key", "idempotency key %s: at most %d bytes", rating.Excerpt(key), maxOnceKey)
+	}
 	var out rating.Schedule
 	err := s.update(func(tx *txn) error {
+		if key != "" {
+			if err := useOnce(tx, "schedule "+key); err != nil {
+				return err
+			}
+		}
 		t, err := getTenant(tx.Tx, tenant)
 		if err != nil {
 			return err
