@@ -96,7 +96,7 @@ func (s *server) createSchedule(w http.ResponseWriter, r *http.Request) error {
 	if err := in.apply(&sc); err != nil {
 		return err
 	}
-	out, err := s.Store.CreateScheduleOnce(r.Header.Get("Idempotency-Key"), mux.Vars(r)["name"], sc)
+	out, err := s.store(r).CreateScheduleOnce(r.Header.Get("Idempotency-Key"), mux.Vars(r)["name"], sc)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func (s *server) updateSchedule(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decode(w, r, &in); err != nil {
 		return err
 	}
-	out, err := s.Store.UpdateSchedule(mux.Vars(r)["name"], id, in.apply)
+	out, err := s.store(r).UpdateSchedule(mux.Vars(r)["name"], id, in.apply)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (s *server) deleteSchedule(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Store.DeleteSchedule(mux.Vars(r)["name"], id); err != nil {
+	if err := s.store(r).DeleteSchedule(mux.Vars(r)["name"], id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

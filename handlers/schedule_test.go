@@ -61,6 +61,13 @@ func TestSchedulesAPI(t *testing.T) {
 		t.Errorf("list %v", list.Items)
 	}
 	ts.admin("DELETE", base+"/2", "").want(http.StatusNoContent)
+	audit := string(ts.admin("GET", "/api/v1/audit", "").want(http.StatusOK).body)
+	for _, want := range []string{`"action":"POST /api/v1/tenants/{name}/schedules"`, `"action":"PUT /api/v1/tenants/{name}/schedules/{id}"`,
+		`"action":"DELETE /api/v1/tenants/{name}/schedules/{id}"`, `"object":"tenants/Acme/schedules/2"`} {
+		if !strings.Contains(audit, want) {
+			t.Errorf("the audit trail lacks %s:\n%s", want, audit)
+		}
+	}
 	ts.admin("DELETE", base+"/2", "").wantError(http.StatusNotFound, "not_found")
 	ts.admin("PUT", base+"/x", `{}`).wantError(http.StatusNotFound, "not_found")
 	ts.admin("GET", "/api/v1/tenants/nobody/schedules", "").wantError(http.StatusNotFound, "not_found")

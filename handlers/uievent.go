@@ -48,7 +48,7 @@ func summary(raw json.RawMessage) string {
 // other: the operator sees whether the receiver gets it and checks its
 // signature.
 func (u *ui) sendTestEvent(w http.ResponseWriter, r *http.Request) error {
-	ev, err := u.Store.QueueEvent(rating.EventTest, testEventData{Message: "a test event from the pbxbill admin", By: userOf(r)})
+	ev, err := u.store(r).QueueEvent(rating.EventTest, testEventData{Message: "a test event from the pbxbill admin", By: userOf(r)})
 	if err != nil {
 		return err
 	}

@@ -179,9 +179,9 @@ func (u *ui) saveSchedule(w http.ResponseWriter, r *http.Request) error {
 	}
 	var err error
 	if id == 0 {
-		s, err = u.Store.CreateScheduleOnce(f.Token, tenant, s)
+		s, err = u.store(r).CreateScheduleOnce(f.Token, tenant, s)
 	} else {
-		s, err = u.Store.UpdateSchedule(tenant, id, func(x *rating.Schedule) error { *x = s; return nil })
+		s, err = u.store(r).UpdateSchedule(tenant, id, func(x *rating.Schedule) error { *x = s; return nil })
 	}
 	back := "/tenants/" + url.PathEscape(tenant) + "#recurring"
 	if code := rating.ErrorCode(err); code == rating.EConflict && f.Token != "" {
@@ -208,7 +208,7 @@ func (u *ui) deleteSchedule(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := u.Store.DeleteSchedule(tenant, id); err != nil {
+	if err := u.store(r).DeleteSchedule(tenant, id); err != nil {
 		return err
 	}
 	return u.redirect(w, r, "/tenants/"+url.PathEscape(tenant)+"#recurring", "ok", "Deleted the schedule; the entries it posted stay.")
