@@ -246,7 +246,12 @@ func TestHoldRestart(t *testing.T) {
 // Many calls of one tenant at once: the holds never sum past its credit,
 // and every call that was refused was refused for credit.
 func TestHoldRace(t *testing.T) {
-	s := books(t)
+	// A clock that stands still: books' clock ticks a second a reading,
+	// and 200 authorizations would move it past the first holds' expiry,
+	// freeing their credit for later calls.
+	c := &testClock{t: epoch}
+	s := MustOpenAt(t, filepath.Join(t.TempDir(), "pbxbill.db"), Options{Now: c.Now})
+	books2(t, s)
 	prepaid(t, s, "7.5", nil)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -286,7 +291,10 @@ func TestHoldRace(t *testing.T) {
 func TestHoldPromiseConcurrent(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 7))
 	for run := range 4 {
-		s := MustOpen(t)
+		// A clock that stands still, so that no hold expires under the
+		// test's hundreds of clock readings.
+		c := &testClock{t: epoch}
+		s := MustOpenAt(t, filepath.Join(t.TempDir(), "pbxbill.db"), Options{Now: c.Now})
 		tb := rating.NewTable("T", rating.Outbound, "")
 		tb.InitialIncrement, tb.Increment = []int{0, 1, 30, 60}[rng.IntN(4)], []int{1, 6, 60}[rng.IntN(3)]
 		if _, err := s.CreateRateTable(tb); err != nil {
