@@ -23,13 +23,24 @@ const (
 	colMinCost
 	colMaxCost
 	colEffectiveFrom
+	colDays
+	colHours
+	colBlocked
+	// The columns after these are read, never written: time_from and
+	// time_to are a carrier's way of writing hours.
+	colTimeFrom
+	colTimeTo
 	numColumns
 )
+
+// numWritten is how many columns RateWriter writes.
+const numWritten = colTimeFrom
 
 // rateAliases names each column, in column order, then its aliases.
 const rateAliases = "prefix code dialprefix;destination description country;rate cost price;" +
 	"connect_fee setup connection_cost;initial_increment initblock;increment billingblock;" +
-	"initial_rate;grace;min_cost;max_cost;effective_from effective_date"
+	"initial_rate;grace;min_cost;max_cost;effective_from effective_date;" +
+	"days weekdays;hours;blocked;time_from;time_to"
 
 // rateColumn maps a lower-cased header name to its column, or -1.
 func rateColumn(name string) int {
@@ -159,15 +170,16 @@ type slot struct {
 	rate, connectFee, initialRate, minCost, maxCost Amount
 	dest                                            uint32
 	initialIncrement, increment, grace              int32
+	blocked                                         bool
 }
 
-// dupKey is what the duplicate check keeps of each row until the end: 24
+// dupKey is what the duplicate check keeps of each row until the end: 32
 // bytes and no pointers, so the collector never scans a million of them,
-// and the check hashes integers.
+// and the check hashes integers. week is the row's times (Week.order).
 type dupKey struct {
-	key        uint64
-	from       int64
-	long, line uint32
+	key              uint64
+	from             int64
+	long, line, week uint32
 }
 
 // fail records a problem; col is -1 for one not about a cell.
@@ -214,6 +226,14 @@ func (p *rateParser) header(rec []string, line int) bool {
 			p.fail(line, c, "missing column %s; the columns are %s", p.names[c], columnList())
 		}
 	}
+	switch from, to := seen[colTimeFrom] != "", seen[colTimeTo] != ""; {
+	case (from || to) && seen[colHours] != "":
+		p.fail(line, colHours, "columns hours and time_from/time_to both give the hours; keep one")
+	case from && !to:
+		p.fail(line, colTimeFrom, "column time_from needs a column time_to")
+	case to && !from:
+		p.fail(line, colTimeTo, "column time_to needs a column time_from")
+	}
 	return p.nerr == 0
 }
 
@@ -224,6 +244,7 @@ func (p *rateParser) row(rec []string, line int) {
 		return
 	}
 	row, bad := NewRow("", NoAmount), false
+	var timeFrom, timeTo string
 	for i, cell := range rec {
 		if cell = strings.TrimSpace(cell); cell == "" {
 			continue // the default
@@ -252,10 +273,27 @@ func (p *rateParser) row(rec []string, line int) {
 			row.MinCost, msg = p.money(cell)
 		case colMaxCost:
 			row.MaxCost, msg = p.money(cell)
+		case colDays:
+			row.Days, msg = parseDays(cell)
+		case colHours:
+			row.Hours, msg = parseHours(cell)
+		case colBlocked:
+			row.Blocked, msg = parseBlocked(cell)
+		case colTimeFrom:
+			timeFrom = cell
+		case colTimeTo:
+			timeTo = cell
 		}
 		if msg != "" {
 			bad = true
 			p.fail(line, p.cols[i], "%s %s: %s", p.names[p.cols[i]], Excerpt(cell), msg)
+		}
+	}
+	if timeFrom != "" || timeTo != "" {
+		var msg string
+		if row.Hours, msg = window(timeFrom, timeTo); msg != "" {
+			bad = true
+			p.fail(line, colTimeFrom, "time_from %s, time_to %s: %s", Excerpt(timeFrom), Excerpt(timeTo), msg)
 		}
 	}
 	if bad {
@@ -270,7 +308,8 @@ func (p *rateParser) row(rec []string, line int) {
 	}
 	s := slot{dupKey: dupKey{from: alwaysUnix, line: uint32(line)}, rate: row.Rate, connectFee: row.ConnectFee, initialRate: row.InitialRate,
 		minCost: row.MinCost, maxCost: row.MaxCost, initialIncrement: int32(row.InitialIncrement),
-		increment: int32(row.Increment), grace: int32(row.Grace)}
+		increment: int32(row.Increment), grace: int32(row.Grace), blocked: row.Blocked}
+	s.week = row.Week().Key()
 	if row.Prefix != Wildcard {
 		s.key = packKey(row.Prefix)
 	}

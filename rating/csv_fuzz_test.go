@@ -76,15 +76,17 @@ func FuzzParseRates(f *testing.F) {
 			prefix string
 			from   time.Time
 		}
-		seen := map[key]bool{}
+		versions := map[key][]Row{}
 		for i := range rows {
 			if err := rows[i].Validate(tb.Decimals); err != nil {
 				t.Fatalf("accepted %+v: %v", rows[i], err)
 			}
-			if k := (key{rows[i].Prefix, rows[i].EffectiveFrom}); seen[k] {
-				t.Fatalf("accepted a duplicate: %+v", rows[i])
-			} else {
-				seen[k] = true
+			k := key{rows[i].Prefix, rows[i].EffectiveFrom}
+			versions[k] = append(versions[k], rows[i])
+		}
+		for _, week := range versions {
+			if err := CheckWeek(week); err != nil {
+				t.Fatalf("accepted a week DOMAIN.md refuses: %v", err)
 			}
 		}
 		out := writeDeck(t, rows, loc)

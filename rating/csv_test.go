@@ -252,6 +252,54 @@ func TestParseRatesDuplicates(t *testing.T) {
 	}
 }
 
+// Times of the week: rows of one prefix and effective_from that cannot
+// stand together are named by line, each against the line it clashes with.
+func TestParseRatesWeeks(t *testing.T) {
+	for _, tc := range []struct {
+		deck string
+		want []LineError
+	}{
+		{"44,1,mon-fri,08:00-18:00\n44,2,fri,22:00-06:00\n44,3,,\n", nil}, // DOMAIN.md's example
+		{"44,1,mon-fri,08:00-18:00\n44,2,fri,17:00-19:00\n", []LineError{
+			{3, "days", "prefix 44, effective_from always: days/hours fri 17:00-19:00 overlap the row of mon-fri 08:00-18:00 on line 2"}}},
+		{"44,1,,\n33,1,,\n44,2,,\n", []LineError{{4, "prefix", "duplicate of line 2: prefix 44, effective_from always"}}},
+		{"44,1,sat,\n44,1,sat,\n", []LineError{{3, "prefix", "duplicate of line 2: prefix 44, effective_from always, the same days and hours"}}},
+		{"44,1,fri,22:00-06:00\n44,2,sat,05:00-07:00\n44,3,sat,07:00-08:00\n44,4,sun,\n44,5,sat,00:00-24:00\n", []LineError{
+			{3, "days", "prefix 44, effective_from always: days/hours sat 05:00-07:00 overlap the row of fri 22:00-06:00 on line 2"},
+			{6, "days", "prefix 44, effective_from always: days/hours sat 00:00-24:00 overlap the row of fri 22:00-06:00 on line 2"}}},
+		{"*,1,sun,22:00-06:00\n*,2,mon,\n", []LineError{
+			{3, "days", "prefix *, effective_from always: days/hours mon all day overlap the row of sun 22:00-06:00 on line 2"}}},
+		{"44,1,,08:00-09:00\n45,1,,08:00-09:00\n", nil},
+		{"44,1,xyz,\n44,1,,25:00-26:00\n44,1,,08:00-08:00\n", []LineError{
+			{2, "days", `days "xyz": want mon…sun, comma-separated, or a range such as mon-fri`},
+			{3, "hours", `hours "25:00-26:00": want HH:MM-HH:MM, such as 08:00-18:00`},
+			{4, "hours", `hours "08:00-08:00": starts where it ends; 00:00-24:00 is the whole day`}}},
+	} {
+		deck := "prefix,rate,days,hours\n" + tc.deck
+		_, err := ParseRates(strings.NewReader(deck), NewTable("t", Outbound, "EUR"), time.UTC)
+		var e *Error
+		if errors.As(err, &e) != (tc.want != nil) || e != nil && !reflect.DeepEqual(e.Lines, tc.want) {
+			t.Errorf("%q: got %v, want %+v", tc.deck, err, tc.want)
+			if e != nil {
+				t.Logf("%+v", e.Lines)
+			}
+		}
+	}
+	for _, tc := range []struct{ deck, col, msg string }{
+		{"prefix,rate,hours,time_from,time_to\n", "hours", "columns hours and time_from/time_to both give the hours"},
+		{"prefix,rate,time_from\n", "time_from", "column time_from needs a column time_to"},
+		{"prefix,rate,time_from,time_to\n44,1,08:00,\n", "time_from", `time_from "08:00", time_to "": want HH:MM-HH:MM`},
+		{"prefix,rate,blocked\n44,1,maybe\n", "blocked", `blocked "maybe": want true or false`},
+		{"prefix,rate,days,weekdays\n", "days", "column days given twice"},
+	} {
+		_, err := ParseRates(strings.NewReader(tc.deck), NewTable("t", Outbound, "EUR"), time.UTC)
+		var e *Error
+		if !errors.As(err, &e) || len(e.Lines) == 0 || e.Lines[0].Column != tc.col || !strings.Contains(e.Lines[0].Message, tc.msg) {
+			t.Errorf("%q: got %v, want %s: %s", tc.deck, err, tc.col, tc.msg)
+		}
+	}
+}
+
 func TestParseRatesHeader(t *testing.T) {
 	for _, tc := range []struct{ deck, col, msg string }{
 		{"prefix,rate,ratee\n", "", `unknown column "ratee" (column 3); the columns are prefix (or code, dialprefix),`},
@@ -352,7 +400,7 @@ func TestParseRatesLongLine(t *testing.T) {
 }
 
 func TestRateWriterCSV(t *testing.T) {
-	const header = "prefix,destination,rate,connect_fee,initial_increment,increment,initial_rate,grace,min_cost,max_cost,effective_from\n"
+	const header = "prefix,destination,rate,connect_fee,initial_increment,increment,initial_rate,grace,min_cost,max_cost,effective_from,days,hours,blocked\n"
 	if got := writeDeck(t, nil, nil); got != header {
 		t.Errorf("empty table: got %q", got)
 	}
@@ -368,10 +416,12 @@ func TestRateWriterCSV(t *testing.T) {
 				EffectiveFrom: time.Date(2025, 7, 1, 4, 0, 0, 0, time.UTC)}
 		}),
 		deckRow("2", "", "1", func(r *Row) { r.EffectiveFrom = time.Date(1880, 1, 1, 0, 0, 0, 0, time.UTC) }),
+		deckRow("3", "", "1", func(r *Row) { r.Days, r.Hours, r.Blocked = 0b1100001, Hours{1080, 480}, true }),
 	}
-	want := header + "82,\"Korea, \"\"South\"\"\",0.0125,,,,,,,,\n" +
-		"1,\" US\",0.01,0,0,6,0.2,0,1,2.5,2025-07-01T00:00:00-04:00\n" +
-		"2,,1,,,,,,,,1880-01-01T00:00:00Z\n" // New York's mean time was -4:56:02
+	want := header + "82,\"Korea, \"\"South\"\"\",0.0125,,,,,,,,,,,\n" +
+		"1,\" US\",0.01,0,0,6,0.2,0,1,2.5,2025-07-01T00:00:00-04:00,,,\n" +
+		"2,,1,,,,,,,,1880-01-01T00:00:00Z,,,\n" + // New York's mean time was -4:56:02
+		"3,,1,,,,,,,,,sat-mon,18:00-08:00,true\n"
 	if got := writeDeck(t, rows, ny); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}

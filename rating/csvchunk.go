@@ -112,6 +112,8 @@ func (p *rateParser) fill(r *Row, s *slot) {
 	if s.from != alwaysUnix {
 		r.EffectiveFrom = time.Unix(s.from, 0).UTC()
 	}
+	w := WeekFromKey(s.week)
+	r.Days, r.Hours, r.Blocked = w.Days, w.Hours, s.blocked
 }
 
 // flush hands the chunk being filled to fn and starts the next one. The
@@ -141,10 +143,13 @@ func (p *rateParser) finish() (int, error) {
 	return p.n, nil
 }
 
-// duplicates reports each row whose prefix and effective_from an earlier
-// row has, naming that row's line. Sorting a million rows would cost more
-// than the rest of the parse, so a bitmap of hashes picks out the few rows
-// that may repeat another, and only those go through a map.
+// duplicates reports the rows that cannot stand beside an earlier row of
+// the same prefix and effective_from, naming that row's line: a second
+// default (or the same times twice) is a duplicate, timed rows whose times
+// overlap are an overlap (DOMAIN.md "Times of the week"). Sorting a
+// million rows would cost more than the rest of the parse, so a bitmap of
+// hashes picks out the rows that may share a version with another, and
+// only those go through a map.
 func (p *rateParser) duplicates() {
 	size := uint64(64)
 	for size < 16*uint64(p.n) {
@@ -170,9 +175,9 @@ func (p *rateParser) duplicates() {
 		from int64
 		tail string
 	}
-	first := map[key]uint32{}
-	var dups []LineError
-	ndup := 0
+	// The rows of each version that may have company, in line order.
+	versions := map[key][]*dupKey{}
+	var order []key
 	for _, c := range p.keys {
 		for i := range c {
 			s := &c[i]
@@ -180,26 +185,47 @@ func (p *rateParser) duplicates() {
 				continue
 			}
 			k := key{s.key, s.from, p.longs[s.long]}
-			line, ok := first[k]
+			rows, ok := versions[k]
 			if !ok {
-				first[k] = s.line
+				order = append(order, k)
+			}
+			versions[k] = append(rows, s)
+		}
+	}
+	var dups []LineError
+	ws := weekSet{}
+	for _, k := range order {
+		rows := versions[k]
+		if len(rows) < 2 {
+			continue
+		}
+		ws.reset()
+		for i, s := range rows {
+			j := ws.add(WeekFromKey(s.week), i)
+			if j < 0 {
 				continue
 			}
-			if ndup++; len(dups) == 100 {
-				continue // found in line order: later ones cannot be among the first 100
-			}
+			first := rows[j]
 			from := "always"
 			if s.from != alwaysUnix {
 				from = time.Unix(s.from, 0).In(p.loc).Format(time.RFC3339)
 			}
-			var b strings.Builder
-			dups = append(dups, LineError{Line: int(s.line), Column: "prefix", Message: fmt.Sprintf(
-				"duplicate of line %d: prefix %s, effective_from %s", line, p.prefix(s, &b), from)})
+			var sb strings.Builder
+			msg := fmt.Sprintf("duplicate of line %d: prefix %s, effective_from %s", first.line, p.prefix(s, &sb), from)
+			column := "prefix"
+			if s.week != first.week {
+				msg = fmt.Sprintf("prefix %s, effective_from %s: %s on line %d", p.prefix(s, &sb), from,
+					conflictWhy(WeekFromKey(first.week), WeekFromKey(s.week)), first.line)
+				column = "days"
+			} else if s.week != 0 {
+				msg += ", the same days and hours"
+			}
+			dups = append(dups, LineError{Line: int(s.line), Column: column, Message: msg})
 		}
 	}
-	if ndup > 0 {
+	if len(dups) > 0 {
 		// Keep the first 100 problems by line, wherever they were found.
-		p.nerr += ndup
+		p.nerr += len(dups)
 		p.errs = append(p.errs, dups...)
 		slices.SortStableFunc(p.errs, func(a, b LineError) int { return a.Line - b.Line })
 		p.errs = p.errs[:min(len(p.errs), 100)]

@@ -44,21 +44,43 @@ type Index struct {
 	wildcard []entry
 	prefixes int
 
+	// The weeks of versions with times (entryHeader): each one's spans,
+	// sorted, and its rows, with their times in weeks.
+	spans    []span
+	weekRows []entry
+	weeks    []Week
+
 	over *overlay // prefixes changed since the index was built; nil: none
 }
 
 // entry is one row, resolved against the table's defaults, packed into
 // one 64-byte cache line: a lookup of a large table touches little else.
+//
+// A version of a prefix whose rows have times of the week is one entry
+// in the chain of versions too, a header (entryHeader) whose money fields
+// say where its week is: rate and connectFee bound its spans, initialRate
+// and minCost its rows in weekRows, maxCost is its default's index there
+// or -1. Borrowing the fields keeps every entry one cache line, and an
+// untimed table's lookup exactly as it was. A row of a week (entryInWeek)
+// keeps its index in weekRows in parent, which it has no use for.
 type entry struct {
 	rate, connectFee, initialRate, minCost, maxCost Amount
 	from                                            int64
 	parent                                          int32  // latest entry of the parent prefix, or -1
-	dest                                            uint32 // destination id << 8 | prefix length
+	dest                                            uint32 // destination id << 8 | entry flags | prefix length
 	grace, initialIncrement, increment              uint16
-	older                                           uint16 // rows of the same prefix before this one
+	older                                           uint16 // versions of the same prefix before this one
 }
 
-func (e *entry) plen() int { return int(e.dest & 0xff) }
+// The low byte of entry.dest: the prefix length (at most 24) and flags.
+const (
+	plenMask     = 0x1f
+	entryInWeek  = 0x20 // a row of a week with times (in weekRows)
+	entryHeader  = 0x40 // a version with times: its rows are in weekRows
+	entryBlocked = 0x80 // the row is blocked
+)
+
+func (e *entry) plen() int { return int(e.dest & plenMask) }
 
 // segment is a run of keys from start (inclusive) to the next segment's
 // start whose innermost prefix's latest entry is e (-1: none). The start
@@ -102,13 +124,16 @@ func (x *Index) Table() Table { return x.table }
 func (x *Index) Len() int { return x.prefixes }
 
 // Lookup finds the rate for a normalised number (digits only) at instant
-// at: the longest prefix with a row in force, else "*", else false. It does
-// not allocate: Prefix is a slice of number.
+// at: the longest prefix with a row that applies at at, else "*", else
+// false. A row with times of the week is read against at's wall clock in
+// at's own location: Rater passes the installation's. It does not
+// allocate: Prefix is a slice of number.
 func (x *Index) Lookup(number string, at time.Time) (Rate, bool) {
 	k := packKey(number)
-	e := x.packed(number, k, at.Unix())
+	w := when{at: at, minute: -1}
+	e := x.packed(number, k, &w)
 	if x.over != nil && x.over.touches(number, k, e) {
-		return x.lookupOver(number, at)
+		return x.lookupOver(number, &w)
 	}
 	if e == nil {
 		return Rate{}, false
@@ -116,12 +141,29 @@ func (x *Index) Lookup(number string, at time.Time) (Rate, bool) {
 	return x.rate(e, number), true
 }
 
-// packed returns the entry of the longest packed prefix of number, whose
-// key is k, with a row in force at t, else of "*", else nil.
-func (x *Index) packed(number string, k uint64, t int64) *entry {
+// when is the instant of a lookup, read on the wall clock only once a
+// version with times is met, and then only once.
+type when struct {
+	at     time.Time
+	minute int32 // of the week; -1 until read
+}
+
+func (w *when) ofWeek() uint16 {
+	if w.minute < 0 {
+		w.minute = int32(minuteOfWeek(w.at))
+	}
+	return uint16(w.minute)
+}
+
+// packed returns the entry of the row that applies at w of the longest
+// packed prefix of number, whose key is k, else of "*", else nil. A prefix
+// whose version in force has no row for w's time of the week is passed
+// over for its parent: its older versions no longer exist.
+func (x *Index) packed(number string, k uint64, w *when) *entry {
+	t := w.at.Unix()
 	for l := min(len(number), x.longMax); l > keyDigits; l-- {
 		if vs, ok := x.long[number[:l]]; ok {
-			if e := pick(vs, t); e != nil {
+			if e := x.apply(pick(vs, t), w); e != nil {
 				return e
 			}
 		}
@@ -129,7 +171,14 @@ func (x *Index) packed(number string, k uint64, t int64) *entry {
 	for e := x.innermost(k); e >= 0; {
 		en := &x.entries[e]
 		if en.from <= t {
-			return en
+			if en.dest&entryHeader == 0 {
+				return en
+			}
+			if r := x.inWeek(en, w); r != nil {
+				return r
+			}
+			e = en.parent
+			continue
 		}
 		if en.older > 0 {
 			e--
@@ -137,7 +186,39 @@ func (x *Index) packed(number string, k uint64, t int64) *entry {
 			e = en.parent
 		}
 	}
-	return pick(x.wildcard, t)
+	return x.apply(pick(x.wildcard, t), w)
+}
+
+// apply returns the row of version e that applies at w: e itself when it
+// has no times, else its week's row, or nil.
+func (x *Index) apply(e *entry, w *when) *entry {
+	if e == nil || e.dest&entryHeader == 0 {
+		return e
+	}
+	return x.inWeek(e, w)
+}
+
+// inWeek returns the row of header h's week whose times hold w, else its
+// default, else nil. The spans do not overlap, so the one that starts
+// last at or before w is the only one that may hold it.
+func (x *Index) inWeek(h *entry, w *when) *entry {
+	m := w.ofWeek()
+	first, lo, hi := int(h.rate), int(h.rate), int(h.connectFee)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if x.spans[mid].from <= m {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo > first && m < x.spans[lo-1].to {
+		return &x.weekRows[x.spans[lo-1].row]
+	}
+	if h.maxCost >= 0 {
+		return &x.weekRows[h.maxCost]
+	}
+	return nil
 }
 
 // innermost returns the latest entry of the longest packed prefix of key
@@ -183,11 +264,31 @@ func (x *Index) rate(e *entry, number string) Rate {
 	if n := e.plen(); n > 0 {
 		prefix = number[:n]
 	}
-	return Rate{Table: x.table.Name, Prefix: prefix, Destination: x.dests[e.dest>>8],
+	r := Rate{Table: x.table.Name, Prefix: prefix, Destination: x.dests[e.dest>>8],
 		Rate: e.rate, ConnectFee: e.connectFee, InitialRate: e.initialRate,
 		MinCost: e.minCost, MaxCost: e.maxCost,
 		InitialIncrement: int(e.initialIncrement), Increment: int(e.increment), Grace: int(e.grace),
-		Decimals: x.table.Decimals, Rounding: x.table.Rounding, EffectiveFrom: e.from}
+		Decimals: x.table.Decimals, Rounding: x.table.Rounding, EffectiveFrom: e.from,
+		Blocked: e.dest&entryBlocked != 0}
+	if e.dest&entryInWeek != 0 {
+		w := x.weeks[e.parent]
+		r.Days, r.Hours, r.Weekly = w.Days, w.Hours, true
+	}
+	return r
+}
+
+// countRows counts the rows of versions vs: one each, a week's rows for a
+// version with times.
+func countRows(vs []entry) int {
+	n := 0
+	for i := range vs {
+		if vs[i].dest&entryHeader != 0 {
+			n += int(vs[i].minCost - vs[i].initialRate)
+		} else {
+			n++
+		}
+	}
+	return n
 }
 
 // Bytes is the memory the index holds, for the bytes-per-prefix figure.
@@ -200,5 +301,6 @@ func (x *Index) Bytes() int {
 	for p, vs := range x.long {
 		n += len(p) + 48 + len(vs)*es
 	}
+	n += cap(x.spans)*int(unsafe.Sizeof(span{})) + cap(x.weekRows)*es + cap(x.weeks)*int(unsafe.Sizeof(Week{}))
 	return n + len(x.wildcard)*es + x.over.bytes()
 }

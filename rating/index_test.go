@@ -174,7 +174,11 @@ func TestLookupDoesNotAllocate(t *testing.T) {
 
 // benchIndex builds a table of n distinct random prefixes of 4 to 9 digits,
 // as a large wholesale deck has.
-func benchIndex(tb testing.TB, n int) *Index {
+func benchIndex(tb testing.TB, n int) *Index { return benchIndexTimed(tb, n, 0) }
+
+// benchIndexTimed is benchIndex where every timed-th prefix (none for 0)
+// has a peak and off-peak week: mon-fri 08:00-18:00 and a default.
+func benchIndexTimed(tb testing.TB, n, timed int) *Index {
 	rng := rand.New(rand.NewPCG(uint64(n), 7))
 	seen := make(map[string]struct{}, n)
 	rows := make([]Row, 0, n)
@@ -192,6 +196,10 @@ func benchIndex(tb testing.TB, n int) *Index {
 		r := NewRow(p, Amount(rng.Int64N(50_000_000)))
 		r.Destination = "Country " + p[:2]
 		rows = append(rows, r)
+		if timed > 0 && len(seen)%timed == 0 {
+			r.Days, r.Hours, r.Rate = 0b11111, Hours{8 * 60, 18 * 60}, r.Rate*2
+			rows = append(rows, r)
+		}
 	}
 	return NewIndex(testTable(), rows)
 }
@@ -205,10 +213,19 @@ func randomNumbers(n int) []string {
 	return out
 }
 
+// BenchmarkLookup looks up random numbers in tables of random prefixes;
+// in "-third-timed" a third of the prefixes have a peak and off-peak week,
+// and the instant (a Wednesday noon) falls in the peak.
 func BenchmarkLookup(b *testing.B) {
-	for _, n := range []int{10_000, 100_000, 1_000_000} {
-		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			x := benchIndex(b, n)
+	for _, tc := range []struct {
+		n, timed int
+	}{{10_000, 0}, {100_000, 0}, {1_000_000, 0}, {1_000_000, 3}} {
+		name := strconv.Itoa(tc.n)
+		if tc.timed > 0 {
+			name += "-third-timed"
+		}
+		b.Run(name, func(b *testing.B) {
+			x := benchIndexTimed(b, tc.n, tc.timed)
 			numbers := randomNumbers(1 << 16)
 			b.ReportAllocs()
 			b.ResetTimer()

@@ -1,6 +1,10 @@
 package rating
 
-import "slices"
+import (
+	"cmp"
+	"slices"
+	"time"
+)
 
 // NewIndex builds the index of table t from rows. Rows sorted by prefix,
 // then effective_from (the store's order) are used as they are; any other
@@ -21,7 +25,8 @@ func NewIndex(t Table, rows []Row) *Index {
 	return b.Build()
 }
 
-// compareRows orders rows by prefix, then effective_from: the store's order.
+// compareRows orders rows by prefix, then effective_from, then times of
+// the week: the store's order, which puts the rows of a week together.
 func compareRows(a, b *Row) int {
 	if a.Prefix != b.Prefix {
 		if a.Prefix < b.Prefix {
@@ -29,7 +34,21 @@ func compareRows(a, b *Row) int {
 		}
 		return 1
 	}
-	return a.EffectiveFrom.Compare(b.EffectiveFrom)
+	if c := a.EffectiveFrom.Compare(b.EffectiveFrom); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Week().Key(), b.Week().Key())
+}
+
+// Key packs a week into 29 bits, in the order the rows of one version
+// sort in the store's keys and the index: the default, 0, first.
+func (w Week) Key() uint32 {
+	return uint32(w.Days)<<22 | uint32(w.Hours.From)<<11 | uint32(w.Hours.To)
+}
+
+// WeekFromKey is the week that Key packed into v.
+func WeekFromKey(v uint32) Week {
+	return Week{Days(v >> 22), Hours{uint16(v >> 11 & 0x7ff), uint16(v & 0x7ff)}}
 }
 
 // IndexBuilder builds an index from rows added one at a time in the
@@ -39,6 +58,14 @@ type IndexBuilder struct {
 	x      *Index
 	nodes  []node // one per distinct prefix, by key
 	destID map[string]uint32
+
+	// The version being gathered: the rows so far of one prefix and
+	// effective_from, packed, and their times.
+	prefix string
+	group  []entry
+	weeks  []Week
+	spans  []span // scratch
+	err    error
 }
 
 // NewIndexBuilder starts the index of table t; size is a hint of the number
@@ -51,7 +78,9 @@ func NewIndexBuilder(t Table, size int) *IndexBuilder {
 }
 
 // Add adds the next row. Rows must come in the store's order; the row is
-// copied, so the caller may reuse it.
+// copied, so the caller may reuse it. The rows of one prefix and
+// effective_from are one week: a week that DOMAIN.md does not allow (two
+// defaults, overlapping times) is still indexed, and Err reports it.
 func (b *IndexBuilder) Add(row *Row) {
 	x := b.x
 	x.table.Rows++
@@ -61,10 +90,77 @@ func (b *IndexBuilder) Add(row *Row) {
 		b.destID[row.Destination] = id
 		x.dests = append(x.dests, row.Destination)
 	}
-	e := x.table.pack(row, id<<8|uint32(min(len(row.Prefix), MaxPrefixLen)))
-	switch p := row.Prefix; {
+	plen := uint32(min(len(row.Prefix), MaxPrefixLen))
+	if row.Prefix == Wildcard {
+		plen = 0
+	}
+	e := x.table.pack(row, id<<8|plen)
+	if len(b.group) > 0 && (row.Prefix != b.prefix || e.from != b.group[0].from) {
+		b.flush()
+	}
+	b.prefix = row.Prefix
+	b.group = append(b.group, e)
+	b.weeks = append(b.weeks, row.Week())
+}
+
+// Err reports the first week that DOMAIN.md does not allow, nil when
+// every week is sound. It is final once Build has run.
+func (b *IndexBuilder) Err() error { return b.err }
+
+// flush places the version gathered: a lone row without times as the
+// entry it is, anything else as a header and its week.
+func (b *IndexBuilder) flush() {
+	if len(b.group) == 0 {
+		return
+	}
+	e := b.group[0]
+	if len(b.group) > 1 || b.weeks[0].Timed() {
+		e = b.week()
+	}
+	b.place(e)
+	b.group, b.weeks = b.group[:0], b.weeks[:0]
+}
+
+// week stores the gathered rows as a week and returns its header.
+func (b *IndexBuilder) week() entry {
+	x, g := b.x, b.group
+	if i, j, spans := weekConflict(b.weeks, b.spans); i >= 0 {
+		b.spans = spans
+		if b.err == nil {
+			key := RateKey{Prefix: b.prefix, Week: b.weeks[j]}
+			if g[0].from != alwaysUnix {
+				key.EffectiveFrom = time.Unix(g[0].from, 0).UTC()
+			}
+			b.err = Invalidf("days", "%s: %s", key, conflictWhy(b.weeks[i], b.weeks[j]))
+		}
+	}
+	base := len(x.weekRows)
+	h := entry{from: g[0].from, parent: -1, dest: g[0].dest&^0xe0 | entryHeader, maxCost: -1,
+		initialRate: Amount(base), minCost: Amount(base + len(g))}
+	b.spans = b.spans[:0]
+	for i := range g {
+		r := g[i]
+		r.dest |= entryInWeek
+		r.parent = int32(base + i)
+		x.weekRows = append(x.weekRows, r)
+		x.weeks = append(x.weeks, b.weeks[i])
+		if !b.weeks[i].Timed() {
+			h.maxCost = Amount(base + i)
+		}
+		b.spans = appendSpans(b.spans, b.weeks[i], uint32(base+i))
+	}
+	sortSpans(b.spans)
+	h.rate = Amount(len(x.spans))
+	x.spans = append(x.spans, b.spans...)
+	h.connectFee = Amount(len(x.spans))
+	return h
+}
+
+// place adds the entry of one version of the gathered prefix.
+func (b *IndexBuilder) place(e entry) {
+	x := b.x
+	switch p := b.prefix; {
 	case p == Wildcard:
-		e.dest &^= 0xff
 		x.wildcard = append(x.wildcard, e)
 	case len(p) > keyDigits:
 		x.long[p] = append(x.long[p], e)
@@ -83,6 +179,7 @@ func (b *IndexBuilder) Add(row *Row) {
 
 // Build finishes the index. The builder must not be used afterwards.
 func (b *IndexBuilder) Build() *Index {
+	b.flush()
 	x := b.x
 	x.prefixes = len(b.nodes) + len(x.long)
 	if len(x.wildcard) > 0 {
@@ -159,6 +256,9 @@ func (t *Table) pack(row *Row, dest uint32) entry {
 	}
 	if row.Increment >= 1 {
 		e.increment = uint16(row.Increment)
+	}
+	if row.Blocked {
+		e.dest |= entryBlocked
 	}
 	if row.Grace > 0 {
 		e.grace = uint16(row.Grace)

@@ -3,7 +3,6 @@ package rating
 import (
 	"math/bits"
 	"slices"
-	"time"
 	"unsafe"
 )
 
@@ -47,7 +46,7 @@ func bloomBit(k uint64) (word int, bit uint64) {
 
 // WithPrefix returns an index that answers as x does, except that prefix
 // now has exactly rows (none: the prefix is gone). Every row must have
-// this prefix, and no two the same effective_from. x is left as it is, and
+// this prefix, and no two the same effective_from and times. x is left as it is, and
 // readers holding it are not disturbed.
 //
 // The new index shares x's packed rows and adds prefix to its overlay, so
@@ -157,14 +156,14 @@ func (x *Index) prefixRows(prefix string) int {
 	}
 	switch {
 	case prefix == Wildcard:
-		return len(x.wildcard)
+		return countRows(x.wildcard)
 	case len(prefix) > keyDigits:
-		return len(x.long[prefix])
+		return countRows(x.long[prefix])
 	}
 	// The segment that starts at a packed prefix's own key is that
 	// prefix's: its longer prefixes start after it.
 	if e := x.innermost(packKey(prefix)); e >= 0 && x.entries[e].plen() == len(prefix) {
-		return int(x.entries[e].older) + 1
+		return countRows(x.entries[int(e)-int(x.entries[e].older) : e+1])
 	}
 	return 0
 }
@@ -172,9 +171,9 @@ func (x *Index) prefixRows(prefix string) int {
 // lookupOver is Lookup for an index with an overlay. The overlay's answer
 // sets a floor: a packed prefix must be longer to win, and one that was
 // changed is skipped, its overlay rows having had their say.
-func (x *Index) lookupOver(number string, at time.Time) (Rate, bool) {
-	o, t := x.over, at.Unix()
-	best, found := o.x.Lookup(number, at)
+func (x *Index) lookupOver(number string, w *when) (Rate, bool) {
+	o, t := x.over, w.at.Unix()
+	best, found := o.x.Lookup(number, w.at)
 	floor := -1
 	if found {
 		floor = len(best.Prefix)
@@ -186,7 +185,7 @@ func (x *Index) lookupOver(number string, at time.Time) (Rate, bool) {
 		p := number[:l]
 		if vs, ok := x.long[p]; ok {
 			if _, changed := o.rows[p]; !changed {
-				if e := pick(vs, t); e != nil {
+				if e := x.apply(pick(vs, t), w); e != nil {
 					return x.rate(e, number), true
 				}
 			}
@@ -204,7 +203,11 @@ func (x *Index) lookupOver(number string, at time.Time) (Rate, bool) {
 			continue
 		}
 		if en.from <= t {
-			return x.rate(en, number), true
+			if r := x.apply(en, w); r != nil {
+				return x.rate(r, number), true
+			}
+			e = en.parent // the version in force has no row now
+			continue
 		}
 		if en.older > 0 {
 			e--
@@ -216,7 +219,7 @@ func (x *Index) lookupOver(number string, at time.Time) (Rate, bool) {
 		return best, true
 	}
 	if _, changed := o.rows[Wildcard]; !changed {
-		if e := pick(x.wildcard, t); e != nil {
+		if e := x.apply(pick(x.wildcard, t), w); e != nil {
 			return x.rate(e, number), true
 		}
 	}

@@ -26,6 +26,12 @@ type Rate struct {
 	EffectiveFrom int64
 	// Blocked refuses calls at authorization; a CDR is still priced.
 	Blocked bool
+	// Days and Hours are the row's times of the week. Weekly is set when
+	// the row is one of a week with times, its default included, so that
+	// "Try a number" can tell which row of the week applied.
+	Days   Days
+	Hours  Hours
+	Weekly bool
 }
 
 // From returns EffectiveFrom as a time, the zero time for "always".

@@ -14,7 +14,7 @@ type RateWriter struct {
 	loc    *time.Location
 	cw     *csv.Writer
 	header bool
-	rec    [numColumns]string
+	rec    [numWritten]string
 }
 
 // NewRateWriter returns a writer that writes the header at the first Write
@@ -38,9 +38,13 @@ func (w *RateWriter) Write(r *Row) error {
 		}
 		return strconv.Itoa(v)
 	}
-	w.rec = [numColumns]string{CSVCell(r.Prefix), CSVCell(r.Destination), r.Rate.String(), r.ConnectFee.String(),
+	blocked := ""
+	if r.Blocked {
+		blocked = "true" // false is the default, an empty cell
+	}
+	w.rec = [numWritten]string{CSVCell(r.Prefix), CSVCell(r.Destination), r.Rate.String(), r.ConnectFee.String(),
 		seconds(r.InitialIncrement), seconds(r.Increment), r.InitialRate.String(), seconds(r.Grace),
-		r.MinCost.String(), r.MaxCost.String(), w.instant(r.EffectiveFrom)}
+		r.MinCost.String(), r.MaxCost.String(), w.instant(r.EffectiveFrom), r.Days.String(), r.Hours.String(), blocked}
 	return w.cw.Write(w.rec[:])
 }
 

@@ -11,6 +11,18 @@ type Rater struct {
 	Numbering Numbering
 	// Currency is the installation's, for tables stored without one.
 	Currency string
+	// Zone is the installation's time zone, where the days and hours of
+	// rate rows are read (nil: UTC).
+	Zone *time.Location
+}
+
+// local is at on the installation's wall clock: what a row's days and
+// hours are read against.
+func (x *Rater) local(at time.Time) time.Time {
+	if x.Zone == nil {
+		return at.UTC()
+	}
+	return at.In(x.Zone)
 }
 
 // Resolution is the row that applies to a call, or why none does.
@@ -85,7 +97,8 @@ func (x *Rater) Resolve(t *Tenant, k Kind, number string, at time.Time) Resoluti
 }
 
 // ResolveIn finds the rate of number at instant at in the named table: the
-// longest prefix with a row in force. It is what the admin's "Try a number"
+// longest prefix with a row that applies at at, read in the installation's
+// zone (DOMAIN.md "Times of the week"). It is what the admin's "Try a number"
 // and the providers' buy prices use.
 func (x *Rater) ResolveIn(table, number string, at time.Time) Resolution {
 	res := Resolution{Number: number, Table: table}
@@ -104,7 +117,7 @@ func (x *Rater) ResolveIn(table, number string, at time.Time) Resolution {
 	}
 	res.Number = n
 	var ok bool
-	if res.Rate, ok = idx.Lookup(n, at); !ok {
+	if res.Rate, ok = idx.Lookup(n, x.local(at)); !ok {
 		res.Reason = ReasonUnrated
 	}
 	return res
@@ -119,6 +132,7 @@ func (x *Rater) Offers(ps []Provider, number string, at time.Time) ([]Offer, err
 		return nil, err
 	}
 	var offers []Offer
+	at = x.local(at)
 	for _, p := range ps {
 		if p.Status != Active || p.OutboundTable == "" {
 			continue

@@ -73,6 +73,13 @@ type Row struct {
 	MinCost          Amount    `json:"min_cost"`
 	MaxCost          Amount    `json:"max_cost"`
 	EffectiveFrom    time.Time `json:"effective_from"`
+	// Days and Hours are the row's times of the week (week.go); a row
+	// with neither is its week's default.
+	Days  Days  `json:"days,omitzero"`
+	Hours Hours `json:"hours,omitzero"`
+	// Blocked refuses calls to the row's numbers at authorization; CDRs
+	// are still priced by it.
+	Blocked bool `json:"blocked,omitzero"`
 }
 
 // NewRow returns a row for prefix and rate with every optional field unset.
@@ -81,24 +88,36 @@ func NewRow(prefix string, rate Amount) Row {
 		Increment: -1, InitialRate: NoAmount, Grace: -1, MinCost: NoAmount, MaxCost: NoAmount}
 }
 
-// RateKey names one row of a table: its prefix and effective_from, the
-// zero time for the row that is always in force. No two rows of a table
-// share a key.
+// RateKey names one row of a table: its prefix, its effective_from (the
+// zero time for the row that is always in force) and its times of the
+// week (none for the week's default). No two rows of a table share a key.
 type RateKey struct {
 	Prefix        string
 	EffectiveFrom time.Time
+	Week          Week
 }
 
 // Key returns the row's key.
-func (r *Row) Key() RateKey { return RateKey{Prefix: r.Prefix, EffectiveFrom: r.EffectiveFrom} }
+func (r *Row) Key() RateKey {
+	return RateKey{Prefix: r.Prefix, EffectiveFrom: r.EffectiveFrom, Week: r.Week()}
+}
 
-// String names the row as messages do: "447 (always)", or "447 effective
-// 2025-06-01T00:00:00Z".
+// String names the row as messages do: "447 (always)", "447 effective
+// 2025-06-01T00:00:00Z", "44 (always) mon-fri 08:00-18:00".
 func (k RateKey) String() string {
-	if k.EffectiveFrom.IsZero() {
-		return k.Prefix + " (always)"
+	s := k.Prefix + " (always)"
+	if !k.EffectiveFrom.IsZero() {
+		s = k.Prefix + " effective " + k.EffectiveFrom.UTC().Format(time.RFC3339)
 	}
-	return k.Prefix + " effective " + k.EffectiveFrom.UTC().Format(time.RFC3339)
+	if k.Week.Timed() {
+		s += " " + k.Week.String()
+	}
+	return s
+}
+
+// Same reports whether a and b name the same row.
+func (k RateKey) Same(o RateKey) bool {
+	return k.Prefix == o.Prefix && k.EffectiveFrom.Equal(o.EffectiveFrom) && k.Week == o.Week
 }
 
 // Validate checks one row against DOMAIN.md and the table's decimals. The
@@ -136,6 +155,12 @@ func (r *Row) Validate(decimals int) error {
 	}
 	if r.Grace != -1 && (r.Grace < 0 || r.Grace > MaxGrace) {
 		return Invalidf("grace", "grace %d: want 0 to %d seconds", r.Grace, MaxGrace)
+	}
+	if r.Days&^AllDays != 0 {
+		return Invalidf("days", "days: not a set of weekdays")
+	}
+	if h := r.Hours; h.Set() && (h.From >= MinutesPerDay || h.To > MinutesPerDay || h.From == h.To) {
+		return Invalidf("hours", "hours: not a window of the day")
 	}
 	if len(r.Destination) > 200 {
 		return Invalidf("destination", "destination: longer than 200 characters")

@@ -14,7 +14,8 @@ import (
 // millions of rows: one flag byte telling which optional fields are set,
 // the rate and each set field as uvarints in a fixed order, and the
 // destination as the rest of the value. Prefix and effective_from live in
-// the key. A typical row takes 5–30 bytes instead of ~250 as JSON.
+// the key, as do a timed row's days and hours (keys.go). A typical row
+// takes 5–30 bytes instead of ~250 as JSON.
 //
 // Every value is ≥ 0 once Row.Validate has passed, which every write path
 // checks first, so unsigned varints suffice.
@@ -26,6 +27,10 @@ const (
 	hasInitialIncrement
 	hasIncrement
 	hasGrace
+	// isBlocked is the row's blocked flag: a flag with no value after it,
+	// so that every row written before schema version 3 reads as not
+	// blocked.
+	isBlocked
 )
 
 // appendRowValue appends the value of a validated row to dst.
@@ -51,6 +56,9 @@ func appendRowValue(dst []byte, r *rating.Row) []byte {
 	}
 	if r.Grace != -1 {
 		flags |= hasGrace
+	}
+	if r.Blocked {
+		flags |= isBlocked
 	}
 	dst = append(dst, flags)
 	dst = binary.AppendUvarint(dst, uint64(r.Rate))
@@ -87,7 +95,7 @@ func (in interner) str(b []byte) string {
 // decodeRow fills r from a rate key and value. The strings are copied out
 // of the bbolt page, so r stays valid after the transaction.
 func decodeRow(k, v []byte, r *rating.Row, in interner) error {
-	prefix, eff, ok := splitRateKey(k)
+	prefix, eff, week, ok := splitRateKey(k)
 	if !ok || len(v) < 2 {
 		return fmt.Errorf("rate row %x: corrupt key or value", k)
 	}
@@ -104,6 +112,8 @@ func decodeRow(k, v []byte, r *rating.Row, in interner) error {
 	}
 	*r = rating.NewRow(string(prefix), rating.Amount(next()))
 	r.EffectiveFrom = eff
+	w := rating.WeekFromKey(week)
+	r.Days, r.Hours, r.Blocked = w.Days, w.Hours, flags&isBlocked != 0
 	for _, f := range [...]struct {
 		bit byte
 		amt *rating.Amount

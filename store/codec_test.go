@@ -14,9 +14,9 @@ import (
 // FuzzRowValue checks that every valid row survives the key and value
 // encodings, and that the key rebuilt from a sort key is the same.
 func FuzzRowValue(f *testing.F) {
-	f.Add("44", "UK", int64(1_250_000), int64(-1), int64(0), 30, 6, -1, int64(1_000_000), int64(-1), int64(1700000000))
-	f.Add("*", "", int64(0), int64(5), int64(7), -1, -1, 0, int64(-1), int64(100), int64(0))
-	f.Fuzz(func(t *testing.T, prefix, dest string, rate, fee, initRate int64, ii, inc, grace int, minC, maxC, from int64) {
+	f.Add("44", "UK", int64(1_250_000), int64(-1), int64(0), 30, 6, -1, int64(1_000_000), int64(-1), int64(1700000000), uint32(0), false)
+	f.Add("*", "", int64(0), int64(5), int64(7), -1, -1, 0, int64(-1), int64(100), int64(0), uint32(31<<22|480<<11|1080), true)
+	f.Fuzz(func(t *testing.T, prefix, dest string, rate, fee, initRate int64, ii, inc, grace int, minC, maxC, from int64, week uint32, blocked bool) {
 		opt := func(v int64) rating.Amount {
 			if v < 0 {
 				return rating.NoAmount
@@ -25,14 +25,16 @@ func FuzzRowValue(f *testing.F) {
 		}
 		r := rating.Row{Prefix: prefix, Destination: dest, Rate: rating.Amount(rate), ConnectFee: opt(fee),
 			InitialRate: opt(initRate), InitialIncrement: ii, Increment: inc, Grace: grace,
-			MinCost: opt(minC), MaxCost: opt(maxC)}
+			MinCost: opt(minC), MaxCost: opt(maxC), Blocked: blocked}
+		w := rating.WeekFromKey(week)
+		r.Days, r.Hours = w.Days, w.Hours
 		if from != 0 {
 			r.EffectiveFrom = time.Unix(from, 0).UTC()
 		}
 		if r.Validate(8) != nil {
 			return
 		}
-		k := appendRateKey(nil, r.Prefix, r.EffectiveFrom)
+		k := appendRateKey(nil, r.Prefix, r.EffectiveFrom, r.Week().Key())
 		rk := newRowKey(&r, 0)
 		if k2 := rk.appendKey(nil, &r); !bytes.Equal(k2, k) {
 			t.Fatalf("key from the sort key %x, from the row %x", k2, k)
@@ -52,7 +54,9 @@ func FuzzRowValue(f *testing.F) {
 // corruption, never panics.
 func FuzzDecodeRow(f *testing.F) {
 	r := fullRow("447", time.Unix(1700000000, 0))
-	f.Add(appendRateKey(nil, r.Prefix, r.EffectiveFrom), appendRowValue(nil, &r))
+	f.Add(appendRateKey(nil, r.Prefix, r.EffectiveFrom, 0), appendRowValue(nil, &r))
+	r.Days, r.Hours, r.Blocked = 0b11111, rating.Hours{From: 480, To: 1080}, true
+	f.Add(appendRateKey(nil, r.Prefix, r.EffectiveFrom, r.Week().Key()), appendRowValue(nil, &r))
 	f.Add([]byte("44\x00"), []byte{0x7f})
 	f.Fuzz(func(t *testing.T, k, v []byte) {
 		var got rating.Row

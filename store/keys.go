@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"time"
@@ -41,24 +42,44 @@ func effTime(v uint64) time.Time {
 	return time.Unix(int64(v^signBit), 0).UTC()
 }
 
-// rateKeyLen is the longest rate key: prefix, separator, effective_from.
-const rateKeyLen = rating.MaxPrefixLen + 1 + 8
+// rateKeyLen is the longest rate key: prefix, separator, effective_from,
+// times of the week.
+const rateKeyLen = rating.MaxPrefixLen + 1 + 8 + 4
 
-// appendRateKey appends the key of a rate row: prefix bytes, 0x00, then
-// effective_from. Prefixes hold only digits or "*", all above 0x00, so the
-// bytes sort by prefix ("*" first, "4" before "44") and then by time.
-func appendRateKey(dst []byte, prefix string, eff time.Time) []byte {
+// appendRateKey appends the key of a rate row: prefix bytes, 0x00,
+// effective_from, then, for a row with times, its week (rowkey.go).
+// Prefixes hold only digits or "*", all above 0x00, so the bytes sort by
+// prefix ("*" first, "4" before "44"), then by time, then the week's
+// default before its timed rows; a row without times has the key it had
+// before weeks existed.
+func appendRateKey(dst []byte, prefix string, eff time.Time, week uint32) []byte {
 	dst = append(dst, prefix...)
 	dst = append(dst, 0)
-	return binary.BigEndian.AppendUint64(dst, effKey(eff))
+	dst = binary.BigEndian.AppendUint64(dst, effKey(eff))
+	if week != 0 {
+		dst = binary.BigEndian.AppendUint32(dst, week)
+	}
+	return dst
 }
 
-// splitRateKey returns the prefix bytes and effective_from of a rate key.
-func splitRateKey(k []byte) ([]byte, time.Time, bool) {
-	if len(k) < 10 || k[len(k)-9] != 0 {
-		return nil, time.Time{}, false
+// splitRateKey returns the prefix bytes, effective_from and week of a
+// rate key.
+func splitRateKey(k []byte) ([]byte, time.Time, uint32, bool) {
+	i := bytes.IndexByte(k, 0)
+	if i < 1 {
+		return nil, time.Time{}, 0, false
 	}
-	return k[:len(k)-9], effTime(binary.BigEndian.Uint64(k[len(k)-8:])), true
+	var week uint32
+	switch rest := k[i+1:]; len(rest) {
+	case 8:
+	case 12:
+		if week = binary.BigEndian.Uint32(rest[8:]); week == 0 {
+			return nil, time.Time{}, 0, false
+		}
+	default:
+		return nil, time.Time{}, 0, false
+	}
+	return k[:i], effTime(binary.BigEndian.Uint64(k[i+1:])), week, true
 }
 
 // rateCursor turns the key of the last row of a page into the opaque
@@ -68,7 +89,7 @@ func rateCursor(k []byte) string { return hex.EncodeToString(k) }
 // parseRateCursor decodes a cursor; a cursor that is not one is EInvalid.
 func parseRateCursor(s string) ([]byte, error) {
 	k, err := hex.DecodeString(s)
-	if _, _, ok := splitRateKey(k); err != nil || !ok || len(k) > rateKeyLen {
+	if _, _, _, ok := splitRateKey(k); err != nil || !ok || len(k) > rateKeyLen {
 		return nil, rating.Invalidf("after", "after %s: not a cursor this list returned", rating.Excerpt(s))
 	}
 	return k, nil

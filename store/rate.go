@@ -25,7 +25,9 @@ type built struct {
 	err   error
 }
 
-// MergeRates upserts rows by (prefix, effective_from) in one transaction.
+// MergeRates upserts rows by (prefix, effective_from, times of the week)
+// in one transaction. A row whose times clash with a stored row of its
+// week is EInvalid, and nothing changes.
 // It returns how many rows were added and how many replaced. A merge of a
 // few prefixes changes the live index as PutRate does; a larger one
 // rebuilds it from all rows of the table. rows is sorted in place.
@@ -59,10 +61,11 @@ func (s *Store) MergeRates(name string, rows []rating.Row) (added, replaced int,
 		}
 		if live := s.book.Get(name); live != nil {
 			if ps := prefixesOf(rows, s.foldAt-live.Overlaid()); ps != nil {
-				x, err = amend(live, b, ps)
+				x, err = amend(live, b, ps) // which checks the weeks
+				return err
 			}
 		}
-		return err
+		return checkMergedWeeks(b, rows)
 	})
 	if err != nil {
 		return 0, 0, err
@@ -76,6 +79,22 @@ func (s *Store) MergeRates(name string, rows []rating.Row) (added, replaced int,
 	}
 	s.book.Set(x)
 	return added, replaced, nil
+}
+
+// checkMergedWeeks checks the weeks that merged rows joined. Only a row
+// with times can clash with a stored one: a default replaces the default
+// of its version, which has the same key.
+func checkMergedWeeks(b *bolt.Bucket, rows []rating.Row) error {
+	in := interner{}
+	for i := range rows {
+		if !rows[i].Week().Timed() || i > 0 && rows[i].Prefix == rows[i-1].Prefix && rows[i-1].Week().Timed() {
+			continue // no times, or the prefix is already checked
+		}
+		if _, err := prefixRows(b, rows[i].Prefix, in); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // prefixesOf lists the distinct prefixes of rows, sorted by prefix, or

@@ -200,6 +200,10 @@ func indexBatches(t rating.Table, batches <-chan []kv, done chan<- built) {
 		}
 	}
 	if out.err == nil {
-		out.index = b.Build()
+		// A deck's weeks were checked line by line as it parsed; rows
+		// given whole (ReplaceRates) are checked here.
+		if out.index = b.Build(); b.Err() != nil {
+			out = built{err: b.Err()}
+		}
 	}
 }

@@ -28,19 +28,20 @@ func (s *Store) DeleteRate(name string, key rating.RateKey) (rating.Row, error) 
 }
 
 // PutRate writes one row into table name: it adds the row, or replaces
-// the row of the same prefix and effective_from, and reports whether it
-// added one. With from set to another key the row moves: the row at from
+// the row of the same prefix, effective_from and times of the week, and
+// reports whether it added one. A row whose times clash with another row
+// of its week (rating.CheckWeek) is EInvalid, and nothing changes. With from set to another key the row moves: the row at from
 // is deleted in the same transaction (ENotFound when there is none), and
 // a row already at the new key is EConflict rather than overwritten. Like
 // DeleteRate it changes the live index without a rebuild.
 func (s *Store) PutRate(name string, row rating.Row, from *rating.RateKey) (added bool, err error) {
 	key := row.Key()
-	moved := from != nil && (from.Prefix != key.Prefix || !from.EffectiveFrom.Equal(key.EffectiveFrom))
+	moved := from != nil && !from.Same(key)
 	err = s.changeRows(name, func(b *bolt.Bucket, rec *tableRecord) ([]string, error) {
 		if err := row.Validate(rec.Decimals); err != nil {
 			return nil, err
 		}
-		k := appendRateKey(nil, key.Prefix, key.EffectiveFrom)
+		k := appendRateKey(nil, key.Prefix, key.EffectiveFrom, key.Week.Key())
 		added = b.Get(k) == nil
 		changed := []string{key.Prefix}
 		if moved {
@@ -69,7 +70,7 @@ func (s *Store) PutRate(name string, row rating.Row, from *rating.RateKey) (adde
 // deleteRow deletes the row at key from b, counting rec's rows down, and
 // decodes it into old when old is not nil.
 func deleteRow(b *bolt.Bucket, rec *tableRecord, key rating.RateKey, old *rating.Row) error {
-	k := appendRateKey(nil, key.Prefix, key.EffectiveFrom)
+	k := appendRateKey(nil, key.Prefix, key.EffectiveFrom, key.Week.Key())
 	v := b.Get(k)
 	if v == nil {
 		return rating.Errorf(rating.ENotFound, "rate table %q has no row %s", rec.Name, key)
@@ -132,18 +133,31 @@ func (s *Store) changeRows(name string, fn func(b *bolt.Bucket, rec *tableRecord
 
 // amend gives each of prefixes its rows in b, as the caller's transaction
 // sees them, in a copy of x made in one step (rating.Index.WithPrefixes).
+// The weeks of those rows are checked first: a change that leaves two
+// defaults or overlapping times in a week is EInvalid, and the caller's
+// transaction is not committed.
 func amend(x *rating.Index, b *bolt.Bucket, prefixes []string) (*rating.Index, error) {
 	in := interner{}
 	changes := make(map[string][]rating.Row, len(prefixes))
 	for _, p := range prefixes {
-		// A row's key is its prefix, a 0 byte and its effective_from.
-		rows, _, _, err := ratePage(b, append([]byte(p), 0), nil, nil, math.MaxInt, in)
+		rows, err := prefixRows(b, p, in)
 		if err != nil {
 			return nil, err
 		}
 		changes[p] = rows
 	}
 	return x.WithPrefixes(changes), nil
+}
+
+// prefixRows reads every row of prefix from b, in key order, and checks
+// their weeks.
+func prefixRows(b *bolt.Bucket, prefix string, in interner) ([]rating.Row, error) {
+	// A row's key is its prefix, a 0 byte, its effective_from and times.
+	rows, _, _, err := ratePage(b, append([]byte(prefix), 0), nil, nil, math.MaxInt, in)
+	if err != nil {
+		return nil, err
+	}
+	return rows, rating.CheckWeeks(rows)
 }
 
 // defaultFoldAt is how many changed prefixes a live index carries before

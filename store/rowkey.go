@@ -19,6 +19,7 @@ import (
 type rowKey struct {
 	head uint64
 	from uint64 // effKey
+	week uint32 // rating.WeekKey: 0 for a row without times
 	i    int32  // index of the row
 	long bool   // prefix longer than 16: a tie needs the full compare
 }
@@ -37,7 +38,7 @@ func newRowKey(r *rating.Row, i int) rowKey {
 			}
 		}
 	}
-	return rowKey{head: h, from: effKey(r.EffectiveFrom), i: int32(i), long: len(r.Prefix) > headChars}
+	return rowKey{head: h, from: effKey(r.EffectiveFrom), week: r.Week().Key(), i: int32(i), long: len(r.Prefix) > headChars}
 }
 
 // appendKey appends the bbolt key of row r, whose rowKey k is. A prefix of
@@ -45,7 +46,7 @@ func newRowKey(r *rating.Row, i int) rowKey {
 // a large deck in key order does not chase a million prefix strings.
 func (k *rowKey) appendKey(dst []byte, r *rating.Row) []byte {
 	if k.long {
-		return appendRateKey(dst, r.Prefix, r.EffectiveFrom)
+		return appendRateKey(dst, r.Prefix, r.EffectiveFrom, k.week)
 	}
 	for shift := 60; shift >= 0; shift -= 4 {
 		switch c := byte(k.head>>shift) & 0xf; c {
@@ -58,7 +59,11 @@ func (k *rowKey) appendKey(dst []byte, r *rating.Row) []byte {
 		}
 	}
 	dst = append(dst, 0)
-	return binary.BigEndian.AppendUint64(dst, k.from)
+	dst = binary.BigEndian.AppendUint64(dst, k.from)
+	if k.week != 0 {
+		dst = binary.BigEndian.AppendUint32(dst, k.week)
+	}
+	return dst
 }
 
 // compareKeys orders a and b as the keys of rows[a.i] and rows[b.i].
@@ -78,6 +83,10 @@ func compareKeys(rows []rating.Row, a, b *rowKey) int {
 	case a.from < b.from:
 		return -1
 	case a.from > b.from:
+		return 1
+	case a.week < b.week:
+		return -1
+	case a.week > b.week:
 		return 1
 	}
 	return 0
@@ -123,8 +132,9 @@ func sortKeys(rows []rating.Row, keys []rowKey) {
 	wg.Wait()
 }
 
-// prepareRows validates every row, rejects two rows with the same prefix
-// and effective_from, and sorts rows into key order. It returns the rows'
+// prepareRows validates every row, rejects two rows with the same key
+// and weeks that DOMAIN.md does not allow (rating.CheckWeeks), and sorts
+// rows into key order. It returns the rows'
 // sort keys, in the same order.
 //
 // It sorts compact keys rather than the rows, then moves each row once to
@@ -144,7 +154,7 @@ func prepareRows(rows []rating.Row, decimals int) ([]rowKey, error) {
 	for i := 1; i < len(order); i++ {
 		if compareKeys(rows, &order[i-1], &order[i]) == 0 {
 			r := &rows[order[i].i]
-			return nil, rating.Invalidf("prefix", "prefix %q with effective_from %s appears twice", r.Prefix, effString(r))
+			return nil, rating.Invalidf("prefix", "prefix %q with effective_from %s%s appears twice", r.Prefix, effString(r), weekString(r))
 		}
 	}
 	// Position k takes the row at order[k].i; follow each cycle of the
@@ -165,7 +175,18 @@ func prepareRows(rows []rating.Row, decimals int) ([]rowKey, error) {
 			k = src
 		}
 	}
+	if err := rating.CheckWeeks(rows); err != nil {
+		return nil, err
+	}
 	return order, nil
+}
+
+// weekString names a row's times for a message, after its effective_from.
+func weekString(r *rating.Row) string {
+	if w := r.Week(); w.Timed() {
+		return " and times " + w.String()
+	}
+	return ""
 }
 
 func effString(r *rating.Row) string {

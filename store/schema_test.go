@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
 
@@ -156,8 +157,8 @@ func TestOpenSchema1(t *testing.T) {
 		t.Error(err)
 	}
 	_ = s.db.View(func(tx *bolt.Tx) error {
-		if v := string(tx.Bucket(bucketMeta).Get(metaVersion)); v != "2" {
-			t.Errorf("schema version %q after Open, want 2", v)
+		if v := string(tx.Bucket(bucketMeta).Get(metaVersion)); v != strconv.Itoa(schemaVersion) {
+			t.Errorf("schema version %q after Open, want %d", v, schemaVersion)
 		}
 		return nil
 	})

@@ -39,7 +39,13 @@ import (
 // decodes unchanged (codec.go, cdrcodec.go), and is marked version 2 at
 // its first Open (OpenReadOnly reads it and writes nothing), so that an
 // older pbxbill refuses it instead of misreading an amount past an int64.
-const schemaVersion = 2
+//
+// Version 3 adds rate rows with times of the week and blocked rows: a
+// timed row's key carries its days and hours after its effective_from,
+// and a blocked row sets a flag bit (codec.go). Older rows read
+// unchanged; an older pbxbill must refuse the file rather than read a
+// timed key as corrupt or price calls to a blocked destination.
+const schemaVersion = 3
 
 // Bucket names. Every top-level bucket is created at Open so that readers
 // never have to handle a missing one.
@@ -214,7 +220,7 @@ func open(path string, opt Options, readOnly bool) (*Store, error) {
 	if s.holdSlack <= 0 {
 		s.holdSlack = rating.DefaultHoldSlack
 	}
-	s.rater = rating.Rater{Book: &s.book, Numbering: opt.Numbering, Currency: cur}
+	s.rater = rating.Rater{Book: &s.book, Numbering: opt.Numbering, Currency: cur, Zone: loc}
 	// A damaged page may be met at any read, the first ones included.
 	err = safely(func() (err error) {
 		if readOnly {
