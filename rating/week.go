@@ -25,9 +25,6 @@ var dayNames = [7]string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
 // MinutesPerDay is the end of a day's window, 24:00.
 const MinutesPerDay = 24 * 60
 
-// minutesPerWeek is the length of the week that spans cover.
-const minutesPerWeek = 7 * MinutesPerDay
-
 // Hours is a window of the day in minutes since midnight, From included,
 // To excluded. To = 1440 is 24:00; To < From runs past midnight, and the
 // part after midnight belongs to the day it started on. The zero value is
