@@ -94,13 +94,19 @@ type rateFields struct {
 	MinCost          rating.Amount `json:"min_cost"`
 	MaxCost          rating.Amount `json:"max_cost"`
 	EffectiveFrom    *time.Time    `json:"effective_from"` // null: always
-	Currency         string        `json:"currency"`
+	// Days and Hours are the times of the row of the week that applied;
+	// null, null for a row without times, a week's default included.
+	Days     *string `json:"days"`
+	Hours    *string `json:"hours"`
+	Blocked  bool    `json:"blocked"`
+	Currency string  `json:"currency"`
 }
 
 func newRateFields(r *rating.Rate, currency string) rateFields {
 	f := rateFields{RateTable: r.Table, Prefix: r.Prefix, Destination: r.Destination, Rate: r.Rate,
 		ConnectFee: r.ConnectFee, InitialIncrement: r.InitialIncrement, Increment: r.Increment,
-		InitialRate: r.InitialRate, Grace: r.Grace, MinCost: r.MinCost, MaxCost: r.MaxCost, Currency: currency}
+		InitialRate: r.InitialRate, Grace: r.Grace, MinCost: r.MinCost, MaxCost: r.MaxCost, Currency: currency,
+		Days: optionalText(r.Days.String()), Hours: optionalText(r.Hours.String()), Blocked: r.Blocked}
 	if t := r.From(); !t.IsZero() {
 		f.EffectiveFrom = &t
 	}

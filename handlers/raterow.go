@@ -88,26 +88,16 @@ func (s *server) importDeck(t rating.Table, body io.Reader, mode string) (import
 
 // deleteRate deletes one row: DELETE /rate-tables/{name}/rates/{prefix}
 // with ?effective_from= (RFC 3339 or YYYY-MM-DD, as in a deck; empty: the
-// row that is always in force). It answers 204, as every DELETE does.
-// days and hours name the times of the week of a timed row; rows have
-// none yet, so a non-empty one matches no row.
+// row that is always in force) and, for a row with times of the week,
+// ?days=&hours= as a deck writes them (empty: the week's default). It
+// answers 204, as every DELETE does.
 func (s *server) deleteRate(w http.ResponseWriter, r *http.Request) error {
 	vars, q := mux.Vars(r), r.URL.Query()
 	// An unescaped "+" of a zone offset arrives as a space; neither form
 	// of effective_from has one of its own.
-	key, err := s.rateKey(vars["prefix"], strings.ReplaceAll(q.Get("effective_from"), " ", "+"))
+	key, err := s.rateKey(vars["prefix"], strings.ReplaceAll(q.Get("effective_from"), " ", "+"), q.Get("days"), q.Get("hours"))
 	if err != nil {
 		return err
-	}
-	if days, hours := q.Get("days"), q.Get("hours"); days != "" || hours != "" {
-		if _, err := s.Store.RateTable(vars["name"]); err != nil {
-			return err
-		}
-		if err := rating.ValidatePrefix(key.Prefix); err != nil {
-			return err
-		}
-		return rating.Errorf(rating.ENotFound, "rate table %s has no row %s with days %s and hours %s: rows have no times of the week yet",
-			rating.Excerpt(vars["name"]), key, rating.Excerpt(days), rating.Excerpt(hours))
 	}
 	if _, err := s.Store.DeleteRate(vars["name"], key); err != nil {
 		return err
@@ -117,15 +107,22 @@ func (s *server) deleteRate(w http.ResponseWriter, r *http.Request) error {
 }
 
 // rateKey reads the key of one row, for the API's DELETE and the admin's
-// row forms alike: the prefix, and effective_from in RFC 3339 or
-// YYYY-MM-DD, as in a deck ("": the row that is always in force).
-func (s *server) rateKey(prefix, eff string) (rating.RateKey, error) {
+// row forms alike: the prefix, effective_from in RFC 3339 or YYYY-MM-DD,
+// as in a deck ("": the row that is always in force), and the days and
+// hours as a deck writes them ("": none).
+func (s *server) rateKey(prefix, eff, days, hours string) (rating.RateKey, error) {
 	key := rating.RateKey{Prefix: prefix}
+	var err error
+	if key.Week.Days, err = rating.ParseDays(days); err != nil {
+		return key, err
+	}
+	if key.Week.Hours, err = rating.ParseHours(hours); err != nil {
+		return key, err
+	}
 	if eff == "" {
 		return key, nil
 	}
-	t, err := rating.ParseEffectiveFrom(eff, s.Store.Location())
-	key.EffectiveFrom = t
+	key.EffectiveFrom, err = rating.ParseEffectiveFrom(eff, s.Store.Location())
 	return key, err
 }
 
@@ -149,7 +146,9 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 
 // rowOut is one rate row as listed. A null integer or money field and a
 // null effective_from mean the row leaves it to the table's default, or,
-// for effective_from, that the row is always in force.
+// for effective_from, that the row is always in force; null days and
+// hours, every day and all day: a row with neither is its week's
+// default.
 type rowOut struct {
 	Prefix           string        `json:"prefix"`
 	Destination      string        `json:"destination"`
@@ -162,18 +161,30 @@ type rowOut struct {
 	MinCost          rating.Amount `json:"min_cost"`
 	MaxCost          rating.Amount `json:"max_cost"`
 	EffectiveFrom    *time.Time    `json:"effective_from"`
+	Days             *string       `json:"days"`
+	Hours            *string       `json:"hours"`
+	Blocked          bool          `json:"blocked"`
 }
 
 func newRowOut(row *rating.Row, loc *time.Location) rowOut {
 	out := rowOut{Prefix: row.Prefix, Destination: row.Destination, Rate: row.Rate,
 		ConnectFee: row.ConnectFee, InitialRate: row.InitialRate, MinCost: row.MinCost, MaxCost: row.MaxCost,
 		InitialIncrement: optionalInt(row.InitialIncrement), Increment: optionalInt(row.Increment),
-		Grace: optionalInt(row.Grace)}
+		Grace: optionalInt(row.Grace), Days: optionalText(row.Days.String()), Hours: optionalText(row.Hours.String()),
+		Blocked: row.Blocked}
 	if !row.EffectiveFrom.IsZero() {
 		t := row.EffectiveFrom.In(loc)
 		out.EffectiveFrom = &t
 	}
 	return out
+}
+
+// optionalText maps "" to nil.
+func optionalText(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // optionalInt maps a row's "not set" -1 to nil.

@@ -202,7 +202,7 @@ func TestRatesDeleteRow(t *testing.T) {
 		t.Errorf("the deleted wildcard still prices 99: %+v", r)
 	}
 
-	// Rows have no times of the week yet: days or hours match none.
+	// No row of 44 has these times of the week.
 	del("44?days=mon-fri").wantError(404, rating.ENotFound, "mon-fri")
 	del("44?hours=08:00-18:00").wantError(404, rating.ENotFound, "08:00-18:00")
 	del("*").wantError(404, rating.ENotFound, "no row *")

@@ -26,7 +26,7 @@ func (u *ui) saveRow(w http.ResponseWriter, r *http.Request) error {
 	}
 	var from *rating.RateKey
 	if f.OrigPrefix != "" {
-		key, err := u.rateKey(f.OrigPrefix, f.OrigEffective)
+		key, err := u.rateKey(f.OrigPrefix, f.OrigEffective, f.OrigDays, f.OrigHours)
 		if err != nil {
 			return err
 		}
@@ -43,8 +43,12 @@ func (u *ui) saveRow(w http.ResponseWriter, r *http.Request) error {
 	if f.OrigPrefix != "" {
 		verb = "Saved"
 	}
+	when := ""
+	if w := row.Week(); w.Timed() {
+		when = ", " + w.String()
+	}
 	return u.redirect(w, r, tableURL(k, t.Name)+"?q="+row.Prefix, "ok",
-		fmt.Sprintf("%s row %s (%s) at %s per minute.", verb, row.Prefix, orDash(row.Destination), row.Rate))
+		fmt.Sprintf("%s row %s (%s%s) at %s per minute.", verb, row.Prefix, orDash(row.Destination), when, row.Rate))
 }
 
 // deleteRow deletes one row, as DELETE /api/v1/rate-tables/{name}/rates/{prefix} does.
@@ -53,14 +57,14 @@ func (u *ui) deleteRow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	key, err := u.rateKey(r.PostFormValue("prefix"), r.PostFormValue("effective"))
+	key, err := u.rateKey(r.PostFormValue("prefix"), r.PostFormValue("effective"), r.PostFormValue("days"), r.PostFormValue("hours"))
 	if err != nil {
 		return err
 	}
 	if _, err := u.Store.DeleteRate(t.Name, key); err != nil {
 		return err
 	}
-	return u.redirect(w, r, tableURL(k, t.Name), "ok", "Deleted row "+key.Prefix+".")
+	return u.redirect(w, r, tableURL(k, t.Name), "ok", "Deleted row "+strings.TrimSpace(key.Prefix+" "+key.Week.String())+".")
 }
 
 // uploadRates imports a CSV deck from the upload form, replacing or

@@ -19,17 +19,18 @@ const rowsPerPage = 50
 type rowForm struct {
 	Prefix, Destination, Rate, ConnectFee, InitialIncrement, Increment string
 	InitialRate, Grace, MinCost, MaxCost, EffectiveFrom                string
-	OrigPrefix, OrigEffective                                          string
+	Days, Hours, Blocked                                               string
+	OrigPrefix, OrigEffective, OrigDays, OrigHours                     string
 	Errors                                                             formErrors
 }
 
 // rowColumns are the CSV columns of a row form, in the order of values.
 var rowColumns = []string{"prefix", "destination", "rate", "connect_fee", "initial_increment", "increment",
-	"initial_rate", "grace", "min_cost", "max_cost", "effective_from"}
+	"initial_rate", "grace", "min_cost", "max_cost", "effective_from", "days", "hours", "blocked"}
 
 func (f *rowForm) values() []string {
 	return []string{f.Prefix, f.Destination, f.Rate, f.ConnectFee, f.InitialIncrement, f.Increment,
-		f.InitialRate, f.Grace, f.MinCost, f.MaxCost, f.EffectiveFrom}
+		f.InitialRate, f.Grace, f.MinCost, f.MaxCost, f.EffectiveFrom, f.Days, f.Hours, f.Blocked}
 }
 
 func readRowForm(r *http.Request) rowForm {
@@ -37,14 +38,21 @@ func readRowForm(r *http.Request) rowForm {
 	return rowForm{Prefix: v("prefix"), Destination: v("destination"), Rate: v("rate"), ConnectFee: v("connect_fee"),
 		InitialIncrement: v("initial_increment"), Increment: v("increment"), InitialRate: v("initial_rate"),
 		Grace: v("grace"), MinCost: v("min_cost"), MaxCost: v("max_cost"), EffectiveFrom: v("effective_from"),
-		OrigPrefix: v("orig_prefix"), OrigEffective: v("orig_effective"), Errors: formErrors{}}
+		Days: v("days"), Hours: v("hours"), Blocked: v("blocked"),
+		OrigPrefix: v("orig_prefix"), OrigEffective: v("orig_effective"), OrigDays: v("orig_days"), OrigHours: v("orig_hours"),
+		Errors: formErrors{}}
 }
 
 func newRowForm(row *rating.Row, loc *time.Location) rowForm {
 	f := rowForm{Prefix: row.Prefix, Destination: row.Destination, Rate: row.Rate.String(),
 		ConnectFee: row.ConnectFee.String(), InitialIncrement: optSeconds(row.InitialIncrement),
 		Increment: optSeconds(row.Increment), InitialRate: row.InitialRate.String(), Grace: optSeconds(row.Grace),
-		MinCost: row.MinCost.String(), MaxCost: row.MaxCost.String(), OrigPrefix: row.Prefix, Errors: formErrors{}}
+		MinCost: row.MinCost.String(), MaxCost: row.MaxCost.String(), OrigPrefix: row.Prefix,
+		Days: row.Days.String(), Hours: row.Hours.String(), OrigDays: row.Days.String(), OrigHours: row.Hours.String(),
+		Errors: formErrors{}}
+	if row.Blocked {
+		f.Blocked = "true"
+	}
 	if !row.EffectiveFrom.IsZero() {
 		f.EffectiveFrom = row.EffectiveFrom.In(loc).Format(time.RFC3339)
 		f.OrigEffective = row.EffectiveFrom.UTC().Format(time.RFC3339)
@@ -91,6 +99,7 @@ type tablePage struct {
 	Table    rating.Table
 	Users    []string
 	Rows     []rating.Row
+	Times    []string // for each row, its times as the table shows them
 	Query    string
 	Next     string // cursor or page of the next rows; "" on the last page
 	Settings tableForm
@@ -125,17 +134,18 @@ func (u *ui) renderTable(w http.ResponseWriter, r *http.Request, k rating.Kind, 
 	if p.Rows, p.Next, err = u.findRows(t.Name, p.Query, q.Get("after")); err != nil {
 		return err
 	}
+	p.Times = rowTimes(p.Rows)
 	if st.Row != nil {
 		p.Row, p.Editing = *st.Row, st.Row.OrigPrefix != ""
 	} else if pre := q.Get("edit"); pre != "" {
-		row, err := u.findRow(t.Name, pre, q.Get("eff"))
+		row, err := u.findRow(t.Name, pre, q.Get("eff"), q.Get("days"), q.Get("hours"))
 		if err != nil {
 			return err
 		}
 		p.Row, p.Editing = newRowForm(&row, u.loc), true
 	}
 	if q.Get("try_number") != "" {
-		p.Try = u.try(t, q.Get("try_number"), q.Get("try_duration"), q.Get("try_date"))
+		p.Try = u.try(t, q.Get("try_number"), q.Get("try_duration"), q.Get("try_date"), q.Get("try_time"))
 	}
 	return u.render(w, status, "ratetable", p)
 }
@@ -182,19 +192,41 @@ func (u *ui) findRows(table, q, after string) ([]rating.Row, string, error) {
 	return rows, next, nil
 }
 
+// rowTimes says when each row applies, for the table: its days and hours,
+// "other times" for the default of a week that has timed rows (among the
+// rows shown), "" for a row without times of the week.
+func rowTimes(rows []rating.Row) []string {
+	out := make([]string, len(rows))
+	timed := map[rating.RateKey]bool{} // versions with times, by prefix and effective_from
+	for i := range rows {
+		if w := rows[i].Week(); w.Timed() {
+			out[i] = w.String()
+			timed[rating.RateKey{Prefix: rows[i].Prefix, EffectiveFrom: rows[i].EffectiveFrom}] = true
+		}
+	}
+	for i := range rows {
+		if out[i] == "" && timed[rating.RateKey{Prefix: rows[i].Prefix, EffectiveFrom: rows[i].EffectiveFrom}] {
+			out[i] = "other times"
+		}
+	}
+	return out
+}
+
 // findRow returns the row of prefix with the given effective_from
-// (RFC 3339, "" for always).
-func (u *ui) findRow(table, prefix, eff string) (rating.Row, error) {
+// (RFC 3339, "" for always), days and hours (as a deck writes them, ""
+// for none).
+func (u *ui) findRow(table, prefix, eff, days, hours string) (rating.Row, error) {
 	rows, _, err := u.Store.Rates(table, prefix, "", maxLimit)
 	if err != nil {
 		return rating.Row{}, err
 	}
 	for _, row := range rows {
-		if row.Prefix == prefix && effString(row.EffectiveFrom) == eff {
+		if row.Prefix == prefix && effString(row.EffectiveFrom) == eff && row.Days.String() == days && row.Hours.String() == hours {
 			return row, nil
 		}
 	}
-	return rating.Row{}, rating.Errorf(rating.ENotFound, "table %s has no row %s effective %s", table, rating.Excerpt(prefix), rating.Excerpt(eff))
+	return rating.Row{}, rating.Errorf(rating.ENotFound, "table %s has no row %s effective %s with times %s", table,
+		rating.Excerpt(prefix), rating.Excerpt(eff), rating.Excerpt(strings.TrimSpace(days+" "+hours)))
 }
 
 func effString(t time.Time) string {

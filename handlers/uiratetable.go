@@ -205,6 +205,9 @@ func (u *ui) deleteTable(w http.ResponseWriter, r *http.Request) error {
 // tryResult is the "Try a number" answer, with its arithmetic spelled out.
 type tryResult struct {
 	Number, Normalised, Duration, At string
+	Time                             string // HH:MM as typed
+	When                             string // the instant tried, on the installation's clock
+	Week                             string // which row of the week applied, and why
 	Error                            string
 	Rate                             *rating.Rate
 	Billed                           int
@@ -212,7 +215,20 @@ type tryResult struct {
 	Steps                            []string
 }
 
-func parseTryAt(v string, loc *time.Location, now func() time.Time) (time.Time, error) {
+// parseTryAt reads the instant to try: a date and a time of day in the
+// installation's zone; a date alone is its midday, clear of any change at
+// midnight; a time alone is today's; neither is now.
+func parseTryAt(v, clock string, loc *time.Location, now func() time.Time) (time.Time, error) {
+	if clock != "" {
+		if v == "" {
+			v = now().In(loc).Format(time.DateOnly)
+		}
+		t, err := time.ParseInLocation("2006-01-02 15:04", v+" "+clock, loc)
+		if err != nil {
+			return t, rating.Errorf(rating.EInvalid, "date and time %s %s: want YYYY-MM-DD and HH:MM", rating.Excerpt(v), rating.Excerpt(clock))
+		}
+		return t, nil
+	}
 	if v == "" {
 		return now(), nil
 	}

@@ -10,9 +10,10 @@ import (
 )
 
 // try prices one call on table t as the rating endpoints do, and writes
-// out each step of DOMAIN.md's "Pricing one call leg" with its numbers.
-func (u *ui) try(t rating.Table, number, duration, date string) *tryResult {
-	res := &tryResult{Number: number, Duration: duration, At: date}
+// out which row of the week applied and why, and each step of DOMAIN.md's
+// "Pricing one call leg" with its numbers.
+func (u *ui) try(t rating.Table, number, duration, date, clock string) *tryResult {
+	res := &tryResult{Number: number, Duration: duration, At: date, Time: clock}
 	d := 60
 	if duration != "" {
 		n, err := strconv.Atoi(duration)
@@ -23,11 +24,13 @@ func (u *ui) try(t rating.Table, number, duration, date string) *tryResult {
 		d = n
 	}
 	res.Duration = strconv.Itoa(d)
-	at, err := parseTryAt(date, u.loc, u.Now)
+	at, err := parseTryAt(date, clock, u.loc, u.Now)
 	if err != nil {
 		res.Error = rating.ErrorMessage(err)
 		return res
 	}
+	local := at.In(u.loc)
+	res.When = local.Format("Mon 2006-01-02 15:04 MST")
 	rr := u.Store.Rater().ResolveIn(t.Name, number, at)
 	res.Normalised = rr.Number
 	switch rr.Reason {
@@ -43,10 +46,24 @@ func (u *ui) try(t rating.Table, number, duration, date string) *tryResult {
 	}
 	rt := rr.Rate
 	res.Rate = &rt
+	res.Week = whyRow(&rt, res.When)
 	q := rt.Price(d)
 	res.Billed, res.Cost = q.Billed, q.Cost
 	res.Steps = explain(&rt, d, q)
 	return res
+}
+
+// whyRow says which row of its prefix's week applied to a call starting
+// at when, and why; "" for a row without times of the week.
+func whyRow(rt *rating.Rate, when string) string {
+	w := rating.Week{Days: rt.Days, Hours: rt.Hours}
+	switch {
+	case !rt.Weekly:
+		return ""
+	case w.Timed():
+		return fmt.Sprintf("The row for %s applies: the call starts %s, inside its times. It prices the whole call, however long.", w, when)
+	}
+	return fmt.Sprintf("The week's default row applies: no timed row of prefix %s covers %s.", rt.Prefix, when)
 }
 
 // explain spells out the arithmetic of pricing d seconds at rt.
