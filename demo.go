@@ -34,6 +34,7 @@ type demoRow struct {
 	connectFee, minCost       string
 	grace                     int
 	from                      time.Time // zero: always
+	days, hours               string    // times of the week, as a deck writes them
 }
 
 // demoTable is a table's settings and its rows.
@@ -152,6 +153,12 @@ func demoRows(in []demoRow) ([]rating.Row, error) {
 			r.Grace = d.grace
 		}
 		r.EffectiveFrom = d.from
+		if r.Days, err = rating.ParseDays(d.days); err != nil {
+			return nil, fmt.Errorf("prefix %s: %w", d.prefix, err)
+		}
+		if r.Hours, err = rating.ParseHours(d.hours); err != nil {
+			return nil, fmt.Errorf("prefix %s: %w", d.prefix, err)
+		}
 		out = append(out, r)
 	}
 	return out, nil
@@ -207,7 +214,10 @@ func demoTables(currency string, change time.Time) []demoTable {
 			{prefix: "4917", destination: "Germany Mobile", rate: "0.0650"},
 			{prefix: "55", destination: "Brazil", rate: "0.0400"},
 			{prefix: "61", destination: "Australia Fixed", rate: "0.0300"},
-			{prefix: "614", destination: "Australia Mobile", rate: "0.0700"},
+			// Peak and off-peak: weekdays 08:00-18:00 in the installation's
+			// zone at the peak rate, every other time at the week's default.
+			{prefix: "614", destination: "Australia Mobile", rate: "0.0700", days: "mon-fri", hours: "08:00-18:00"},
+			{prefix: "614", destination: "Australia Mobile", rate: "0.0550"},
 			{prefix: "81", destination: "Japan", rate: "0.0600"},
 			{prefix: "91", destination: "India", rate: "0.0250", incr: "1/1", minCost: "0.0500"},
 			{prefix: "*", destination: "Rest of World", rate: "0.9900", connectFee: "0.1000"},

@@ -31,7 +31,7 @@ func TestDemoData(t *testing.T) {
 			if err := r.Validate(dt.table.Decimals); err != nil {
 				t.Errorf("table %s prefix %s: %v", dt.table.Name, r.Prefix, err)
 			}
-			if key := r.Prefix + r.EffectiveFrom.String(); seen[key] {
+			if key := r.Key().String(); seen[key] {
 				t.Errorf("table %s: prefix %s twice from %v", dt.table.Name, r.Prefix, r.EffectiveFrom)
 			} else {
 				seen[key] = true
@@ -39,6 +39,9 @@ func TestDemoData(t *testing.T) {
 			if r.Destination == "" {
 				t.Errorf("table %s prefix %s: no destination", dt.table.Name, r.Prefix)
 			}
+		}
+		if err := rating.CheckWeeks(rows); err != nil {
+			t.Errorf("table %s: %v", dt.table.Name, err)
 		}
 		x := rating.NewIndex(dt.table, rows)
 		switch dt.table.Name {
@@ -62,7 +65,8 @@ func TestDemoData(t *testing.T) {
 
 	for name, x := range buy {
 		k := x.Table().Kind
-		for _, at := range []time.Time{change.Add(-time.Second), change} {
+		// Around the price change, and in the peak and off the peak.
+		for _, at := range []time.Time{change.Add(-time.Second), change, readmePeak, readmeOffPeak} {
 			for _, n := range demoNumbers(k) {
 				b, ok := x.Lookup(n, at)
 				if !ok {
@@ -78,6 +82,14 @@ func TestDemoData(t *testing.T) {
 
 	// The hand-made figures of the end-to-end test, from the rows alone.
 	now := time.Now()
+	for _, tc := range []struct {
+		at   time.Time
+		cost string
+	}{{readmePeak, "0.14"}, {readmeOffPeak, "0.11"}} {
+		if r, _ := sell[rating.Outbound].Lookup("61412345678", tc.at); r.Price(120).Cost.String() != tc.cost {
+			t.Errorf("120 s to 61412345678 at %s: %+v, want %s", tc.at, r.Price(120), tc.cost)
+		}
+	}
 	if r, _ := sell[rating.Outbound].Lookup("447700900123", now); r.Price(95).Cost.String() != "0.082" {
 		t.Errorf("95 s to 447700900123: %+v", r.Price(95))
 	}
@@ -85,6 +97,14 @@ func TestDemoData(t *testing.T) {
 		t.Errorf("7440 s to 41791234567: %+v", r.Price(7440))
 	}
 }
+
+// The README prices a call to Australia Mobile at two instants: a
+// Wednesday 10:00 in the peak (mon-fri 08:00-18:00), a Saturday 10:00 off
+// it, in the demo's zone, UTC.
+var (
+	readmePeak    = time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	readmeOffPeak = time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+)
 
 // demoNumbers makes a number for every prefix of every demo table of kind
 // k, padded as a real number would be.

@@ -288,6 +288,26 @@ func checkDemoRating(t *testing.T, base string) {
 		t.Errorf("price: %+v, want prefix 447, 96 billed seconds, EUR", q)
 	}
 	sameMoney(t, "cost of 95 s to 447700900123", q.Cost, "0.0820")
+	// The README's peak and off-peak: 120 s to Australia Mobile, 2 minutes
+	// at 0.0700 on a Wednesday at 10:00, at 0.0550 on a Saturday.
+	for _, tc := range []struct {
+		at                time.Time
+		rate, cost, hours string
+	}{{readmePeak, "0.07", "0.1400", "08:00-18:00"}, {readmeOffPeak, "0.055", "0.1100", ""}} {
+		var p struct {
+			Prefix, Rate, Cost string
+			Hours              *string
+		}
+		getJSON(t, base+"/api/v1/price?tenant="+url.QueryEscape(demoPrepaid)+"&number=61412345678&duration=120&at="+
+			tc.at.Format(time.RFC3339), "", &p)
+		hours := ""
+		if p.Hours != nil {
+			hours = *p.Hours
+		}
+		if p.Prefix != "614" || p.Rate != tc.rate || p.Cost != tc.cost || hours != tc.hours {
+			t.Errorf("price of 120 s to 61412345678 at %s: %+v, want rate %s, cost %s, hours %q", tc.at, p, tc.rate, tc.cost, tc.hours)
+		}
+	}
 }
 
 // checkAuthorize asks how long the prepaid tenant, with 25.00, may call a
