@@ -44,11 +44,10 @@ type Index struct {
 	wildcard []entry
 	prefixes int
 
-	// The weeks of versions with times (entryHeader): each one's spans,
-	// sorted, and its rows, with their times in weeks.
-	spans    []span
-	weekRows []entry
-	weeks    []Week
+	// The times of every row of a week (entryInWeek rows index it), and
+	// the spans of the weeks too large to keep in their header.
+	weeks []Week
+	spans []span
 
 	over *overlay // prefixes changed since the index was built; nil: none
 }
@@ -56,13 +55,17 @@ type Index struct {
 // entry is one row, resolved against the table's defaults, packed into
 // one 64-byte cache line: a lookup of a large table touches little else.
 //
-// A version of a prefix whose rows have times of the week is one entry
-// in the chain of versions too, a header (entryHeader) whose money fields
-// say where its week is: rate and connectFee bound its spans, initialRate
-// and minCost its rows in weekRows, maxCost is its default's index there
-// or -1. Borrowing the fields keeps every entry one cache line, and an
-// untimed table's lookup exactly as it was. A row of a week (entryInWeek)
-// keeps its index in weekRows in parent, which it has no use for.
+// A version of a prefix whose rows have times of the week is a block of
+// entries: its rows (entryInWeek), then a header (entryHeader), which is
+// the version's entry in the chain of versions. The header has no prices
+// of its own, so its fields say where its rows are: increment counts them,
+// initialIncrement is its default's distance back (0: none), and grace
+// the spans of its week kept in the money fields, up to inlineSpans of
+// them (spilled: they are in Index.spans, from rate to connectFee). A
+// timed lookup then reads the header, its spans in the same cache line,
+// and a row a few entries before it; an untimed one is as it was. A row
+// of a week keeps its times' index in Index.weeks in parent, which only
+// versions use.
 type entry struct {
 	rate, connectFee, initialRate, minCost, maxCost Amount
 	from                                            int64
@@ -75,10 +78,43 @@ type entry struct {
 // The low byte of entry.dest: the prefix length (at most 24) and flags.
 const (
 	plenMask     = 0x1f
-	entryInWeek  = 0x20 // a row of a week with times (in weekRows)
-	entryHeader  = 0x40 // a version with times: its rows are in weekRows
+	entryInWeek  = 0x20 // a row of a week with times, before its header
+	entryHeader  = 0x40 // a version with times: its rows are just before it
 	entryBlocked = 0x80 // the row is blocked
 )
+
+// inlineSpans is how many spans a header holds: its five money fields
+// are 40 bytes, and a span packs into 4 (packSpan).
+const inlineSpans = 10
+
+// spilled marks a header whose spans are in Index.spans.
+const spilled = 0xffff
+
+// inline views a header's money fields as its spans. The five fields are
+// consecutive int64s, so the view stays inside the entry.
+func (e *entry) inline() *[inlineSpans]uint32 {
+	return (*[inlineSpans]uint32)(unsafe.Pointer(&e.rate))
+}
+
+// packSpan packs a span whose row is off entries back from its header:
+// start and end take 14 bits each (a week has 10080 minutes), off 4.
+func packSpan(s span) uint32 { return uint32(s.from)<<18 | uint32(s.to)<<4 | s.row }
+
+// weekRows is how many rows the version at e has: its week's, or 1.
+func (e *entry) weekRows() int {
+	if e.dest&entryHeader != 0 {
+		return int(e.increment)
+	}
+	return 1
+}
+
+// prevVersion is the index of the version before the one at i in es.
+func prevVersion(es []entry, i int) int {
+	if es[i].dest&entryHeader != 0 {
+		return i - 1 - int(es[i].increment)
+	}
+	return i - 1
+}
 
 func (e *entry) plen() int { return int(e.dest & plenMask) }
 
@@ -163,7 +199,7 @@ func (x *Index) packed(number string, k uint64, w *when) *entry {
 	t := w.at.Unix()
 	for l := min(len(number), x.longMax); l > keyDigits; l-- {
 		if vs, ok := x.long[number[:l]]; ok {
-			if e := x.apply(pick(vs, t), w); e != nil {
+			if e := x.apply(vs, pick(vs, t), w); e != nil {
 				return e
 			}
 		}
@@ -174,51 +210,72 @@ func (x *Index) packed(number string, k uint64, w *when) *entry {
 			if en.dest&entryHeader == 0 {
 				return en
 			}
-			if r := x.inWeek(en, w); r != nil {
+			if r := x.inWeek(x.entries, int(e), w); r != nil {
 				return r
 			}
 			e = en.parent
 			continue
 		}
 		if en.older > 0 {
-			e--
+			e = int32(prevVersion(x.entries, int(e)))
 		} else {
 			e = en.parent
 		}
 	}
-	return x.apply(pick(x.wildcard, t), w)
+	return x.apply(x.wildcard, pick(x.wildcard, t), w)
 }
 
-// apply returns the row of version e that applies at w: e itself when it
-// has no times, else its week's row, or nil.
-func (x *Index) apply(e *entry, w *when) *entry {
-	if e == nil || e.dest&entryHeader == 0 {
-		return e
+// apply returns the row of the version at i in es that applies at w: the
+// version itself when it has no times, else its week's row; nil when none
+// does, or i < 0.
+func (x *Index) apply(es []entry, i int, w *when) *entry {
+	switch {
+	case i < 0:
+		return nil
+	case es[i].dest&entryHeader == 0:
+		return &es[i]
 	}
-	return x.inWeek(e, w)
+	return x.inWeek(es, i, w)
 }
 
-// inWeek returns the row of header h's week whose times hold w, else its
-// default, else nil. The spans do not overlap, so the one that starts
-// last at or before w is the only one that may hold it.
-func (x *Index) inWeek(h *entry, w *when) *entry {
-	m := w.ofWeek()
-	first, lo, hi := int(h.rate), int(h.rate), int(h.connectFee)
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if x.spans[mid].from <= m {
-			lo = mid + 1
-		} else {
-			hi = mid
+// inWeek returns the row of the week whose header is es[i] that holds w,
+// else its default, else nil. The spans are sorted and never overlap, so
+// the last one to start at or before w is the only one that may hold it.
+func (x *Index) inWeek(es []entry, i int, w *when) *entry {
+	h := &es[i]
+	m := uint32(w.ofWeek())
+	off := 0
+	if h.grace != spilled {
+		sp := h.inline()
+		for j := int(h.grace) - 1; j >= 0; j-- {
+			if s := sp[j]; s>>18 <= m {
+				if m < s>>4&0x3fff {
+					off = int(s & 15)
+				}
+				break
+			}
+		}
+	} else {
+		first, lo, hi := int(h.rate), int(h.rate), int(h.connectFee)
+		for lo < hi {
+			mid := int(uint(lo+hi) >> 1)
+			if uint32(x.spans[mid].from) <= m {
+				lo = mid + 1
+			} else {
+				hi = mid
+			}
+		}
+		if lo > first && m < uint32(x.spans[lo-1].to) {
+			off = int(x.spans[lo-1].row)
 		}
 	}
-	if lo > first && m < x.spans[lo-1].to {
-		return &x.weekRows[x.spans[lo-1].row]
+	if off == 0 {
+		off = int(h.initialIncrement) // the default, if any
 	}
-	if h.maxCost >= 0 {
-		return &x.weekRows[h.maxCost]
+	if off == 0 {
+		return nil
 	}
-	return nil
+	return &es[i-off]
 }
 
 // innermost returns the latest entry of the longest packed prefix of key
@@ -247,14 +304,14 @@ func (x *Index) innermost(k uint64) int32 {
 	return -1
 }
 
-// pick returns the latest version in force at t, or nil.
-func pick(vs []entry, t int64) *entry {
-	for i := len(vs) - 1; i >= 0; i-- {
+// pick returns the index of the latest version in vs in force at t, or -1.
+func pick(vs []entry, t int64) int {
+	for i := len(vs) - 1; i >= 0; i = prevVersion(vs, i) {
 		if vs[i].from <= t {
-			return &vs[i]
+			return i
 		}
 	}
-	return nil
+	return -1
 }
 
 // rate expands an entry; the prefix is the first plen digits of number,
@@ -277,14 +334,11 @@ func (x *Index) rate(e *entry, number string) Rate {
 	return r
 }
 
-// countRows counts the rows of versions vs: one each, a week's rows for a
-// version with times.
-func countRows(vs []entry) int {
+// countRows counts the rows in es: every entry but the headers.
+func countRows(es []entry) int {
 	n := 0
-	for i := range vs {
-		if vs[i].dest&entryHeader != 0 {
-			n += int(vs[i].minCost - vs[i].initialRate)
-		} else {
+	for i := range es {
+		if es[i].dest&entryHeader == 0 {
 			n++
 		}
 	}
@@ -301,6 +355,6 @@ func (x *Index) Bytes() int {
 	for p, vs := range x.long {
 		n += len(p) + 48 + len(vs)*es
 	}
-	n += cap(x.spans)*int(unsafe.Sizeof(span{})) + cap(x.weekRows)*es + cap(x.weeks)*int(unsafe.Sizeof(Week{}))
+	n += cap(x.spans)*int(unsafe.Sizeof(span{})) + cap(x.weeks)*int(unsafe.Sizeof(Week{}))
 	return n + len(x.wildcard)*es + x.over.bytes()
 }

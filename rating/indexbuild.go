@@ -99,6 +99,12 @@ func (b *IndexBuilder) Add(row *Row) {
 		b.flush()
 	}
 	b.prefix = row.Prefix
+	if len(b.group) == maxWeek {
+		if b.err == nil {
+			b.err = Invalidf("days", "%s: more than %d rows in one week", row.Key(), maxWeek)
+		}
+		return
+	}
 	b.group = append(b.group, e)
 	b.weeks = append(b.weeks, row.Week())
 }
@@ -108,21 +114,25 @@ func (b *IndexBuilder) Add(row *Row) {
 func (b *IndexBuilder) Err() error { return b.err }
 
 // flush places the version gathered: a lone row without times as the
-// entry it is, anything else as a header and its week.
+// entry it is, anything else as a block of its rows and a header.
 func (b *IndexBuilder) flush() {
 	if len(b.group) == 0 {
 		return
 	}
-	e := b.group[0]
-	if len(b.group) > 1 || b.weeks[0].Timed() {
-		e = b.week()
+	if len(b.group) == 1 && !b.weeks[0].Timed() {
+		b.place(b.group)
+	} else {
+		b.place(b.week())
 	}
-	b.place(e)
 	b.group, b.weeks = b.group[:0], b.weeks[:0]
 }
 
-// week stores the gathered rows as a week and returns its header.
-func (b *IndexBuilder) week() entry {
+// maxWeek bounds the rows of one week: a header counts them in 16 bits.
+// A sound week has at most one row per minute of the week and a default.
+const maxWeek = 1<<16 - 1
+
+// week turns the gathered rows into a block: the rows, then their header.
+func (b *IndexBuilder) week() []entry {
 	x, g := b.x, b.group
 	if i, j, spans := weekConflict(b.weeks, b.spans); i >= 0 {
 		b.spans = spans
@@ -134,46 +144,55 @@ func (b *IndexBuilder) week() entry {
 			b.err = Invalidf("days", "%s: %s", key, conflictWhy(b.weeks[i], b.weeks[j]))
 		}
 	}
-	base := len(x.weekRows)
-	h := entry{from: g[0].from, parent: -1, dest: g[0].dest&^0xe0 | entryHeader, maxCost: -1,
-		initialRate: Amount(base), minCost: Amount(base + len(g))}
+	n := len(g)
+	h := entry{from: g[0].from, parent: -1, dest: g[0].dest&^0xe0 | entryHeader, increment: uint16(n)}
 	b.spans = b.spans[:0]
 	for i := range g {
-		r := g[i]
-		r.dest |= entryInWeek
-		r.parent = int32(base + i)
-		x.weekRows = append(x.weekRows, r)
+		// A row's distance back from the header, which follows the rows.
+		off := uint32(n - i)
+		g[i].dest |= entryInWeek
+		g[i].parent = int32(len(x.weeks))
 		x.weeks = append(x.weeks, b.weeks[i])
 		if !b.weeks[i].Timed() {
-			h.maxCost = Amount(base + i)
+			h.initialIncrement = uint16(off)
 		}
-		b.spans = appendSpans(b.spans, b.weeks[i], uint32(base+i))
+		b.spans = appendSpans(b.spans, b.weeks[i], off)
 	}
 	sortSpans(b.spans)
-	h.rate = Amount(len(x.spans))
-	x.spans = append(x.spans, b.spans...)
-	h.connectFee = Amount(len(x.spans))
-	return h
+	if len(b.spans) <= inlineSpans && n < 16 {
+		for i, s := range b.spans {
+			h.inline()[i] = packSpan(s)
+		}
+		h.grace = uint16(len(b.spans))
+	} else {
+		h.grace = spilled
+		h.rate = Amount(len(x.spans))
+		x.spans = append(x.spans, b.spans...)
+		h.connectFee = Amount(len(x.spans))
+	}
+	return append(g, h)
 }
 
-// place adds the entry of one version of the gathered prefix.
-func (b *IndexBuilder) place(e entry) {
+// place adds the block of one version of the gathered prefix, whose last
+// entry is the version's entry.
+func (b *IndexBuilder) place(block []entry) {
 	x := b.x
 	switch p := b.prefix; {
 	case p == Wildcard:
-		x.wildcard = append(x.wildcard, e)
+		x.wildcard = append(x.wildcard, block...)
 	case len(p) > keyDigits:
-		x.long[p] = append(x.long[p], e)
+		x.long[p] = append(x.long[p], block...)
 		x.longMax = max(x.longMax, len(p))
 	default:
 		k := packKey(p)
+		last := int32(len(x.entries) + len(block) - 1)
 		if n := len(b.nodes); n > 0 && b.nodes[n-1].key == k {
-			e.older = x.entries[len(x.entries)-1].older + 1
-			b.nodes[n-1].last++
+			block[len(block)-1].older = x.entries[b.nodes[n-1].last].older + 1
+			b.nodes[n-1].last = last
 		} else {
-			b.nodes = append(b.nodes, node{key: k, last: int32(len(x.entries))})
+			b.nodes = append(b.nodes, node{key: k, last: last})
 		}
-		x.entries = append(x.entries, e)
+		x.entries = append(x.entries, block...)
 	}
 }
 
@@ -231,8 +250,11 @@ func (x *Index) cut(nodes []node) {
 		n := &nodes[i]
 		closeUntil(n.key, false)
 		parent := top()
-		for e := n.last - int32(x.entries[n.last].older); e <= n.last; e++ {
+		for e := int(n.last); ; e = prevVersion(x.entries, e) {
 			x.entries[e].parent = parent
+			if x.entries[e].older == 0 {
+				break
+			}
 		}
 		emit(n.key, n.last)
 		stack = append(stack, n)

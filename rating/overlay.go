@@ -163,7 +163,13 @@ func (x *Index) prefixRows(prefix string) int {
 	// The segment that starts at a packed prefix's own key is that
 	// prefix's: its longer prefixes start after it.
 	if e := x.innermost(packKey(prefix)); e >= 0 && x.entries[e].plen() == len(prefix) {
-		return countRows(x.entries[int(e)-int(x.entries[e].older) : e+1])
+		n := 0
+		for i := int(e); ; i = prevVersion(x.entries, i) {
+			n += x.entries[i].weekRows()
+			if x.entries[i].older == 0 {
+				return n
+			}
+		}
 	}
 	return 0
 }
@@ -185,7 +191,7 @@ func (x *Index) lookupOver(number string, w *when) (Rate, bool) {
 		p := number[:l]
 		if vs, ok := x.long[p]; ok {
 			if _, changed := o.rows[p]; !changed {
-				if e := x.apply(pick(vs, t), w); e != nil {
+				if e := x.apply(vs, pick(vs, t), w); e != nil {
 					return x.rate(e, number), true
 				}
 			}
@@ -203,14 +209,14 @@ func (x *Index) lookupOver(number string, w *when) (Rate, bool) {
 			continue
 		}
 		if en.from <= t {
-			if r := x.apply(en, w); r != nil {
+			if r := x.apply(x.entries, int(e), w); r != nil {
 				return x.rate(r, number), true
 			}
 			e = en.parent // the version in force has no row now
 			continue
 		}
 		if en.older > 0 {
-			e--
+			e = int32(prevVersion(x.entries, int(e)))
 		} else {
 			e = en.parent
 		}
@@ -219,7 +225,7 @@ func (x *Index) lookupOver(number string, w *when) (Rate, bool) {
 		return best, true
 	}
 	if _, changed := o.rows[Wildcard]; !changed {
-		if e := x.apply(pick(x.wildcard, t), w); e != nil {
+		if e := x.apply(x.wildcard, pick(x.wildcard, t), w); e != nil {
 			return x.rate(e, number), true
 		}
 	}

@@ -1,6 +1,7 @@
 package rating
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -365,6 +366,20 @@ func TestWeekLookupMatchesBruteForce(t *testing.T) {
 			}
 		}
 		x := NewIndex(testTable(), rows)
+		// The same rows, some prefixes given through an overlay.
+		var packed []Row
+		changed := map[string][]Row{}
+		for _, r := range rows {
+			if len(r.Prefix)%2 == 0 {
+				changed[r.Prefix] = append(changed[r.Prefix], r)
+			} else {
+				packed = append(packed, r)
+			}
+		}
+		y := NewIndex(testTable(), packed).WithPrefixes(changed)
+		if y.Table().Rows != len(rows) || y.Len() != x.Len() {
+			t.Fatalf("round %d: the overlaid index has %d rows, %d prefixes; want %d, %d", round, y.Table().Rows, y.Len(), len(rows), x.Len())
+		}
 		loc, _ := time.LoadLocation("Europe/London")
 		for q := 0; q < 400; q++ {
 			number := strconv.Itoa(1 + rng.IntN(9))
@@ -376,10 +391,36 @@ func TestWeekLookupMatchesBruteForce(t *testing.T) {
 			}
 			when := day1.Add(time.Duration(rng.IntN(40*24*60)) * time.Minute).In(loc)
 			want, wantOK := bruteWeek(rows, number, when)
-			got, ok := x.Lookup(number, when)
-			if ok != wantOK || ok && (got.Prefix != want.Prefix || got.Rate != want.Rate || got.Days != want.Days || got.Hours != want.Hours) {
-				t.Fatalf("round %d: Lookup(%s, %s) = %q %s %v; brute force %q %s %v", round, number, when, got.Prefix, got.Rate, ok, want.Prefix, want.Rate, wantOK)
+			for _, idx := range []*Index{x, y} {
+				got, ok := idx.Lookup(number, when)
+				if ok != wantOK || ok && (got.Prefix != want.Prefix || got.Rate != want.Rate || got.Days != want.Days || got.Hours != want.Hours) {
+					t.Fatalf("round %d: Lookup(%s, %s) = %q %s %v; brute force %q %s %v", round, number, when, got.Prefix, got.Rate, ok, want.Prefix, want.Rate, wantOK)
+				}
 			}
+		}
+	}
+}
+
+// A week too large for its header's spans: an hour's row for each of the
+// 24 hours of every day, in a version after an older untimed one.
+func TestWeekManyRows(t *testing.T) {
+	june := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	rows := []Row{row(t, "44", "9", time.Time{})}
+	for h := 0; h < 24; h++ {
+		rows = append(rows, timed(t, "44", strconv.Itoa(h+1), "", fmt.Sprintf("%02d:00-%02d:00", h, h+1), june))
+	}
+	for _, x := range []*Index{NewIndex(testTable(), rows), NewIndex(testTable(), rows[:1]).WithPrefix("44", rows)} {
+		if x.Table().Rows != 25 {
+			t.Errorf("%d rows", x.Table().Rows)
+		}
+		for h := 0; h < 24; h++ {
+			r, ok := x.Lookup("441", time.Date(2026, 11, 28, h, 59, 0, 0, time.UTC))
+			if !ok || r.Rate != amt(t, strconv.Itoa(h+1)) {
+				t.Errorf("%02d:59: %s %v", h, r.Rate, ok)
+			}
+		}
+		if r, _ := x.Lookup("441", time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)); r.Rate != amt(t, "9") {
+			t.Errorf("before June: %s", r.Rate)
 		}
 	}
 }
