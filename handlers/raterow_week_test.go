@@ -55,6 +55,23 @@ func TestRatesWeekAPI(t *testing.T) {
 	if m := ts.local("/api/v1/rate?tenant=Acme&number=449012345&at=2026-11-27T12:00:00Z").want(200).obj(); m["blocked"] != true || m["prefix"] != "4490" {
 		t.Errorf("the blocked row: %v", m)
 	}
+	// The store's blocked flag reaches the authorization, which refuses.
+	if m := ts.local("/api/v1/authorize?tenant=Acme&number=449012345").want(200).obj(); m["allowed"] != false ||
+		m["reason"] != rating.ReasonBlockedDestination || m["blocked"] != true {
+		t.Errorf("authorize a blocked destination: %v", m)
+	}
+
+	// A CDR is priced by the row of the week at its start, in London's
+	// zone; a blocked row still prices its CDR. Re-rating after the peak
+	// row is gone corrects the call to the default.
+	var cdrs struct {
+		Results []struct{ ID, Status, Cost string }
+	}
+	ts.admin("POST", "/api/v1/cdrs", `[{"id":"peak","tenant":"Acme","number":"442079460000","start":"2026-06-26T16:59:00Z","duration":3600},
+		{"id":"premium","tenant":"Acme","number":"449012345","start":"2026-06-26T16:59:00Z","duration":60}]`).want(200).decode(&cdrs)
+	if len(cdrs.Results) != 2 || cdrs.Results[0].Cost != "1.2" || cdrs.Results[1].Status != "rated" || cdrs.Results[1].Cost != "1.5" {
+		t.Errorf("CDRs: %+v", cdrs.Results)
+	}
 
 	// The export reads back to the same rows.
 	csv := ts.admin("GET", "/api/v1/rate-tables/retail/rates?format=csv", "").want(200)
@@ -86,6 +103,12 @@ func TestRatesWeekAPI(t *testing.T) {
 	del("44?days=fri&hours=22:00-06:00").want(204)
 	del("44?days=fri&hours=22:00-06:00").wantError(404, rating.ENotFound, "44", "fri 22:00-06:00")
 	del("44?days=Monday-Friday&hours=08:00-18:00").want(204)
+	if m := ts.admin("POST", "/api/v1/cdrs/rerate?from=2026-06-26&to=2026-06-26", "").want(200).obj(); m["corrected"] != 1.0 {
+		t.Errorf("re-rate without the peak row: %v", m)
+	}
+	if items := ts.admin("GET", "/api/v1/cdrs?tenant=Acme", "").want(200).items(); len(items) != 2 || items[1]["cost"] != "0.6" && items[0]["cost"] != "0.6" {
+		t.Errorf("CDRs after the re-rate: %v", items)
+	}
 	del("44?days=funday").wantError(400, rating.EInvalid, "days", "funday")
 	del("44?hours=8-18").wantError(400, rating.EInvalid, "hours", "8-18")
 	del("44").want(204)
