@@ -41,6 +41,7 @@ func Run(t *testing.T, h Harness) {
 		{"Providers", testProviders},
 		{"RateTables", testRateTables},
 		{"RateRows", testRateRows},
+		{"RateWeeks", testRateWeeks},
 		{"Nodes", testNodes},
 		{"CDRIdempotency", testCDRIdempotency},
 		{"ConcurrentDuplicates", testConcurrentDuplicates},
