@@ -158,6 +158,10 @@ type rateParser struct {
 	destID   map[string]uint32
 	lastDate string // a one-entry cache: decks repeat their dates
 	lastTime time.Time
+	// The same for days and hours: a deck writes a few, many times.
+	lastDays, lastHours string
+	days                Days
+	hours               Hours
 
 	nerr int
 	errs []LineError
@@ -274,9 +278,9 @@ func (p *rateParser) row(rec []string, line int) {
 		case colMaxCost:
 			row.MaxCost, msg = p.money(cell)
 		case colDays:
-			row.Days, msg = parseDays(cell)
+			row.Days, msg = p.parseDays(cell)
 		case colHours:
-			row.Hours, msg = parseHours(cell)
+			row.Hours, msg = p.parseHours(cell)
 		case colBlocked:
 			row.Blocked, msg = parseBlocked(cell)
 		case colTimeFrom:
@@ -369,6 +373,30 @@ func (p *rateParser) instant(s string) (time.Time, string) {
 		p.lastDate, p.lastTime = strings.Clone(s), t
 	}
 	return t, msg
+}
+
+// parseDays is parseDays through the one-entry cache.
+func (p *rateParser) parseDays(s string) (Days, string) {
+	if s == p.lastDays {
+		return p.days, ""
+	}
+	d, msg := parseDays(s)
+	if msg == "" {
+		p.lastDays, p.days = strings.Clone(s), d
+	}
+	return d, msg
+}
+
+// parseHours is parseHours through the one-entry cache.
+func (p *rateParser) parseHours(s string) (Hours, string) {
+	if s == p.lastHours {
+		return p.hours, ""
+	}
+	h, msg := parseHours(s)
+	if msg == "" {
+		p.lastHours, p.hours = strings.Clone(s), h
+	}
+	return h, msg
 }
 
 // ParseEffectiveFrom parses an effective_from as a deck's cell is read:

@@ -510,6 +510,38 @@ func genDeck(n int, shuffled bool) []byte {
 	return b.Bytes()
 }
 
+// genWeekDeck is a deck of about n rows where a third of the prefixes
+// have a weekday peak row besides their default, as a retail deck with
+// peak and off-peak has.
+func genWeekDeck(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString("prefix,destination,rate,days,hours\n")
+	for i := 1; i < n; {
+		p := 1_000_000 + (i*7919)%1_000_003
+		fmt.Fprintf(&b, "%d,Somewhere,0.%04d,,\n", p, i%10000)
+		i++
+		if p%3 == 0 {
+			fmt.Fprintf(&b, "%d,Somewhere,0.%04d,mon-fri,08:00-18:00\n", p, i%10000)
+			i++
+		}
+	}
+	return b.Bytes()
+}
+
+// BenchmarkParseRatesWeeks is BenchmarkParseRates for a deck with weeks:
+// every row of a timed prefix goes through the check of its week.
+func BenchmarkParseRatesWeeks(b *testing.B) {
+	deck := genWeekDeck(1_000_000)
+	t := NewTable("retail", Outbound, "EUR")
+	b.SetBytes(int64(len(deck)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseRates(bytes.NewReader(deck), t, time.UTC); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkParseRates(b *testing.B) {
 	for _, order := range []string{"shuffled", "sorted"} {
 		b.Run(order, func(b *testing.B) {
