@@ -93,6 +93,29 @@ func TestBrowserAdmin(t *testing.T) {
 	b.waitText(".steps", "b = 60 + ⌈(61 − 60) / 60⌉ × 60 = 120")
 	b.shot("try-a-number")
 
+	// A weekend row: the table shows its times, and "Try a number" says
+	// which row of the week applied; on a weekday the week has a gap, and
+	// the shorter prefix 44 prices the call.
+	b.set(`#rowform input[name=prefix]`, "4478")
+	b.set(`#rowform input[name=destination]`, "UK Mobile weekend")
+	b.set(`#rowform input[name=rate]`, "0.03")
+	b.set(`#rowform input[name=days]`, "sat,sun")
+	b.click(`#rowform button[type=submit]`)
+	b.waitText(".flash-ok", "Added row 4478 (UK Mobile weekend, sat,sun)")
+	b.waitText("#rate-rows", "sat,sun")
+	b.set(`input[name=try_number]`, "447800900123")
+	b.set(`input[name=try_date]`, "2026-11-28")
+	b.set(`input[name=try_time]`, "10:00")
+	b.click(`#try button`)
+	b.waitText("#try-week", "The row for sat,sun applies")
+	b.shot("try-a-number-week")
+	b.set(`input[name=try_date]`, "2026-11-30")
+	b.click(`#try button`)
+	b.waitText("#try-result", "United Kingdom")
+	if got := b.text("#try-result dd b"); got != "44" {
+		t.Errorf("on a Monday 447800900123 matched %q, want 44 through the weekend row's gap", got)
+	}
+
 	// The provider's buy prices, through the API as a script would.
 	buyName := "Docs Demo Browser Buy"
 	if code, body := call(t, http.MethodPost, b.base+"/api/v1/rate-tables", browserToken,
