@@ -48,7 +48,7 @@ func (w Week) Timed() bool { return w.Days != 0 || w.Hours.Set() }
 // Week returns the row's times of the week.
 func (r *Row) Week() Week { return Week{r.Days, r.Hours} }
 
-// String writes the days as ParseDays reads them, shortest first: runs of
+// String writes the days as ParseDays reads them, in the shortest form: runs of
 // three days or more as a range (mon-fri, and fri-mon across the week's
 // end), shorter ones day by day (sat,sun). "" for none.
 func (d Days) String() string {
