@@ -174,7 +174,12 @@ func (x *Index) Lookup(number string, at time.Time) (Rate, bool) {
 	if e == nil {
 		return Rate{}, false
 	}
-	return x.rate(e, number), true
+	if e.dest&entryInWeek != 0 {
+		return x.expand(e, number), true
+	}
+	r := x.rate(e, number)
+	r.Blocked = e.dest&entryBlocked != 0
+	return r, true
 }
 
 // when is the instant of a lookup, read on the wall clock only once a
@@ -314,19 +319,28 @@ func pick(vs []entry, t int64) int {
 	return -1
 }
 
-// rate expands an entry; the prefix is the first plen digits of number,
-// or "*" for the wildcard, whose plen is 0.
+// rate expands an entry but for its flags (expand); the prefix is the
+// first plen digits of number, or "*" for the wildcard, whose plen is 0.
+// It is kept within the compiler's budget for inlining into Lookup, which
+// it was before weeks and blocked rows, and which an untimed lookup of a
+// small table notices.
 func (x *Index) rate(e *entry, number string) Rate {
 	prefix := Wildcard
 	if n := e.plen(); n > 0 {
 		prefix = number[:n]
 	}
-	r := Rate{Table: x.table.Name, Prefix: prefix, Destination: x.dests[e.dest>>8],
+	return Rate{Table: x.table.Name, Prefix: prefix, Destination: x.dests[e.dest>>8],
 		Rate: e.rate, ConnectFee: e.connectFee, InitialRate: e.initialRate,
 		MinCost: e.minCost, MaxCost: e.maxCost,
 		InitialIncrement: int(e.initialIncrement), Increment: int(e.increment), Grace: int(e.grace),
-		Decimals: x.table.Decimals, Rounding: x.table.Rounding, EffectiveFrom: e.from,
-		Blocked: e.dest&entryBlocked != 0}
+		Decimals: x.table.Decimals, Rounding: x.table.Rounding, EffectiveFrom: e.from}
+}
+
+// expand is rate with the entry's flags: blocked, and the times of a row
+// of a week.
+func (x *Index) expand(e *entry, number string) Rate {
+	r := x.rate(e, number)
+	r.Blocked = e.dest&entryBlocked != 0
 	if e.dest&entryInWeek != 0 {
 		w := x.weeks[e.parent]
 		r.Days, r.Hours, r.Weekly = w.Days, w.Hours, true

@@ -192,7 +192,7 @@ func (x *Index) lookupOver(number string, w *when) (Rate, bool) {
 		if vs, ok := x.long[p]; ok {
 			if _, changed := o.rows[p]; !changed {
 				if e := x.apply(vs, pick(vs, t), w); e != nil {
-					return x.rate(e, number), true
+					return x.expand(e, number), true
 				}
 			}
 		}
@@ -210,7 +210,7 @@ func (x *Index) lookupOver(number string, w *when) (Rate, bool) {
 		}
 		if en.from <= t {
 			if r := x.apply(x.entries, int(e), w); r != nil {
-				return x.rate(r, number), true
+				return x.expand(r, number), true
 			}
 			e = en.parent // the version in force has no row now
 			continue
@@ -226,7 +226,7 @@ func (x *Index) lookupOver(number string, w *when) (Rate, bool) {
 	}
 	if _, changed := o.rows[Wildcard]; !changed {
 		if e := x.apply(x.wildcard, pick(x.wildcard, t), w); e != nil {
-			return x.rate(e, number), true
+			return x.expand(e, number), true
 		}
 	}
 	return Rate{}, false

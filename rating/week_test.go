@@ -252,6 +252,24 @@ func TestWeekCases(t *testing.T) {
 	}
 }
 
+// A blocked row answers blocked, timed or not, packed or in an overlay.
+func TestLookupBlocked(t *testing.T) {
+	plain, night := row(t, "449", "1.5", time.Time{}), timed(t, "44", "0.01", "", "20:00-08:00", time.Time{})
+	plain.Blocked, night.Blocked = true, true
+	rows := []Row{plain, night, row(t, "44", "0.02", time.Time{})}
+	for _, x := range []*Index{NewIndex(testTable(), rows), NewIndex(testTable(), nil).WithPrefixes(map[string][]Row{"449": rows[:1], "44": rows[1:]})} {
+		for _, tc := range []struct {
+			number  string
+			hour    int
+			blocked bool
+		}{{"4491", 12, true}, {"4421", 21, true}, {"4421", 12, false}} {
+			if r, _ := x.Lookup(tc.number, time.Date(2026, 11, 27, tc.hour, 0, 0, 0, time.UTC)); r.Blocked != tc.blocked {
+				t.Errorf("%s at %02d:00: blocked %v", tc.number, tc.hour, r.Blocked)
+			}
+		}
+	}
+}
+
 // numberFor is a number that every prefix of rows starts: the longest
 // prefix, extended.
 func numberFor(rows []Row) string {
