@@ -45,7 +45,7 @@ type cdrIn struct {
 	Kind     string          `json:"kind"`
 	Number   string          `json:"number"`
 	Provider string          `json:"provider"`
-	Start    string          `json:"start"`
+	Start    json.RawMessage `json:"start"`
 	Duration json.RawMessage `json:"duration"`
 }
 
@@ -57,16 +57,47 @@ func (in *cdrIn) toCDR() (rating.CDR, error) {
 	if c.Kind, err = parseKind(in.Kind); err != nil {
 		return c, err
 	}
-	if in.Start == "" {
-		return c, rating.Invalidf("start", "start: required (RFC 3339)")
-	}
-	if c.Start, err = time.Parse(time.RFC3339Nano, in.Start); err != nil {
-		return c, rating.Invalidf("start", "start %s: want an RFC 3339 time such as 2026-05-01T10:00:00Z", rating.Excerpt(in.Start))
+	if c.Start, err = start(in.Start); err != nil {
+		return c, err
 	}
 	if c.Duration, err = seconds(in.Duration); err != nil {
 		return c, err
 	}
 	return c, c.Validate()
+}
+
+// start reads a start: an RFC 3339 string, or whole Unix seconds as a
+// JSON number, which is what Kamailio's $TV(s) and FreeSWITCH's epoch
+// variables give. A string of digits is read as Unix seconds too: a
+// script that quotes every value sends the same instant.
+func start(raw json.RawMessage) (time.Time, error) {
+	s := string(raw)
+	if s == "" || s == "null" || s == `""` {
+		return time.Time{}, rating.Invalidf("start", "start: required (RFC 3339 or Unix seconds)")
+	}
+	if s[0] != '"' {
+		return rating.UnixStart("start", s)
+	}
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return time.Time{}, rating.Invalidf("start", "start: %v", err)
+	}
+	if allDigits(s) {
+		return rating.UnixStart("start", s)
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, rating.Invalidf("start", "start %s: want an RFC 3339 time such as 2026-05-01T10:00:00Z, or Unix seconds", rating.Excerpt(s))
+	}
+	return t, nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // seconds reads a duration: a JSON whole number, or a string holding one,

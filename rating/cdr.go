@@ -1,6 +1,10 @@
 package rating
 
-import "time"
+import (
+	"errors"
+	"strconv"
+	"time"
+)
 
 // CDR statuses, as POST /api/v1/cdrs answers them.
 const (
@@ -43,6 +47,23 @@ func MaxStart() time.Time { return time.Unix(maxStartUnix, 0).UTC() }
 func startInRange(t time.Time) bool { return !t.Before(MinStart()) && t.Before(MaxStart()) }
 
 const outOfRange = "outside the times pbxbill accepts, 2000-01-01 to 2200-01-01 UTC"
+
+// UnixStart reads a start written as whole Unix seconds, as Kamailio's
+// $TV(s) and FreeSWITCH's *_epoch variables give it; field names it in
+// errors. The range is checked on the integer, before time.Unix: a value
+// near the int64 bounds would overflow what a time.Time adds to it.
+func UnixStart(field, s string) (time.Time, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	switch {
+	case err != nil && errors.Is(err, strconv.ErrRange):
+		return time.Time{}, Invalidf(field, "%s %s: %s", field, Excerpt(s), outOfRange)
+	case err != nil || s[0] == '+':
+		return time.Time{}, Invalidf(field, "%s %s: want whole Unix seconds or an RFC 3339 time", field, Excerpt(s))
+	case n < minStartUnix || n >= maxStartUnix:
+		return time.Time{}, Invalidf(field, "%s %s: %s", field, Excerpt(s), outOfRange)
+	}
+	return time.Unix(n, 0).UTC(), nil
+}
 
 // ClampStart brings t into [MinStart, MaxStart], where every stored start
 // lies, so that a filter bound of any year selects what it says (a from
