@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"net"
 	"net/http"
 	"net/netip"
@@ -98,8 +99,17 @@ func (s *server) authenticate(r *http.Request) (caller, error) {
 	}
 	scheme, token, ok := strings.Cut(auth, " ")
 	token = strings.TrimSpace(token)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return caller{}, rating.Errorf(rating.EUnauthorized, "Authorization: want Bearer <token>")
+	// A PBX module that can send only HTTP Basic credentials (FreeSWITCH's
+	// mod_json_cdr cred) sends a node token as the password, and the
+	// node's name as the user (API.md). Only a node token is taken so:
+	// the bootstrap token has no node name to match.
+	user, basic := "", false
+	if ok && strings.EqualFold(scheme, "Basic") {
+		user, token, basic = basicCredentials(token)
+		ok = basic
+	}
+	if !ok || !basic && !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return caller{}, rating.Errorf(rating.EUnauthorized, "Authorization: want Bearer <token>, or Basic with a node's name and token")
 	}
 	// Wrong tokens are throttled per address, as failed logins are, but
 	// not those of the PBX box itself: a lockout of its dialplan would
@@ -111,7 +121,7 @@ func (s *server) authenticate(r *http.Request) (caller, error) {
 				"too many wrong bearer tokens from %s: try again in %s s", client, retryAfter(wait))}
 		}
 	}
-	if s.APIToken != "" {
+	if s.APIToken != "" && !basic {
 		// Comparing digests keeps the comparison constant-time in the
 		// token's length as well as its content.
 		sum := sha256.Sum256([]byte(token))
@@ -125,11 +135,36 @@ func (s *server) authenticate(r *http.Request) (caller, error) {
 			if counted {
 				s.tokens.fail(client)
 			}
+			if basic {
+				return caller{}, errBadBasic
+			}
 			return caller{}, rating.Errorf(rating.EUnauthorized, "invalid bearer token")
 		}
 		return caller{}, err
 	}
+	if basic && subtle.ConstantTimeCompare([]byte(user), []byte(n.Name)) != 1 {
+		// A token under another node's name is a wrong credential, and
+		// counts as a guess: the pair is what Basic authenticates.
+		if counted {
+			s.tokens.fail(client)
+		}
+		return caller{}, errBadBasic
+	}
 	return caller{Node: n.Name}, nil
+}
+
+var errBadBasic = rating.Errorf(rating.EUnauthorized,
+	"invalid Basic credentials: want a node's name as the user and its token as the password, or send Authorization: Bearer <token>")
+
+// basicCredentials decodes the credentials of an HTTP Basic
+// Authorization header; ok is false when they are not base64 of
+// user:password.
+func basicCredentials(encoded string) (user, password string, ok bool) {
+	b, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil {
+		return "", "", false
+	}
+	return strings.Cut(string(b), ":")
 }
 
 // identify records the caller for the request log and for the endpoints.

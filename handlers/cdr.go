@@ -211,13 +211,18 @@ func appendAmount(b []byte, a rating.Money) []byte {
 // postCDRs takes a JSON batch, or with ?format= a PBX's own CDR file.
 func (s *server) postCDRs(m *metrics) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		q := r.URL.Query()
-		switch f := q.Get("format"); f {
+		// mod_json_cdr appends "?uuid=<uuid>" to the URL it is given,
+		// whatever that URL holds already, so a configured
+		// ...?format=freeswitch-json arrives as format=freeswitch-json?uuid=...
+		f, _, _ := strings.Cut(r.URL.Query().Get("format"), "?")
+		switch f {
 		case "", "json":
 		case string(rating.Asterisk), string(rating.FreeSWITCH):
 			return s.postPBXFile(w, r, m, rating.PBXFormat(f))
+		case "freeswitch-json":
+			return s.postFSJSON(w, r, m)
 		default:
-			return rating.Errorf(rating.EInvalid, "format %s: want json, asterisk or freeswitch", rating.Excerpt(f))
+			return rating.Errorf(rating.EInvalid, "format %s: want json, asterisk, freeswitch or freeswitch-json", rating.Excerpt(f))
 		}
 		if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "text/csv" {
 			return rating.Errorf(rating.EInvalid, "Content-Type text/csv: a PBX CDR file needs ?format=asterisk or ?format=freeswitch")
