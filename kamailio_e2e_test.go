@@ -189,6 +189,14 @@ func (l *kamLab) balance(tenant string) string {
 	return tn.Balance
 }
 
+// openHolds counts the tenant's open holds.
+func (l *kamLab) openHolds(tenant string) int {
+	l.t.Helper()
+	var list struct{ Items []json.RawMessage }
+	getJSON(l.t, l.api()+"/holds?tenant="+url.QueryEscape(tenant), l.token, &list)
+	return len(list.Items)
+}
+
 // waitCDRs polls, for at most timeout, until tenant has n CDRs.
 func (l *kamLab) waitCDRs(tenant string, n int, timeout time.Duration) []kamCDR {
 	l.t.Helper()
@@ -427,6 +435,9 @@ func TestKamailioEndToEnd(t *testing.T) {
 			t.Errorf("balance %s went below zero", b)
 		}
 		sameMoney(t, "balance", b, "0")
+		if n := l.openHolds("ten"); n != 0 {
+			t.Errorf("%d holds still open; each CDR releases its call's", n)
+		}
 		step("concurrent: 10 placed, 3 answered and cut at %d s, %d refused (402), balance %s", kamGrant, refused, b)
 	})
 
@@ -443,6 +454,9 @@ func TestKamailioEndToEnd(t *testing.T) {
 		}()
 		waitLog(t, l.kamLogs, "of later.test", "allowed for", 10*time.Second)
 		addr := l.pbx.addr
+		if n := l.openHolds("later"); n != 1 {
+			t.Errorf("%d holds open for the call in progress, want 1", n)
+		}
 		l.pbx.stop(t)
 		step("pbxbill stopped, one call in progress")
 		if code, out := l.call(l.refusedScenario(503), "later", kamNumber, 1); code != 0 {
@@ -462,7 +476,10 @@ func TestKamailioEndToEnd(t *testing.T) {
 			t.Errorf("CDR %+v, Kamailio measured %d s", c, d)
 		}
 		sameMoney(t, "cost", c.Cost, fmt.Sprintf("%.2f", float64(d)/100))
-		step("pbxbill back: the queued CDR billed, %d s for %s", d, c.Cost)
+		if n := l.openHolds("later"); n != 0 {
+			t.Errorf("%d holds open after the restart; the queued CDR releases its call's", n)
+		}
+		step("pbxbill back: the queued CDR billed, %d s for %s; its hold, kept over the restart, released", d, c.Cost)
 		if code, out := l.call("uac.xml", "later", kamNumber, 1, "-set", "talk", "0"); code != 0 {
 			t.Errorf("after the restart a call is allowed again; sipp: %d\n%s", code, out)
 		}
