@@ -121,6 +121,23 @@ type kamLab struct {
 	kamLogs    *syncBuffer
 	scenarios  string
 	sippRunDir string
+	uasTrace   string // the messages of the SIPp UAS, the far end
+}
+
+// farEndGotBYE reports whether the far end received a BYE for callID
+// within 3 s: a call cut at its grant must end on both sides.
+func (l *kamLab) farEndGotBYE(callID string) bool {
+	callIDLine := regexp.MustCompile(`(?m)^Call-ID: ` + regexp.QuoteMeta(callID) + "\r?$")
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		b, _ := os.ReadFile(l.uasTrace)
+		for _, msg := range strings.Split(string(b), "UDP message received") {
+			body := strings.TrimLeft(msg[strings.Index(msg, ":")+1:], " \n")
+			if strings.HasPrefix(body, "BYE ") && callIDLine.MatchString(body) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (l *kamLab) api() string { return "http://" + l.pbx.addr + "/api/v1" }
@@ -316,7 +333,9 @@ func TestKamailioEndToEnd(t *testing.T) {
 	}
 
 	uasPort := freeUDPPort(t)
-	uasLogs := daemon(t, sipp, "-sf", filepath.Join(l.scenarios, "uas.xml"), "-i", "127.0.0.1", "-p", strconv.Itoa(uasPort), "-nostdin")
+	l.uasTrace = filepath.Join(dir, "uas-messages.log")
+	uasLogs := daemon(t, sipp, "-sf", filepath.Join(l.scenarios, "uas.xml"), "-i", "127.0.0.1", "-p", strconv.Itoa(uasPort), "-nostdin",
+		"-trace_msg", "-message_file", l.uasTrace)
 	bound(t, uasPort, "the SIPp UAS", uasLogs)
 	l.kamPort = freeUDPPort(t)
 	runDir := filepath.Join(dir, "kamailio")
@@ -385,6 +404,9 @@ func TestKamailioEndToEnd(t *testing.T) {
 		if took < 4*time.Second || took > 8*time.Second {
 			t.Errorf("the call took %s, want Kamailio's BYE at the 4 s grant", took)
 		}
+		if !l.farEndGotBYE(c.ID) {
+			t.Errorf("call %s: the far end got no BYE", c.ID)
+		}
 		step("cut: call %s granted 4 s, BYE after %.1f s, billed %s; balance 0", c.ID, took.Seconds(), c.Cost)
 	})
 
@@ -422,6 +444,9 @@ func TestKamailioEndToEnd(t *testing.T) {
 		total := 0
 		for _, c := range got {
 			total += c.Duration
+			if !l.farEndGotBYE(c.ID) {
+				t.Errorf("call %s: the far end got no BYE", c.ID)
+			}
 		}
 		if total != 3*kamGrant {
 			t.Errorf("CDRs %+v, want 3 of %d s", got, kamGrant)
