@@ -79,7 +79,7 @@ func (s *server) rating(h handlerFunc) http.Handler {
 }
 
 // authenticate checks the bearer token: the bootstrap token first, then
-// the node tokens. After tokenFailures wrong tokens from one address in
+// the node tokens; or HTTP Basic credentials, a node's name and token. After tokenFailures wrong tokens from one address in
 // tokenWindow, that address is answered 429 until the window has passed,
 // good tokens included: a guess must not learn whether it was right. A
 // good token is never counted, so it waits at most tokenWindow.

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/base64"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -223,4 +224,39 @@ func TestTokenGuessesThrottled(t *testing.T) {
 	if w := call(remote, "guess-y", rate); w.Code != 401 {
 		t.Errorf("a wrong token in a new window: %d, want 401", w.Code)
 	}
+}
+
+// TestAuthBasicNodeToken: HTTP Basic carries a node's name and token
+// (API.md), for PBX modules that send nothing else. The holds an
+// authorization opens so are the node's, as its CDRs are; a wrong pair,
+// the bootstrap token and a revoked node are refused.
+func TestAuthBasicNodeToken(t *testing.T) {
+	ts := ratedServer(t)
+	_, token, err := ts.Store.CreateNode("pbx1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	basic := func(user, pass string) map[string]string {
+		return map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))}
+	}
+	ts.do(req{method: "GET", path: "/api/v1/rate?tenant=acme&number=4420", header: basic("pbx1", token)}).want(200)
+	ts.do(req{method: "GET", path: "/api/v1/authorize?tenant=acme&number=4420&call=c1", header: basic("pbx1", token)}).want(200)
+	holds, err := ts.Store.Holds("acme")
+	if err != nil || len(holds) != 1 || holds[0].Node != "pbx1" {
+		t.Fatalf("holds %+v, %v: want one of node pbx1", holds, err)
+	}
+	ts.do(req{method: "DELETE", path: "/api/v1/holds/c1", header: basic("pbx1", token)}).want(204)
+	ts.do(req{method: "GET", path: "/api/v1/tenants", header: basic("pbx1", token)}).wantError(403, rating.EForbidden, "pbx1")
+	for _, h := range []map[string]string{
+		basic("pbx2", token),
+		basic("pbx1", token+"x"),
+		basic("", testToken),
+		basic("admin", testToken),
+		{"Authorization": "Basic !!!"},
+		{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("no colon"))},
+	} {
+		ts.do(req{method: "GET", path: "/api/v1/rate?tenant=acme&number=4420", header: h}).wantError(401, rating.EUnauthorized, "Basic")
+	}
+	ts.admin("DELETE", "/api/v1/nodes/pbx1", "").want(204)
+	ts.do(req{method: "GET", path: "/api/v1/rate?tenant=acme&number=4420", header: basic("pbx1", token)}).wantError(401, rating.EUnauthorized)
 }
