@@ -334,6 +334,7 @@ func TestKamailioEndToEnd(t *testing.T) {
 	l.tenant("barred", "suspended", "10")
 	l.tenant("ten", "active", "0.30")
 	l.tenant("later", "active", "10")
+	l.tenant("busy", "active", "10")
 	var node struct{ Token string }
 	if err := json.Unmarshal([]byte(l.do("POST", "/nodes", "application/json", `{"name":"kamailio1"}`)), &node); err != nil {
 		t.Fatal(err)
@@ -428,6 +429,25 @@ func TestKamailioEndToEnd(t *testing.T) {
 			t.Errorf("%d CDRs for refused calls", n)
 		}
 		step("refused: no credit 402, suspended 403")
+	})
+
+	run("call that never connects releases its hold at once", func(t *testing.T) {
+		// The far end answers 486 to a number ending in 486: the dialog
+		// fails, and its 0-second CDR releases the hold, rather than the
+		// hold waiting its grant and -hold-slack out.
+		if code, out := l.call(l.refusedScenario(486), "busy", "447911486486", 1); code != 0 {
+			t.Fatalf("busy: want 486; sipp: %d\n%s", code, out)
+		}
+		c := l.waitCDRs("busy", 1, 5*time.Second)[0]
+		if c.Duration != 0 || c.Status != "rated" {
+			t.Errorf("CDR %+v, want 0 s", c)
+		}
+		sameMoney(t, "cost", c.Cost, "0")
+		if n := l.openHolds("busy"); n != 0 {
+			t.Errorf("%d holds open after the failed call", n)
+		}
+		sameMoney(t, "balance", l.balance("busy"), "10")
+		step("busy: call %s answered 486 by the far end, its 0 s CDR released its hold", c.ID)
 	})
 
 	run("blocked destination refused", func(t *testing.T) {
