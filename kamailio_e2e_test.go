@@ -381,14 +381,13 @@ func TestKamailioEndToEnd(t *testing.T) {
 		}
 		c := l.waitCDRs("credit", 1, 5*time.Second)[0]
 		start, d := l.kamailioCDR(c.ID)
-		if c.Duration != d || d < 2 || d > 3 || c.Node != "kamailio1" || c.Status != "rated" {
+		if c.Duration != d || d < 2 || d > 4 || c.Node != "kamailio1" || c.Status != "rated" {
 			t.Fatalf("CDR %+v, Kamailio measured %d s", c, d)
 		}
 		if got, _ := time.Parse(time.RFC3339, c.Start); got.Unix() != start {
 			t.Errorf("start %s, Kamailio said %d", c.Start, start)
 		}
-		want := fmt.Sprintf("%.2f", float64(d)/100) // 0.01 a second, d ≤ 3: exact in two places
-		sameMoney(t, "cost", c.Cost, want)
+		sameMoney(t, "cost", c.Cost, decimal.New(int64(d), -2).String()) // 0.01 a second
 		var price struct{ Cost string }
 		getJSON(t, fmt.Sprintf("%s/price?tenant=credit&number=%s&duration=%d", l.api(), kamNumber, d), "", &price)
 		sameMoney(t, "the price of the measured duration", c.Cost, price.Cost)
@@ -524,10 +523,10 @@ func TestKamailioEndToEnd(t *testing.T) {
 		l.startPBX(addr)
 		c := l.waitCDRs("later", 1, 15*time.Second)[0]
 		_, d := l.kamailioCDR(c.ID)
-		if c.Duration != d || d < 4 || d > 5 {
+		if c.Duration != d || d < 4 || d > 6 {
 			t.Errorf("CDR %+v, Kamailio measured %d s", c, d)
 		}
-		sameMoney(t, "cost", c.Cost, fmt.Sprintf("%.2f", float64(d)/100))
+		sameMoney(t, "cost", c.Cost, decimal.New(int64(d), -2).String())
 		if n := l.openHolds("later"); n != 0 {
 			t.Errorf("%d holds open after the restart; the queued CDR releases its call's", n)
 		}
