@@ -94,7 +94,7 @@ func (s *Store) runGroup() {
 // are stored.
 func (s *Store) commitGroup(posts []*groupPost) {
 	err := s.update(func(tx *txn) error {
-		b := s.newBatch(tx)
+		var b *batch // made at the first CDR: a group of holds needs none
 		for _, p := range posts {
 			if p.hold != nil {
 				if err := putHold(tx.Tx, p.hold); err != nil {
@@ -102,11 +102,17 @@ func (s *Store) commitGroup(posts []*groupPost) {
 				}
 				continue
 			}
+			if b == nil {
+				b = s.newBatch(tx)
+			}
 			c := p.cdr
 			if err := b.post(p.node, &c); err != nil {
 				return err
 			}
 			p.out = c
+		}
+		if b == nil {
+			return nil
 		}
 		return b.flush()
 	})

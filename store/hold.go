@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"container/heap"
 	"encoding/json"
 	"sort"
@@ -56,6 +57,11 @@ type holdBook struct {
 	mu      sync.Mutex
 	calls   map[string]*heldCall
 	tenants map[uint64]*tenantHolds
+	// decoded keeps each tenant's record as last decoded, with the bytes
+	// it was decoded from: an authorization compares the stored bytes and
+	// decodes only a record that changed, which spares the JSON decoding
+	// of the hot path without any invalidation to get wrong.
+	decoded map[uint64]decodedTenant
 	n       atomic.Int64 // len(calls), read without the lock by CDR posts
 
 	opened, byCDR, byHand, expired atomic.Uint64
@@ -72,7 +78,29 @@ type tenantHolds struct {
 }
 
 func newHoldBook() *holdBook {
-	return &holdBook{calls: map[string]*heldCall{}, tenants: map[uint64]*tenantHolds{}}
+	return &holdBook{calls: map[string]*heldCall{}, tenants: map[uint64]*tenantHolds{}, decoded: map[uint64]decodedTenant{}}
+}
+
+type decodedTenant struct {
+	raw []byte
+	rec tenantRecord
+}
+
+// tenant reads tenant id in tx, decoding its record only when its bytes
+// differ from the last decoded ones; the caller holds mu.
+func (b *holdBook) tenant(tx *bolt.Tx, id uint64) (tenantRecord, error) {
+	v := tx.Bucket(bucketTenants).Get(itob(id))
+	if d, ok := b.decoded[id]; ok && v != nil && bytes.Equal(d.raw, v) {
+		return d.rec, nil
+	}
+	rec, err := getTenantByID(tx, id)
+	if err == nil && v != nil {
+		if len(b.decoded) > 10000 { // a bound, not a policy: tenants are few
+			clear(b.decoded)
+		}
+		b.decoded[id] = decodedTenant{raw: bytes.Clone(v), rec: rec}
+	}
+	return rec, err
 }
 
 // add files h and counts it; the caller holds mu.
@@ -262,7 +290,7 @@ func (s *Store) commitments(ref string, now time.Time, byCode bool) (tenantRecor
 		if id == nil {
 			return rating.Errorf(rating.ENotFound, "no tenant has the name %s", rating.Excerpt(ref))
 		}
-		if rec, err = getTenantByID(tx, btoi(id)); err != nil {
+		if rec, err = s.holds.tenant(tx, btoi(id)); err != nil {
 			return err
 		}
 		u := decodeUsage(tx.Bucket(bucketRollups).Get(rollupKey(tenantAcct, rec.ID, dayOf(now, s.loc))))
