@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -111,7 +112,8 @@ func summarize(p *pendingAudit) string {
 			}
 		}
 	case p.r.ContentLength > 0:
-		parts = append(parts, p.r.Header.Get("Content-Type")+" body")
+		ct, _, _ := strings.Cut(p.r.Header.Get("Content-Type"), ";")
+		parts = append(parts, fmt.Sprintf("%s, %d bytes", ct, p.r.ContentLength))
 	}
 	s := strings.Join(parts, " ")
 	if len(s) > summaryLen {

@@ -41,18 +41,57 @@ func (s *server) importRates(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.importDeck(t, http.MaxBytesReader(unwrap(w), r.Body, s.csvLimit), r.URL.Query().Get("mode"))
+	body := http.MaxBytesReader(unwrap(w), r.Body, s.csvLimit)
+	if dry := r.URL.Query().Get("dry_run"); dry != "" {
+		if dry != "1" && dry != "true" {
+			return rating.Invalidf("dry_run", "dry_run %s: want 1", rating.Excerpt(dry))
+		}
+		d, err := s.previewDeck(t, body, r.URL.Query().Get("mode"))
+		if err != nil {
+			return err
+		}
+		return reply(w, http.StatusOK, d)
+	}
+	out, err := s.importDeck(s.store(r), t, body, r.URL.Query().Get("mode"))
 	if err != nil {
 		return err
 	}
 	return reply(w, http.StatusOK, out)
 }
 
+// previewDeck answers what importing the deck in body into table t would
+// change, storing nothing (API.md dry_run): the deck is checked as an
+// import checks it, and compared with the rows the table has.
+func (s *server) previewDeck(t rating.Table, body io.Reader, mode string) (rating.DeckDiff, error) {
+	switch mode {
+	case "", "replace", "merge":
+	default:
+		return rating.DeckDiff{}, rating.Invalidf("mode", "mode %s: want replace or merge", rating.Excerpt(mode))
+	}
+	deck, err := rating.ParseRates(&limitedBody{r: body}, t, s.Store.Location())
+	if err != nil {
+		return rating.DeckDiff{}, err
+	}
+	var old []rating.Row
+	for after := ""; ; {
+		rows, next, err := s.Store.Rates(t.Name, "", after, 1000)
+		if err != nil {
+			return rating.DeckDiff{}, err
+		}
+		old = append(old, rows...)
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	return rating.DiffDeck(old, deck, mode == "merge"), nil
+}
+
 // importDeck replaces (mode "replace" or "") or upserts (mode "merge") the
 // rows of table t from the CSV deck in body, whose reads fail with
 // http.MaxBytesError past the size limit: the one import of the API's
 // PUT and of the admin's upload form, which only render its outcome.
-func (s *server) importDeck(t rating.Table, body io.Reader, mode string) (importOut, error) {
+func (s *server) importDeck(st Store, t rating.Table, body io.Reader, mode string) (importOut, error) {
 	switch mode {
 	case "":
 		mode = "replace"
@@ -67,12 +106,12 @@ func (s *server) importDeck(t rating.Table, body io.Reader, mode string) (import
 		var rows []rating.Row
 		if rows, err = rating.ParseRates(lb, t, s.Store.Location()); err == nil {
 			out.Rows = len(rows)
-			out.Added, out.Replaced, err = s.Store.MergeRates(t.Name, rows)
+			out.Added, out.Replaced, err = st.MergeRates(t.Name, rows)
 		}
 	} else {
 		// A replace streams: the store keeps each chunk aside and only
 		// swaps the rows in once the whole deck has parsed.
-		out.Rows, err = s.Store.ImportRates(t.Name, func(stage func([]rating.Row) error) error {
+		out.Rows, err = st.ImportRates(t.Name, func(stage func([]rating.Row) error) error {
 			_, err := rating.ParseRatesChunks(lb, t, s.Store.Location(), importChunk, stage)
 			return err
 		})
@@ -99,7 +138,7 @@ func (s *server) deleteRate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.Store.DeleteRate(vars["name"], key); err != nil {
+	if _, err := s.store(r).DeleteRate(vars["name"], key); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -32,7 +32,7 @@ func (u *ui) saveRow(w http.ResponseWriter, r *http.Request) error {
 		}
 		from = &key
 	}
-	_, err = u.Store.PutRate(t.Name, row, from)
+	_, err = u.store(r).PutRate(t.Name, row, from)
 	if code := rating.ErrorCode(err); code == rating.EInvalid || code == rating.EConflict {
 		f.Errors.add(err, rowColumns...)
 		return u.renderTable(w, r, k, t, http.StatusBadRequest, tableState{Row: &f})
@@ -61,7 +61,7 @@ func (u *ui) deleteRow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := u.Store.DeleteRate(t.Name, key); err != nil {
+	if _, err := u.store(r).DeleteRate(t.Name, key); err != nil {
 		return err
 	}
 	return u.redirect(w, r, tableURL(k, t.Name), "ok", "Deleted row "+strings.TrimSpace(key.Prefix+" "+key.Week.String())+".")
@@ -85,7 +85,7 @@ func (u *ui) uploadRates(w http.ResponseWriter, r *http.Request) error {
 		}
 		return u.renderTable(w, r, k, t, http.StatusBadRequest, tableState{UploadError: rating.ErrorMessage(err)})
 	}
-	out, err := u.importDeck(t, file, mode)
+	out, err := u.importDeck(u.store(r), t, file, mode)
 	if err != nil {
 		if rating.ErrorCode(err) != rating.EInvalid {
 			return err

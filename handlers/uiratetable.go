@@ -120,7 +120,7 @@ func (u *ui) createTable(w http.ResponseWriter, r *http.Request) error {
 	if !f.apply(&t) {
 		return u.renderTables(w, r, k, http.StatusBadRequest, f)
 	}
-	if _, err := u.Store.CreateRateTable(t); err != nil {
+	if _, err := u.store(r).CreateRateTable(t); err != nil {
 		if code := rating.ErrorCode(err); code != rating.EInvalid && code != rating.EConflict {
 			return err
 		}
@@ -165,7 +165,7 @@ func (u *ui) updateTable(w http.ResponseWriter, r *http.Request) error {
 	if !f.apply(&nt) {
 		return u.renderTable(w, r, k, t, http.StatusBadRequest, tableState{Settings: &f})
 	}
-	updated, err := u.Store.UpdateRateTable(t.Name, func(x *rating.Table) error {
+	updated, err := u.store(r).UpdateRateTable(t.Name, func(x *rating.Table) error {
 		x.Name, x.Decimals, x.Rounding, x.InitialIncrement, x.Increment = nt.Name, nt.Decimals, nt.Rounding, nt.InitialIncrement, nt.Increment
 		return nil
 	})
@@ -193,7 +193,7 @@ func (u *ui) deleteTable(w http.ResponseWriter, r *http.Request) error {
 		return u.redirect(w, r, tableURL(k, t.Name), "error",
 			"Cannot delete "+t.Name+": it is used by "+strings.Join(users, ", ")+". Assign those another table first.")
 	}
-	if err := u.Store.DeleteRateTable(t.Name); err != nil {
+	if err := u.store(r).DeleteRateTable(t.Name); err != nil {
 		if rating.ErrorCode(err) == rating.EConflict {
 			return u.redirect(w, r, tableURL(k, t.Name), "error", rating.ErrorMessage(err))
 		}

@@ -22,6 +22,8 @@ type DeckDiff struct {
 type DeckChange struct {
 	Prefix        string     `json:"prefix"`
 	EffectiveFrom *time.Time `json:"effective_from"`
+	Days          Days       `json:"days,omitzero"`  // which row of a week, when the prefix has times
+	Hours         Hours      `json:"hours,omitzero"` //
 	Destination   string     `json:"destination"`
 	OldRate       Amount     `json:"old_rate"`
 	NewRate       Amount     `json:"new_rate"`
@@ -48,7 +50,7 @@ func DiffDeck(old, deck []Row, merge bool) DeckDiff {
 	}
 	d := DeckDiff{Changes: []DeckChange{}}
 	change := func(r *Row, oldRate, newRate Amount) {
-		c := DeckChange{Prefix: r.Prefix, Destination: r.Destination, OldRate: oldRate, NewRate: newRate}
+		c := DeckChange{Prefix: r.Prefix, Days: r.Days, Hours: r.Hours, Destination: r.Destination, OldRate: oldRate, NewRate: newRate}
 		if !r.EffectiveFrom.IsZero() {
 			at := r.EffectiveFrom.UTC()
 			c.EffectiveFrom = &at
