@@ -66,6 +66,10 @@ func (f *tableForm) apply(t *rating.Table) bool {
 type tableItem struct {
 	rating.Table
 	Users []string
+	// Shown are the first users, More how many the list leaves out: a
+	// table that many tenants use must not widen the page.
+	Shown []string
+	More  int
 }
 
 // tablesPage is the data of a rate page.
@@ -105,7 +109,11 @@ func (u *ui) renderTables(w http.ResponseWriter, r *http.Request, k rating.Kind,
 		if err != nil {
 			return err
 		}
-		p.Tables = append(p.Tables, tableItem{Table: t, Users: users})
+		it := tableItem{Table: t, Users: users, Shown: users}
+		if len(users) > shownUsers {
+			it.Shown, it.More = users[:shownUsers], len(users)-shownUsers
+		}
+		p.Tables = append(p.Tables, it)
 	}
 	return u.render(w, status, "ratetables", p)
 }
@@ -177,6 +185,9 @@ func (u *ui) updateTable(w http.ResponseWriter, r *http.Request) error {
 	}
 	return u.redirect(w, r, tableURL(k, updated.Name), "ok", "Saved the settings of "+updated.Name+".")
 }
+
+// shownUsers is how many users of a table its row of the list names.
+const shownUsers = 3
 
 // deleteTable refuses a table in use, naming its users: the manual's
 // "check what depends on a record before deleting it".
