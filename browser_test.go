@@ -70,6 +70,10 @@ func TestBrowserAdmin(t *testing.T) {
 	b.shot("upload-rejected")
 	b.do(chromedp.SetUploadFiles(chromedp.CSS(`form[action$="/upload"] input[type=file]`), []string{good}))
 	b.click(`form[action$="/upload"] button`)
+	// A replace is previewed first, and applied on confirmation.
+	b.waitText("#preview", "would add 2, remove 0")
+	b.shot("upload-preview")
+	b.click(`#confirm-replace`)
 	b.waitText(".flash-ok", "with the 2 rows of good.csv")
 	b.waitText("#rate-rows", "UK Mobile")
 	// app.js sorts a column in place: the Rate header twice is descending.

@@ -25,6 +25,7 @@ type ui struct {
 	loc      *time.Location
 	currency string
 	throttle *throttle
+	decks    pendingDecks // previewed decks waiting for their confirmation
 }
 
 // sessionTTL is how long a login lasts.
@@ -78,6 +79,7 @@ func (s *server) uiRoutes(r *mux.Router) {
 	r.Handle("/rates/{kind}/{table}/upload", u.auth(u.upload(u.csvUpload, u.uploadRates))).Methods(post)
 	r.Handle("/rates/{kind}/{table}/download", u.auth(u.downloadRates)).Methods(get)
 	r.Handle("/rates/{kind}/{table}/margins", u.auth(u.marginsPage)).Methods(get)
+	r.Handle("/rates/{kind}/{table}/upload/confirm", u.auth(u.form(formLimit, u.confirmUpload))).Methods(post)
 
 	r.Handle("/usage", u.auth(u.usagePage)).Methods(get)
 	r.Handle("/usage/export", u.auth(u.exportCDRs)).Methods(get)

@@ -85,24 +85,32 @@ func (u *ui) uploadRates(w http.ResponseWriter, r *http.Request) error {
 		}
 		return u.renderTable(w, r, k, t, http.StatusBadRequest, tableState{UploadError: rating.ErrorMessage(err)})
 	}
+	if mode == "preview" {
+		return u.previewUpload(w, r, k, t, file, file.FileName())
+	}
 	out, err := u.importDeck(u.store(r), t, file, mode)
 	if err != nil {
-		if rating.ErrorCode(err) != rating.EInvalid {
-			return err
-		}
-		var st tableState
-		st.UploadError = file.FileName() + " was rejected, and nothing was changed: " + rating.ErrorMessage(err)
-		var re *rating.Error
-		if errors.As(err, &re) {
-			st.UploadErrors = re.Lines
-		}
-		return u.renderTable(w, r, k, t, http.StatusBadRequest, st)
+		return u.rejectedDeck(w, r, k, t, file.FileName(), err)
 	}
 	msg := fmt.Sprintf("Replaced every row of %s with the %d rows of %s.", t.Name, out.Rows, file.FileName())
 	if out.Mode == "merge" {
 		msg = fmt.Sprintf("Merged %s: %d rows, %d added, %d replaced.", file.FileName(), out.Rows, out.Added, out.Replaced)
 	}
 	return u.redirect(w, r, tableURL(k, t.Name), "ok", msg)
+}
+
+// rejectedDeck shows why a deck was refused, with its numbered lines.
+func (u *ui) rejectedDeck(w http.ResponseWriter, r *http.Request, k rating.Kind, t rating.Table, name string, err error) error {
+	if rating.ErrorCode(err) != rating.EInvalid {
+		return err
+	}
+	var st tableState
+	st.UploadError = name + " was rejected, and nothing was changed: " + rating.ErrorMessage(err)
+	var re *rating.Error
+	if errors.As(err, &re) {
+		st.UploadErrors = re.Lines
+	}
+	return u.renderTable(w, r, k, t, http.StatusBadRequest, st)
 }
 
 // uploadPart reads the upload form up to its file part, which it returns

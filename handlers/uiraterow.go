@@ -90,6 +90,7 @@ type tableState struct {
 	Row          *rowForm
 	UploadErrors []rating.LineError
 	UploadError  string
+	Preview      *deckPreview // a deck shown before it replaces the table
 }
 
 // tablePage is the data of one rate table's page.

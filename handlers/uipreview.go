@@ -1,0 +1,130 @@
+package handlers
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"pbxbill/rating"
+)
+
+// A deck uploaded to replace a table is previewed first: the admin shows
+// what it would change (the dry run of the API) and replaces only when the
+// operator confirms. The file waits in $TMPDIR meanwhile, named by a random
+// token that the confirm form sends back; an unconfirmed deck is removed
+// after previewTTL.
+
+const previewTTL = 30 * time.Minute
+
+// pendingDecks are the previewed decks waiting for their confirmation.
+type pendingDecks struct {
+	mu    sync.Mutex
+	decks map[string]pendingDeck
+}
+
+type pendingDeck struct {
+	path, name, table string
+	at                time.Time
+}
+
+// keep moves the previewed deck at path into the waiting list and answers
+// its token; decks left past previewTTL are removed.
+func (p *pendingDecks) keep(path, name, table string, now time.Time) string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	token := hex.EncodeToString(b)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.decks == nil {
+		p.decks = map[string]pendingDeck{}
+	}
+	for t, d := range p.decks {
+		if now.Sub(d.at) > previewTTL {
+			os.Remove(d.path)
+			delete(p.decks, t)
+		}
+	}
+	p.decks[token] = pendingDeck{path: path, name: name, table: table, at: now}
+	return token
+}
+
+// take hands the deck of token over, once.
+func (p *pendingDecks) take(token, table string, now time.Time) (pendingDeck, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	d, ok := p.decks[token]
+	if !ok || d.table != table || now.Sub(d.at) > previewTTL {
+		return pendingDeck{}, false
+	}
+	delete(p.decks, token)
+	return d, true
+}
+
+// deckPreview is what the table page shows of a previewed deck.
+type deckPreview struct {
+	rating.DeckDiff
+	Token, File string
+}
+
+// previewUpload keeps an uploaded deck aside and shows what replacing the
+// table with it would change.
+func (u *ui) previewUpload(w http.ResponseWriter, r *http.Request, k rating.Kind, t rating.Table, file io.Reader, name string) error {
+	f, err := os.CreateTemp("", "pbxbill-deck-*.csv")
+	if err != nil {
+		return err
+	}
+	path := f.Name()
+	_, err = io.Copy(f, file)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		if isTooLarge(err) {
+			return tooLarge(u.csvLimit)
+		}
+		return err
+	}
+	in, err := os.Open(path)
+	if err != nil {
+		os.Remove(path)
+		return err
+	}
+	d, err := u.previewDeck(t, in, "replace")
+	in.Close()
+	if err != nil {
+		os.Remove(path)
+		return u.rejectedDeck(w, r, k, t, name, err)
+	}
+	token := u.decks.keep(path, name, t.Name, u.Now())
+	return u.renderTable(w, r, k, t, http.StatusOK, tableState{Preview: &deckPreview{DeckDiff: d, Token: token, File: name}})
+}
+
+// confirmUpload replaces the table with the deck previewed under the
+// form's token.
+func (u *ui) confirmUpload(w http.ResponseWriter, r *http.Request) error {
+	k, t, err := u.pageTable(r)
+	if err != nil {
+		return err
+	}
+	d, ok := u.decks.take(r.PostFormValue("deck"), t.Name, u.Now())
+	if !ok {
+		return u.redirect(w, r, tableURL(k, t.Name), "error", "That preview is no longer waiting (it was used, or is older than 30 minutes): upload the file again.")
+	}
+	defer os.Remove(d.path)
+	f, err := os.Open(d.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	out, err := u.importDeck(u.store(r), t, f, "replace")
+	if err != nil {
+		return u.rejectedDeck(w, r, k, t, d.name, err)
+	}
+	return u.redirect(w, r, tableURL(k, t.Name), "ok", fmt.Sprintf("Replaced every row of %s with the %d rows of %s.", t.Name, out.Rows, d.name))
+}
