@@ -301,6 +301,11 @@ func (p *rateParser) row(rec []string, line int) {
 		}
 	}
 	if bad {
+		// The prefix too, so that a form shows every field's error at
+		// once; the rest of Validate needs the cells that failed.
+		if err := ValidatePrefix(row.Prefix); err != nil {
+			p.fail(line, colPrefix, "%s", ErrorMessage(err))
+		}
 		return
 	}
 	if err := row.Validate(p.t.Decimals); err != nil {

@@ -60,3 +60,13 @@ document.addEventListener("DOMContentLoaded", () => {
 document.addEventListener("click", (e) => {
   if (e.target.closest && e.target.closest("[data-print]")) window.print();
 });
+
+// A form sent back with errors: bring the first one into view and put the
+// cursor in its field, rather than leave the page at its top.
+document.addEventListener("DOMContentLoaded", () => {
+  const err = document.querySelector("form .field-error");
+  if (!err) return;
+  const field = err.parentElement && err.parentElement.querySelector("input, select, textarea");
+  err.scrollIntoView({ block: "center" });
+  if (field) field.focus({ preventScroll: true });
+});
