@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -65,10 +66,58 @@ func (p *pendingDecks) take(token, table string, now time.Time) (pendingDeck, bo
 	return d, true
 }
 
-// deckPreview is what the table page shows of a previewed deck.
+// deckPreview is what the table page shows of a previewed deck: the
+// changes, and for a sell table how each shown change moves its margin
+// against the cheapest active carrier.
 type deckPreview struct {
 	rating.DeckDiff
 	Token, File string
+	Margins     []previewMargin // one per shown change; nil for a carrier's table
+}
+
+// previewMargin is a shown change's margin now and after the upload.
+type previewMargin struct {
+	Carrier    string
+	Now, After rating.Amount // NoAmount: no rate on that side, or no carrier
+}
+
+// shownChanges is how many changes a preview lists.
+const shownChanges = 20
+
+// previewMargins prices the shown changes of d against the cheapest active
+// carriers, when t is a sell table: a carrier's own table has no margin.
+func (u *ui) previewMargins(t rating.Table, d *rating.DeckDiff) ([]previewMargin, error) {
+	users, err := u.Store.TableUsers(t.Name)
+	if err != nil {
+		return nil, err
+	}
+	for _, who := range users {
+		if strings.HasPrefix(who, "provider ") {
+			return nil, nil
+		}
+	}
+	ps, err := u.Store.Providers()
+	if err != nil {
+		return nil, err
+	}
+	x := u.Store.Rater()
+	c := x.Carriers(t.Kind, ps)
+	now := u.Now()
+	out := make([]previewMargin, 0, min(len(d.Changes), shownChanges))
+	for _, ch := range d.Changes[:min(len(d.Changes), shownChanges)] {
+		m := previewMargin{Now: rating.NoAmount, After: rating.NoAmount}
+		if o := c.Cheapest(ch.Prefix, x.Local(now)); o != nil {
+			m.Carrier = o.Provider
+			if ch.OldRate.Set() {
+				m.Now = ch.OldRate - o.Rate.Rate
+			}
+			if ch.NewRate.Set() {
+				m.After = ch.NewRate - o.Rate.Rate
+			}
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // previewUpload keeps an uploaded deck aside and shows what replacing the
@@ -101,8 +150,13 @@ func (u *ui) previewUpload(w http.ResponseWriter, r *http.Request, k rating.Kind
 		os.Remove(path)
 		return u.rejectedDeck(w, r, k, t, name, err)
 	}
-	token := u.decks.keep(path, name, t.Name, u.Now())
-	return u.renderTable(w, r, k, t, http.StatusOK, tableState{Preview: &deckPreview{DeckDiff: d, Token: token, File: name}})
+	p := &deckPreview{DeckDiff: d, File: name}
+	if p.Margins, err = u.previewMargins(t, &d); err != nil {
+		os.Remove(path)
+		return err
+	}
+	p.Token = u.decks.keep(path, name, t.Name, u.Now())
+	return u.renderTable(w, r, k, t, http.StatusOK, tableState{Preview: p})
 }
 
 // confirmUpload replaces the table with the deck previewed under the

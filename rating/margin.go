@@ -37,21 +37,12 @@ func (m *Margin) Pct() *json.Number {
 // last, by prefix. A carrier's `*` row carries any number, so it is an
 // offer too; the sell `*` row meets only those.
 func (x *Rater) Margins(sell string, prefixes []string, ps []Provider, at time.Time) ([]Margin, error) {
+	at = x.local(at) // the rows' days and hours are read on the installation's clock
 	idx := x.Book.Get(sell)
 	if idx == nil {
 		return nil, Errorf(ENotFound, "rate table %s not found", Excerpt(sell))
 	}
-	kind := idx.Table().Kind
-	var buys []*Index
-	var names []Provider
-	for _, p := range ps {
-		if p.Status != Active || p.TableFor(kind) == "" {
-			continue
-		}
-		if b := x.Book.Get(p.TableFor(kind)); b != nil {
-			buys, names = append(buys, b), append(names, p)
-		}
-	}
+	c := x.Carriers(idx.Table().Kind, ps)
 	out := make([]Margin, 0, len(prefixes))
 	for _, prefix := range prefixes {
 		number := prefix
@@ -63,16 +54,8 @@ func (x *Rater) Margins(sell string, prefixes []string, ps []Provider, at time.T
 			continue // no row of its own in force now
 		}
 		m := Margin{Prefix: prefix, Destination: r.Destination, Rate: r.Rate}
-		var offers []Offer
-		for i, b := range buys {
-			if br, ok := b.Lookup(number, at); ok {
-				offers = append(offers, Offer{Provider: names[i].Name, Trunk: names[i].Trunk, Rate: br})
-			}
-		}
-		if len(offers) > 0 {
-			SortOffers(offers)
-			m.Buy = &offers[0]
-			m.Margin = m.Rate - offers[0].Rate.Rate
+		if m.Buy = c.Cheapest(prefix, at); m.Buy != nil {
+			m.Margin = m.Rate - m.Buy.Rate.Rate
 		}
 		out = append(out, m)
 	}
@@ -87,4 +70,48 @@ func (x *Rater) Margins(sell string, prefixes []string, ps []Provider, at time.T
 		return a.Prefix < b.Prefix
 	})
 	return out, nil
+}
+
+// Carriers are the active providers' buy tables of one kind, as a margin
+// compares a sell price with them.
+type Carriers struct {
+	buys  []*Index
+	names []Provider
+}
+
+// Carriers gathers the buy tables of kind k among ps, the suspended
+// providers left out.
+func (x *Rater) Carriers(k Kind, ps []Provider) Carriers {
+	var c Carriers
+	for _, p := range ps {
+		if p.Status != Active || p.TableFor(k) == "" {
+			continue
+		}
+		if b := x.Book.Get(p.TableFor(k)); b != nil {
+			c.buys, c.names = append(c.buys, b), append(c.names, p)
+		}
+	}
+	return c
+}
+
+// Cheapest is the cheapest offer for the numbers of prefix at instant at
+// (on the installation's clock, as Rater.local gives it):
+// each buy table asked for the prefix as a number, so its longest prefix
+// that the sell prefix starts with; nil when no carrier takes them.
+func (c Carriers) Cheapest(prefix string, at time.Time) *Offer {
+	number := prefix
+	if prefix == "*" {
+		number = "" // no digit prefix starts it: only `*` rows match
+	}
+	var offers []Offer
+	for i, b := range c.buys {
+		if br, ok := b.Lookup(number, at); ok {
+			offers = append(offers, Offer{Provider: c.names[i].Name, Trunk: c.names[i].Trunk, Rate: br})
+		}
+	}
+	if len(offers) == 0 {
+		return nil
+	}
+	SortOffers(offers)
+	return &offers[0]
 }

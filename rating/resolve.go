@@ -16,8 +16,11 @@ type Rater struct {
 	Zone *time.Location
 }
 
-// local is at on the installation's wall clock: what a row's days and
+// Local is at on the installation's wall clock: what a row's days and
 // hours are read against.
+func (x *Rater) Local(at time.Time) time.Time { return x.local(at) }
+
+// local is Local.
 func (x *Rater) local(at time.Time) time.Time {
 	if x.Zone == nil {
 		return at.UTC()
