@@ -29,7 +29,7 @@ func TestUIProviderCharts(t *testing.T) {
 	// 0.02 a minute on the buy table's 60/60. The legend gives the table's
 	// figures, to its decimals.
 	p.has(`<circle class="dot s0"`, "<title>Docs Demo Carrier, Nov 29: 2.3 min</title>", "<title>Docs Demo Carrier, Nov 29: 0.06</title>",
-		`<td class="num">2.33</td>`, "Docs Demo Carrier: 2.33 min", `<td class="num" data-sort="0.06">0.0600 EUR</td>`, "Docs Demo Carrier: 0.0600<")
+		`<td class="num">2.33</td>`, "Docs Demo Carrier: 2.33 min", `<td class="num" data-sort="0.06">0.0600</td>`, "Docs Demo Carrier: 0.0600<")
 	if n := strings.Count(p.body, `<circle class="dot`); n != 2 {
 		t.Errorf("%d dots on a one-day range, want one per chart", n)
 	}

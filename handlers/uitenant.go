@@ -128,7 +128,7 @@ func (u *ui) tenantRow(f *rating.TenantFigures, decimals int, spend []int64, sca
 		}
 		b = append(append(append(b, '>'), text...), "</td>"...)
 	}
-	money := func(a rating.Money) { cell(a.Fixed(decimals)+" "+u.currency, a.String()) }
+	money := func(a rating.Money) { cell(a.Fixed(decimals), a.String()) } // the header names the currency
 	money(f.Balance)
 	opt = true
 	money(f.CreditLimit)
