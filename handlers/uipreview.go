@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -36,9 +34,7 @@ type pendingDeck struct {
 // keep moves the previewed deck at path into the waiting list and answers
 // its token; decks left past previewTTL are removed.
 func (p *pendingDecks) keep(path, name, table string, now time.Time) string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	token := hex.EncodeToString(b)
+	token := newFormToken()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.decks == nil {
@@ -107,13 +103,7 @@ func (u *ui) previewMargins(t rating.Table, d *rating.DeckDiff) ([]previewMargin
 	for _, ch := range d.Changes[:min(len(d.Changes), shownChanges)] {
 		m := previewMargin{Now: rating.NoAmount, After: rating.NoAmount}
 		if o := c.Cheapest(ch.Prefix, x.Local(now)); o != nil {
-			m.Carrier = o.Provider
-			if ch.OldRate.Set() {
-				m.Now = ch.OldRate - o.Rate.Rate
-			}
-			if ch.NewRate.Set() {
-				m.After = ch.NewRate - o.Rate.Rate
-			}
+			m.Carrier, m.Now, m.After = o.Provider, rating.MarginOf(ch.OldRate, o), rating.MarginOf(ch.NewRate, o)
 		}
 		out = append(out, m)
 	}

@@ -192,20 +192,20 @@ func (u *ui) uploadCDRs(w http.ResponseWriter, r *http.Request) error {
 type cdrRow struct {
 	rating.CDR
 	Destination string
-	Margin      rating.Money // NoMoney unless both sides are priced
 	URL         template.URL // its own page
 }
 
+// Margin is the call's margin (rating.CDR.Margin), for the templates,
+// which hold rows by value.
+func (r cdrRow) Margin() rating.Money { return r.CDR.Margin() }
+
 func (u *ui) cdrRow(c *rating.CDR) cdrRow {
-	row := cdrRow{CDR: *c, Margin: rating.NoMoney,
+	row := cdrRow{CDR: *c,
 		URL: template.URL("/usage/cdr?" + url.Values{"node": {c.Node}, "id": {c.ID}}.Encode())}
 	if c.RateTable != "" {
 		if res := u.Store.Rater().ResolveIn(c.RateTable, c.Number, c.Start); res.Rated() && res.Rate.Prefix == c.Prefix {
 			row.Destination = res.Rate.Destination
 		}
-	}
-	if c.Cost.Set() && c.ProviderCost.Set() {
-		row.Margin = c.Cost.Sub(c.ProviderCost)
 	}
 	return row
 }

@@ -28,3 +28,12 @@ func (t *CDRTotals) Add(c *CDR) {
 // Margin is what the set earned: its cost to the tenants less its cost
 // from the carriers.
 func (t CDRTotals) Margin() Money { return t.Cost.Sub(t.ProviderCost) }
+
+// Margin is what a call earned: its cost less its provider cost; NoMoney
+// unless both sides are priced.
+func (c *CDR) Margin() Money {
+	if !c.Cost.Set() || !c.ProviderCost.Set() {
+		return NoMoney
+	}
+	return c.Cost.Sub(c.ProviderCost)
+}

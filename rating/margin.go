@@ -18,7 +18,7 @@ type Margin struct {
 	Destination string
 	Rate        Amount
 	Buy         *Offer // nil: no active provider carries these numbers
-	Margin      Amount // Rate − Buy's rate; meaningful when Buy is set
+	Margin      Amount // MarginOf(Rate, Buy): NoAmount without a Buy
 }
 
 // Pct is the margin as a percentage of the sell rate, nil without a buy
@@ -54,9 +54,8 @@ func (x *Rater) Margins(sell string, prefixes []string, ps []Provider, at time.T
 			continue // no row of its own in force now
 		}
 		m := Margin{Prefix: prefix, Destination: r.Destination, Rate: r.Rate}
-		if m.Buy = c.Cheapest(prefix, at); m.Buy != nil {
-			m.Margin = m.Rate - m.Buy.Rate.Rate
-		}
+		m.Buy = c.Cheapest(prefix, at)
+		m.Margin = MarginOf(m.Rate, m.Buy)
 		out = append(out, m)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -70,6 +69,15 @@ func (x *Rater) Margins(sell string, prefixes []string, ps []Provider, at time.T
 		return a.Prefix < b.Prefix
 	})
 	return out, nil
+}
+
+// MarginOf is what selling at rate earns a minute over buying from o:
+// rate less o's per-minute rate; NoAmount without a rate or an offer.
+func MarginOf(rate Amount, o *Offer) Amount {
+	if o == nil || !rate.Set() {
+		return NoAmount
+	}
+	return rate - o.Rate.Rate
 }
 
 // Carriers are the active providers' buy tables of one kind, as a margin
