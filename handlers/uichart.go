@@ -219,6 +219,9 @@ func (u *ui) moneyUnit(places int) func(int64) string {
 func minutesUnit(v int64) string { return strconv.FormatInt(v/60, 10) + " min" }
 
 // minutesPoint shows a day's seconds as minutes, to the tenth.
-func minutesPoint(v int64) string {
-	return decimal.New(v, 0).Div(decimal.NewFromInt(60)).StringFixed(1) + " min"
+func minutesPoint(v int64) string { return minutesOf(v) + " min" }
+
+// minutesOf is seconds as minutes, to the tenth.
+func minutesOf(seconds int64) string {
+	return decimal.New(seconds, 0).Div(decimal.NewFromInt(60)).StringFixed(1)
 }

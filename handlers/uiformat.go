@@ -80,9 +80,7 @@ func (u *ui) funcs() template.FuncMap {
 		"why":       reasonText,
 		"currency":  func() string { return u.currency },
 		"list":      func(v ...string) []string { return v },
-		"minutes": func(seconds int64) string {
-			return decimal.New(seconds, 0).Div(decimal.NewFromInt(60)).StringFixed(1)
-		},
+		"minutes":   minutesOf,
 	}
 }
 

@@ -144,24 +144,22 @@ type rateParser struct {
 	// What the file-wide duplicate check needs of every valid row is kept
 	// in chunks, not in a slice that append would copy again and again as
 	// a million rows come in; the rows themselves only until fn has them.
-	keys     [][]dupKey
-	n        int
-	rows     []Row // the chunk being filled
-	text     *strings.Builder
-	chunk    int
-	fresh    bool // a new slice for each chunk
-	fn       func([]Row) error
-	fnErr    error
-	last     dupKey   // of the row before, to share its prefix
-	longs    []string // digits after the 16th of long prefixes; longs[0] is ""
-	dests    []string // interned destinations; dests[0] is ""
-	destID   map[string]uint32
-	lastDate string // a one-entry cache: decks repeat their dates
-	lastTime time.Time
-	// The same for days and hours: a deck writes a few, many times.
-	lastDays, lastHours string
-	days                Days
-	hours               Hours
+	keys   [][]dupKey
+	n      int
+	rows   []Row // the chunk being filled
+	text   *strings.Builder
+	chunk  int
+	fresh  bool // a new slice for each chunk
+	fn     func([]Row) error
+	fnErr  error
+	last   dupKey   // of the row before, to share its prefix
+	longs  []string // digits after the 16th of long prefixes; longs[0] is ""
+	dests  []string // interned destinations; dests[0] is ""
+	destID map[string]uint32
+	// One-entry caches of the cells decks repeat: dates, days, hours.
+	date  lastCell[time.Time]
+	days  lastCell[Days]
+	hours lastCell[Hours]
 
 	nerr int
 	errs []LineError
@@ -278,9 +276,9 @@ func (p *rateParser) row(rec []string, line int) {
 		case colMaxCost:
 			row.MaxCost, msg = p.money(cell)
 		case colDays:
-			row.Days, msg = p.parseDays(cell)
+			row.Days, msg = p.days.get(cell, parseDays)
 		case colHours:
-			row.Hours, msg = p.parseHours(cell)
+			row.Hours, msg = p.hours.get(cell, parseHours)
 		case colBlocked:
 			row.Blocked, msg = parseBlocked(cell)
 		case colTimeFrom:
@@ -367,41 +365,28 @@ func parseSeconds(s string) (int, string) {
 	return v, ""
 }
 
-// instant parses effective_from, remembering the last date: a deck's
-// rows mostly share a few.
+// lastCell remembers the last cell a parse accepted, and its value.
+type lastCell[T any] struct {
+	cell string
+	v    T
+}
+
+// get parses s with parse, or answers the remembered value when s is the
+// last cell accepted.
+func (c *lastCell[T]) get(s string, parse func(string) (T, string)) (T, string) {
+	if s == c.cell && s != "" {
+		return c.v, ""
+	}
+	v, msg := parse(s)
+	if msg == "" {
+		c.cell, c.v = strings.Clone(s), v
+	}
+	return v, msg
+}
+
+// instant parses effective_from in the deck's zone.
 func (p *rateParser) instant(s string) (time.Time, string) {
-	if s == p.lastDate {
-		return p.lastTime, ""
-	}
-	t, msg := parseInstant(s, p.loc)
-	if msg == "" {
-		p.lastDate, p.lastTime = strings.Clone(s), t
-	}
-	return t, msg
-}
-
-// parseDays is parseDays through the one-entry cache.
-func (p *rateParser) parseDays(s string) (Days, string) {
-	if s == p.lastDays {
-		return p.days, ""
-	}
-	d, msg := parseDays(s)
-	if msg == "" {
-		p.lastDays, p.days = strings.Clone(s), d
-	}
-	return d, msg
-}
-
-// parseHours is parseHours through the one-entry cache.
-func (p *rateParser) parseHours(s string) (Hours, string) {
-	if s == p.lastHours {
-		return p.hours, ""
-	}
-	h, msg := parseHours(s)
-	if msg == "" {
-		p.lastHours, p.hours = strings.Clone(s), h
-	}
-	return h, msg
+	return p.date.get(s, func(s string) (time.Time, string) { return parseInstant(s, p.loc) })
 }
 
 // ParseEffectiveFrom parses an effective_from as a deck's cell is read:

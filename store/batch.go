@@ -21,7 +21,8 @@ type batch struct {
 	ledgers                     map[uint64]*bolt.Bucket // account ledgers, by id<<1 | provider
 
 	tenants     map[uint64]*tenantRecord
-	tenantRefs  map[string]uint64 // accountcode or name → id; 0: unknown
+	was         map[uint64]rating.Tenant // each tenant as the batch first read it, for its state alerts
+	tenantRefs  map[string]uint64        // accountcode or name → id; 0: unknown
 	providers   map[uint64]*providerRecord
 	providerRef map[string]uint64 // name or trunk → id, built on first use
 	dirtyT      map[uint64]bool
@@ -60,7 +61,7 @@ func (s *Store) newBatch(tx *txn) *batch {
 		cdrs: tx.Bucket(bucketCDRs), keys: tx.Bucket(bucketCDRKeys), unrated: tx.Bucket(bucketUnrated),
 		starts:  tx.Bucket(bucketCDRStarts),
 		ledgers: map[uint64]*bolt.Bucket{},
-		tenants: map[uint64]*tenantRecord{}, tenantRefs: map[string]uint64{},
+		tenants: map[uint64]*tenantRecord{}, was: map[uint64]rating.Tenant{}, tenantRefs: map[string]uint64{},
 		providers: map[uint64]*providerRecord{}, dirtyT: map[uint64]bool{}, dirtyP: map[uint64]bool{},
 		rollups: map[rollupID]rating.Usage{}}
 	// CDRs and the unrated index only grow at the end: full pages.
@@ -96,7 +97,7 @@ func (b *batch) tenant(id uint64) (*tenantRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.tenants[id] = &rec
+	b.tenants[id], b.was[id] = &rec, rec.Tenant
 	return &rec, nil
 }
 

@@ -155,7 +155,7 @@ func (b *holdBook) stored(key string) *heldCall {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	h := b.calls[key]
-	if h == nil || !closed(h.ready) || h.err != nil {
+	if h == nil || !h.stored() {
 		return nil
 	}
 	return h
@@ -200,10 +200,11 @@ func (q *byExpiry) Pop() any {
 	return h
 }
 
-func closed(c chan struct{}) bool {
+// stored reports whether h's commit has ended, and stored it.
+func (h *heldCall) stored() bool {
 	select {
-	case <-c:
-		return true
+	case <-h.ready:
+		return h.err == nil
 	default:
 		return false
 	}
@@ -325,7 +326,7 @@ func (s *Store) Holds(tenant string) ([]rating.Hold, error) {
 	out := []rating.Hold{}
 	s.holds.mu.Lock()
 	for _, h := range s.holds.calls {
-		if h.Open(now) && closed(h.ready) && h.err == nil && (id == 0 || h.TenantID == id) {
+		if h.Open(now) && h.stored() && (id == 0 || h.TenantID == id) {
 			out = append(out, h.Hold)
 		}
 	}
@@ -457,7 +458,7 @@ func (s *Store) ExpireHolds() ([]rating.Hold, error) {
 	var due []*heldCall
 	s.holds.mu.Lock()
 	for _, h := range s.holds.calls {
-		if !h.Open(now) && closed(h.ready) && h.err == nil {
+		if !h.Open(now) && h.stored() {
 			due = append(due, h)
 		}
 	}

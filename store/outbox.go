@@ -68,11 +68,10 @@ func (b *batch) queueAlerts() error {
 	}
 	slices.Sort(ids) // events in a stable order
 	for _, id := range ids {
-		old, err := getTenantByID(b.tx.Tx, id)
-		if err != nil {
-			return err
-		}
-		if d, changed := rating.StateChange(&old.Tenant, &b.tenants[id].Tenant); changed {
+		// The tenant as the batch first read it is the stored one: only
+		// this batch has changed it, and a write transaction is alone.
+		old := b.was[id]
+		if d, changed := rating.StateChange(&old, &b.tenants[id].Tenant); changed {
 			if _, err := queueEvent(b.tx.Tx, b.tx.now, rating.EventTenantState, d); err != nil {
 				return err
 			}
