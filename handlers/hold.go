@@ -15,6 +15,7 @@ type holds interface {
 	// at this instant, and with a call id opens its hold.
 	Authorize(rating.CallQuery) (rating.CallAnswer, error)
 	Commitments(tenant string) (rating.Commitments, error)
+	AllCommitments() (map[string]rating.Commitments, error) // by tenant name, in one read
 	Holds(tenant string) ([]rating.Hold, error)
 	ExpiredHolds(tenant string, limit int) ([]rating.Hold, error)
 	ReleaseHold(node, call string) error

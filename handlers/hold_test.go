@@ -43,6 +43,11 @@ func TestAuthorizeHold(t *testing.T) {
 	if tn["held"] != "0.96" || tn["free"] != "0.04" || tn["calls_in_progress"] != float64(1) || tn["available"] != "1" {
 		t.Fatalf("tenant: %v", tn)
 	}
+	for _, it := range ts.admin("GET", "/api/v1/tenants", "").want(200).items() {
+		if it["name"] == "pre" && (it["held"] != "0.96" || it["calls_in_progress"] != float64(1)) {
+			t.Fatalf("tenant list: %v", it)
+		}
+	}
 	items := ts.admin("GET", "/api/v1/holds?tenant=pre", "").want(200).items()
 	if len(items) != 1 || items[0]["call"] != "c1" || items[0]["amount"] != "0.96" {
 		t.Fatalf("holds: %v", items)

@@ -111,11 +111,13 @@ func (s *server) listTenants(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	com, err := s.Store.AllCommitments()
+	if err != nil {
+		return err
+	}
 	out := make([]tenantOut, len(ts))
 	for i, t := range ts {
-		if out[i], err = s.tenantOut(t); err != nil {
-			return err
-		}
+		out[i] = newTenantOut(t, com[t.Name])
 	}
 	return replyNamed(w, r, out, func(t *tenantOut) string { return t.Name })
 }

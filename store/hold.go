@@ -314,6 +314,27 @@ func (s *Store) Commitments(name string) (rating.Commitments, error) {
 	return com, err
 }
 
+// AllCommitments is every tenant's commitments now, by name, in one read:
+// what a list of tenants shows.
+func (s *Store) AllCommitments() (map[string]rating.Commitments, error) {
+	now := s.now()
+	today := dayOf(now, s.loc)
+	out := map[string]rating.Commitments{}
+	s.holds.mu.Lock()
+	defer s.holds.mu.Unlock()
+	err := s.db.View(func(tx *bolt.Tx) error {
+		rb := tx.Bucket(bucketRollups)
+		return tx.Bucket(bucketTenantNames).ForEach(func(name, id []byte) error {
+			var c rating.Commitments
+			c.SpentToday = decodeUsage(rb.Get(rollupKey(tenantAcct, btoi(id), today))).Sell
+			c.Held, c.Calls = s.holds.held(btoi(id), now)
+			out[string(name)] = c
+			return nil
+		})
+	})
+	return out, err
+}
+
 // Holds lists the holds open now, oldest first; tenant "" lists every
 // tenant's. A tenant is matched by its id, so a renamed tenant keeps its
 // holds; they show the name they were opened under.

@@ -57,6 +57,7 @@ type Backend interface {
 	// same (node, id) in the transaction that bills it.
 	Authorize(rating.CallQuery) (rating.CallAnswer, error)
 	Commitments(tenant string) (rating.Commitments, error)
+	AllCommitments() (map[string]rating.Commitments, error)
 	Holds(tenant string) ([]rating.Hold, error)
 	ExpiredHolds(tenant string, limit int) ([]rating.Hold, error)
 	ReleaseHold(node, call string) error

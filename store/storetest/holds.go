@@ -41,6 +41,9 @@ func testHolds(t *testing.T, open Open) {
 	if com := must[rating.Commitments](t)(b.Commitments("Acme")); com.Held != mustMoney(t, "1.2") || com.Calls != 2 {
 		t.Fatalf("commitments %+v", com)
 	}
+	if all := must[map[string]rating.Commitments](t)(b.AllCommitments()); len(all) != 1 || all["Acme"] != must[rating.Commitments](t)(b.Commitments("Acme")) {
+		t.Fatalf("all commitments %+v", all)
+	}
 	authorize(t, b, "Acme", "441", "pbx1", "c2")
 	if a := authorize(t, b, "Acme", "441", "pbx1", "c3"); a.Reason != rating.ReasonTooManyCalls {
 		t.Fatalf("fourth call: %+v", a)
