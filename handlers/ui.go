@@ -256,9 +256,6 @@ func (u *ui) auth(h handlerFunc) http.Handler {
 				"Your session had ended, so the form was not saved. Log in, then send it again.")
 		}
 		r = r.WithContext(context.WithValue(r.Context(), userKey{}, user))
-		if r.URL.Path != "/logout" {
-			r = u.audited(r, "admin:"+user)
-		}
-		return h(w, r)
+		return h(w, u.audited(r, "admin:"+user))
 	})
 }

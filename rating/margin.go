@@ -37,7 +37,7 @@ func (m *Margin) Pct() *json.Number {
 // last, by prefix. A carrier's `*` row carries any number, so it is an
 // offer too; the sell `*` row meets only those.
 func (x *Rater) Margins(sell string, prefixes []string, ps []Provider, at time.Time) ([]Margin, error) {
-	at = x.local(at) // the rows' days and hours are read on the installation's clock
+	at = x.Local(at) // the rows' days and hours are read on the installation's clock
 	idx := x.Book.Get(sell)
 	if idx == nil {
 		return nil, Errorf(ENotFound, "rate table %s not found", Excerpt(sell))
@@ -103,7 +103,7 @@ func (x *Rater) Carriers(k Kind, ps []Provider) Carriers {
 }
 
 // Cheapest is the cheapest offer for the numbers of prefix at instant at
-// (on the installation's clock, as Rater.local gives it):
+// (on the installation's clock, as Rater.Local gives it):
 // each buy table asked for the prefix as a number, so its longest prefix
 // that the sell prefix starts with; nil when no carrier takes them.
 func (c Carriers) Cheapest(prefix string, at time.Time) *Offer {

@@ -18,10 +18,7 @@ type Rater struct {
 
 // Local is at on the installation's wall clock: what a row's days and
 // hours are read against.
-func (x *Rater) Local(at time.Time) time.Time { return x.local(at) }
-
-// local is Local.
-func (x *Rater) local(at time.Time) time.Time {
+func (x *Rater) Local(at time.Time) time.Time {
 	if x.Zone == nil {
 		return at.UTC()
 	}
@@ -120,7 +117,7 @@ func (x *Rater) ResolveIn(table, number string, at time.Time) Resolution {
 	}
 	res.Number = n
 	var ok bool
-	if res.Rate, ok = idx.Lookup(n, x.local(at)); !ok {
+	if res.Rate, ok = idx.Lookup(n, x.Local(at)); !ok {
 		res.Reason = ReasonUnrated
 	}
 	return res
@@ -135,7 +132,7 @@ func (x *Rater) Offers(ps []Provider, number string, at time.Time) ([]Offer, err
 		return nil, err
 	}
 	var offers []Offer
-	at = x.local(at)
+	at = x.Local(at)
 	for _, p := range ps {
 		if p.Status != Active || p.OutboundTable == "" {
 			continue
