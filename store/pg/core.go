@@ -1,0 +1,245 @@
+package pg
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"pbxbill/rating"
+)
+
+// Account types of the ledger and the roll-ups.
+const (
+	tenantAcct   = 't'
+	providerAcct = 'p'
+)
+
+// tenantCols are a tenant row's columns in the order scanTenant reads
+// them.
+const tenantCols = `id, name, coalesce(accountcode, ''), billing_mode, balance, credit_limit, low_balance_threshold, status,
+	outbound_table, inbound_table, conference_table, max_calls, daily_spend_limit, max_call_duration, email, created`
+
+// tenantRow is a tenant with its row id, which the ledger, roll-ups,
+// CDRs, holds and schedules refer to, so that a rename keeps its history.
+type tenantRow struct {
+	ID int64
+	rating.Tenant
+}
+
+func scanTenant(row pgx.Row) (tenantRow, error) {
+	var r tenantRow
+	t := &r.Tenant
+	err := row.Scan(&r.ID, &t.Name, &t.AccountCode, &t.BillingMode, scanMoney(&t.Balance), scanMoney(&t.CreditLimit),
+		scanMoney(&t.LowBalanceThreshold), &t.Status, &t.OutboundTable, &t.InboundTable, &t.ConferenceTable,
+		&t.MaxCalls, scanMoney(&t.DailySpendLimit), &t.MaxCallDuration, &t.Email, &t.Created)
+	t.Created = t.Created.UTC()
+	return r, err
+}
+
+// nullString is s, or NULL when it is empty: a unique column that most
+// rows leave empty (accountcode, trunk).
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// tenantByID reads a tenant, with forUpdate locking its row until the
+// transaction ends: the lock every decision on its money takes. It is
+// nil without error when there is no such tenant.
+func tenantByID(ctx context.Context, tx pgx.Tx, id int64, forUpdate bool) (*tenantRow, error) {
+	q := `SELECT ` + tenantCols + ` FROM tenants WHERE id = $1`
+	if forUpdate {
+		q += ` FOR UPDATE`
+	}
+	r, err := scanTenant(tx.QueryRow(ctx, q, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// tenantByName reads a tenant by name, or by accountcode when no tenant
+// has that name; nil when neither matches.
+func tenantByName(ctx context.Context, tx pgx.Tx, ref string, forUpdate bool) (*tenantRow, error) {
+	q := `SELECT ` + tenantCols + ` FROM tenants WHERE name = $1 OR accountcode = $1 ORDER BY name = $1 DESC LIMIT 1`
+	if forUpdate {
+		q += ` FOR UPDATE`
+	}
+	r, err := scanTenant(tx.QueryRow(ctx, q, ref))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// saveBalance writes a tenant's or a provider's balance after book moved
+// it.
+func saveBalance(ctx context.Context, tx pgx.Tx, acct byte, id int64, bal rating.Money) error {
+	q := `UPDATE tenants SET balance = $2 WHERE id = $1`
+	if acct == providerAcct {
+		q = `UPDATE providers SET balance = $2 WHERE id = $1`
+	}
+	_, err := tx.Exec(ctx, q, id, money(bal))
+	return err
+}
+
+// tenantChange is a tenant as a transaction first read it and as it is
+// now, for the alert hook; soldToday is what the transaction added to its
+// roll-up of today.
+type tenantChange struct {
+	was       rating.Tenant
+	now       *rating.Tenant
+	soldToday rating.Money
+}
+
+// noteTenant records that the transaction is changing t, whose stored
+// record is was: call it before the first change, with the record as
+// read, and keep changing the same *Tenant. The alert hook compares them
+// at the end of the transaction.
+func (tx *txn) noteTenant(id int64, was rating.Tenant, now *rating.Tenant) *tenantChange {
+	if tx.changed == nil {
+		tx.changed = map[int64]*tenantChange{}
+	}
+	c := tx.changed[id]
+	if c == nil {
+		c = &tenantChange{was: was, now: now, soldToday: rating.Money{}}
+		tx.changed[id] = c
+	}
+	c.now = now
+	return c
+}
+
+// book appends one ledger entry to an account whose balance is *bal and
+// moves *bal by rating.Post's rule. The caller locked the account's row
+// and writes *bal back (saveBalance) before the transaction ends. It is
+// the one way into the ledger.
+func book(ctx context.Context, tx *txn, acct byte, id int64, name string, bal *rating.Money, amount rating.Money, kind, ref string) (rating.Entry, error) {
+	after, ok := rating.Post(*bal, amount)
+	if !ok {
+		what := kind + " " + amount.String()
+		if ref != "" {
+			what += " for " + rating.Excerpt(ref)
+		}
+		return rating.Entry{}, rating.Invalidf("amount", "%s: the balance of %q would be %s, beyond ±%s", what, name, after, rating.MaxMoney)
+	}
+	var seq int64
+	if err := tx.QueryRow(ctx, `INSERT INTO ledger (account_type, account_id, at, amount, kind, ref, balance)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, acct, id, tx.now, money(amount), kind, ref, money(after)).Scan(&seq); err != nil {
+		return rating.Entry{}, err
+	}
+	*bal = after
+	return rating.Entry{ID: uint64(seq), AccountType: acctName(acct), Account: name, Time: tx.now,
+		Amount: amount, Kind: kind, Ref: ref, Balance: after}, nil
+}
+
+func acctName(acct byte) string {
+	if acct == providerAcct {
+		return "provider"
+	}
+	return "tenant"
+}
+
+// dayOf is the day of the installation's zone that t falls in, as the
+// date column holds it.
+func dayOf(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// addRollup adds u to an account's roll-up of day, kept within ±MaxMoney
+// as a balance is so that the dashboards' sums stay exact, and returns
+// the day's sell before the addition.
+func addRollup(ctx context.Context, tx *txn, acct byte, id int64, day time.Time, u rating.Usage) (before rating.Money, err error) {
+	var sell, buy rating.Money
+	err = tx.QueryRow(ctx, `INSERT INTO rollups AS r (account_type, account_id, day, attempts, answered, seconds, billed, sell, buy)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (account_type, account_id, day) DO UPDATE SET attempts = r.attempts + excluded.attempts,
+			answered = r.answered + excluded.answered, seconds = r.seconds + excluded.seconds,
+			billed = r.billed + excluded.billed, sell = r.sell + excluded.sell, buy = r.buy + excluded.buy
+		RETURNING sell, buy`, acct, id, day, u.Attempts, u.Answered, u.Seconds, u.Billed,
+		money(u.Sell.OrZero()), money(u.Buy.OrZero())).Scan(scanMoney(&sell), scanMoney(&buy))
+	if err != nil {
+		return rating.Money{}, err
+	}
+	if !sell.InRange() || !buy.InRange() {
+		return rating.Money{}, rating.Errorf(rating.EInvalid, "the roll-up of %s %d on %s would be %s sold and %s bought, beyond ±%s",
+			acctName(acct), id, day.Format(time.DateOnly), sell, buy, rating.MaxMoney)
+	}
+	return sell.Sub(u.Sell.OrZero()), nil
+}
+
+// queueEvent writes one event to the outbox in tx.
+func queueEvent(ctx context.Context, tx *txn, typ string, data any) (rating.Event, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return rating.Event{}, fmt.Errorf("encode %s event: %w", typ, err)
+	}
+	var seq int64
+	if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('outbox', 'seq'))`).Scan(&seq); err != nil {
+		return rating.Event{}, err
+	}
+	var r [6]byte
+	_, _ = rand.Read(r[:]) // never fails (crypto/rand)
+	ev := rating.Event{ID: "ev_" + strconv.FormatInt(seq, 10) + "_" + hex.EncodeToString(r[:]), Seq: uint64(seq),
+		Type: typ, Time: tx.now, Data: raw, Deliveries: []rating.Delivery{}}
+	_, err = tx.Exec(ctx, `INSERT INTO outbox (seq, id, type, at, data) OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5)`,
+		seq, ev.ID, typ, tx.now, raw)
+	return ev, err
+}
+
+// queueAlerts is the one alert hook: at the end of every write, it queues
+// the events of the tenants the transaction changed, as the bbolt store's
+// batch does: a billing state that changed, and a daily spend limit that
+// today's spend reached.
+func (s *Store) queueAlerts(ctx context.Context, tx *txn) error {
+	if len(tx.changed) == 0 {
+		return nil
+	}
+	ids := make([]int64, 0, len(tx.changed))
+	for id := range tx.changed {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids) // events in a stable order
+	for _, id := range ids {
+		c := tx.changed[id]
+		if d, changed := rating.StateChange(&c.was, c.now); changed {
+			if _, err := queueEvent(ctx, tx, rating.EventTenantState, d); err != nil {
+				return err
+			}
+		}
+	}
+	today := dayOf(tx.now, s.loc)
+	for _, id := range ids {
+		c := tx.changed[id]
+		if c.soldToday.Sign() <= 0 {
+			continue
+		}
+		var after rating.Money
+		if err := tx.QueryRow(ctx, `SELECT sell FROM rollups WHERE account_type = 't' AND account_id = $1 AND day = $2`,
+			id, today).Scan(scanMoney(&after)); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if data, hit := rating.SpendLimitReached(c.now, today.Format(time.DateOnly), after.Sub(c.soldToday), after); hit {
+			if _, err := queueEvent(ctx, tx, rating.EventSpendLimit, data); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
