@@ -27,7 +27,7 @@ test:
 bench: bench-figures bench-rss
 
 bench-figures:
-	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
+	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS) ./store/pg
 
 bench-rss:
 	@if [ ! -x /usr/bin/time ]; then \

@@ -58,3 +58,24 @@ func TestContract(t *testing.T) {
 		},
 	})
 }
+
+// TestPeers runs the contract of two nodes on one database: a second
+// store opened on the same URL is the second node.
+func TestPeers(t *testing.T) {
+	srv := pgtest.Shared(t)
+	var mu sync.Mutex
+	urls := map[storetest.Backend]string{}
+	storetest.RunPeers(t, func(t *testing.T, now func() time.Time) storetest.Backend {
+		url := srv.NewDatabase(t)
+		s := open(t, url, now)
+		mu.Lock()
+		urls[s] = url
+		mu.Unlock()
+		return s
+	}, func(t *testing.T, b storetest.Backend, now func() time.Time) storetest.Backend {
+		mu.Lock()
+		url := urls[b]
+		mu.Unlock()
+		return open(t, url, now)
+	})
+}
