@@ -3,6 +3,7 @@ package pg
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -114,4 +115,29 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) (created bool, err error) 
 		}
 	}
 	return created, nil
+}
+
+// schemaCurrent checks, without changing anything, that the database
+// holds pbxbill's schema at this binary's version.
+func schemaCurrent(ctx context.Context, pool *pgxpool.Pool) error {
+	var exists bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil {
+		return err
+	}
+	var have int32
+	if exists {
+		if err := pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+			return err
+		}
+	}
+	want := SchemaVersion()
+	switch {
+	case have == 0:
+		return errors.New("the database holds no pbxbill records: it has no pbxbill schema")
+	case int(have) > want:
+		return fmt.Errorf("database schema version %d is newer than this pbxbill understands (%d)", have, want)
+	case int(have) < want:
+		return fmt.Errorf("database schema version %d is older than this pbxbill's (%d): start pbxbill on it once to migrate it, then check", have, want)
+	}
+	return nil
 }

@@ -91,3 +91,37 @@ func TestOpenUnreachable(t *testing.T) {
 		t.Errorf("unreachable: %v", err)
 	}
 }
+
+// TestOpenReadOnly refuses a database without pbxbill's schema and writes
+// nothing: a check never creates tables.
+func TestOpenReadOnly(t *testing.T) {
+	url := pgtest.URL(t)
+	if s, err := pg.OpenReadOnly(url, store.Options{}); err == nil {
+		s.Close()
+		t.Fatal("opened an empty database read-only")
+	} else if !strings.Contains(err.Error(), "no pbxbill schema") {
+		t.Errorf("empty database: %v", err)
+	}
+	c, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	var tables int
+	if err := c.QueryRow(context.Background(), `SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`).Scan(&tables); err != nil || tables != 0 {
+		t.Fatalf("%d tables after a read-only open (%v), want none", tables, err)
+	}
+	w, err := pg.Open(url, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	r, err := pg.OpenReadOnly(url, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := pg.OpenReadOnly(url, store.Options{Currency: "USD"}); err == nil || !strings.Contains(err.Error(), "refusing") {
+		t.Errorf("read-only open with another currency: %v", err)
+	}
+}

@@ -53,6 +53,8 @@ type state struct {
 	book      rating.Book
 	rater     rating.Rater
 
+	readOnly bool // OpenReadOnly
+
 	rates rateState // the rate indexes' reloads (rates.go)
 	holds holdState // the hold counters (holds.go)
 	stop  context.CancelFunc
@@ -63,6 +65,17 @@ type state struct {
 // rate table into the Book. Options are those of the bbolt store;
 // MmapSize means nothing here.
 func Open(url string, opt store.Options) (*Store, error) {
+	return open(url, opt, false)
+}
+
+// OpenReadOnly opens the database for "pbxbill check": every connection is
+// read-only, so the check writes nothing; a database without pbxbill's
+// schema, or with an older one, is refused rather than migrated.
+func OpenReadOnly(url string, opt store.Options) (*Store, error) {
+	return open(url, opt, true)
+}
+
+func open(url string, opt store.Options, readOnly bool) (*Store, error) {
 	if opt.TZ == "" {
 		opt.TZ = "UTC"
 	}
@@ -84,6 +97,9 @@ func Open(url string, opt store.Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database URL: %w", err)
 	}
+	if readOnly {
+		cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -91,7 +107,7 @@ func Open(url string, opt store.Options) (*Store, error) {
 		return nil, fmt.Errorf("connect to %s: %w", Redact(url), err)
 	}
 	s := &Store{state: &state{pool: pool, url: url, loc: loc, tz: opt.TZ, currency: cur, now: opt.Now,
-		holdSlack: opt.HoldSlack, stop: cancel}}
+		holdSlack: opt.HoldSlack, stop: cancel, readOnly: readOnly}}
 	if s.holdSlack <= 0 {
 		s.holdSlack = rating.DefaultHoldSlack
 	}
@@ -110,11 +126,17 @@ func (s *Store) init(ctx context.Context) error {
 	if err := pingable(ctx, s.pool, s.url); err != nil {
 		return err
 	}
-	created, err := migrate(ctx, s.pool)
-	if err != nil {
-		return err
+	if s.readOnly {
+		if err := schemaCurrent(ctx, s.pool); err != nil {
+			return err
+		}
+	} else {
+		created, err := migrate(ctx, s.pool)
+		if err != nil {
+			return err
+		}
+		s.created = created
 	}
-	s.created = created
 	if err := s.checkMeta(ctx); err != nil {
 		return err
 	}
@@ -136,6 +158,9 @@ func pingable(ctx context.Context, pool *pgxpool.Pool, url string) error {
 func (s *Store) checkMeta(ctx context.Context) error {
 	return s.write(ctx, func(tx *txn) error {
 		for _, kv := range [][2]string{{"tz", s.tz}, {"currency", s.currency}} {
+			if s.readOnly {
+				break
+			}
 			if _, err := tx.Exec(ctx, `INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, kv[0], kv[1]); err != nil {
 				return err
 			}
