@@ -1,0 +1,326 @@
+package pg
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"pbxbill/rating"
+)
+
+// ratesChannel is the channel on which a node announces a committed change
+// of a rate table or its rows. The payload is "id version node": the
+// table's id, its version after the change, and the changing node's
+// token, so that a node ignores its own announcements (it installed its
+// index itself, in commit order).
+const ratesChannel = "pbxbill_rates"
+
+// rateState is what keeps this node's rate indexes current.
+type rateState struct {
+	// mu serialises this node's changes of rate tables and every install
+	// of an index into the Book, so that the Book and tables agree and
+	// no older version is ever installed over a newer one. It is held
+	// across a change's transaction and its install, as the bbolt store's
+	// rateMu is; a change on another node is serialised by the table's
+	// row lock instead.
+	mu sync.Mutex
+	// tables holds, by table id, the name and version of the index this
+	// node has installed.
+	tables map[int64]tableVersion
+	node   string // this node's token in announcements
+
+	exportPage int // rows per read transaction of EachRate; tests make it small
+	// foldAt is how many changed prefixes a live index carries before it
+	// is rebuilt from its rows in the background (raterow.go).
+	foldAt int
+
+	listenerPID uint32          // the listener's backend, for the tests
+	folding     map[int64]bool  // tables whose rebuild is under way
+	ctx         context.Context // the store's, cancelled by Close
+	jobs        sync.WaitGroup
+}
+
+// tableVersion is the version of one table that the Book holds.
+type tableVersion struct {
+	name    string
+	version int64
+}
+
+// startRates loads every table's index into the Book and starts the
+// listener that follows the other nodes' changes. The listener listens
+// before the tables are read, so that no change falls between the two.
+func (s *Store) startRates(ctx context.Context) error {
+	r := &s.rates
+	var tok [8]byte
+	_, _ = rand.Read(tok[:])
+	r.node, r.tables, r.folding, r.ctx = hex.EncodeToString(tok[:]), map[int64]tableVersion{}, map[int64]bool{}, ctx
+	if r.exportPage == 0 {
+		r.exportPage = defaultExportPage
+	}
+	if r.foldAt == 0 {
+		r.foldAt = defaultFoldAt
+	}
+	// Rows of generations no table uses: an import that crashed after its
+	// swap, before it deleted the old deck.
+	if _, err := s.pool.Exec(ctx, `DELETE FROM rates r WHERE NOT EXISTS
+		(SELECT 1 FROM rate_tables t WHERE t.id = r.table_id AND t.gen = r.gen)`); err != nil {
+		return dbError(err)
+	}
+	conn, err := s.listen(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.reloadAll(ctx); err != nil {
+		conn.Close(context.Background())
+		return err
+	}
+	r.jobs.Add(1)
+	go s.follow(ctx, conn)
+	return nil
+}
+
+// stopRates waits for the listener and the background rebuilds, which
+// the store's context (cancelled by Close) stops.
+func (s *Store) stopRates() { s.rates.jobs.Wait() }
+
+// listen opens the listener's connection: a connection of its own, not
+// one of the pool's, because it stays in LISTEN for as long as the store
+// is open.
+func (s *Store) listen(ctx context.Context) (*pgx.Conn, error) {
+	cfg := s.pool.Config().ConnConfig.Copy()
+	cfg.RuntimeParams["application_name"] = "pbxbill rates listener"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", Redact(s.url), err)
+	}
+	if _, err := conn.Exec(ctx, `LISTEN `+ratesChannel); err != nil {
+		conn.Close(context.Background())
+		return nil, dbError(err)
+	}
+	s.rates.mu.Lock()
+	s.rates.listenerPID = conn.PgConn().PID()
+	s.rates.mu.Unlock()
+	return conn, nil
+}
+
+// follow reloads each table another node announces a change of, until
+// ctx ends. When the connection is lost it connects again, backing off up
+// to 5 s, and then reloads every table that changed meanwhile, since
+// announcements are not kept for a listener that was away.
+func (s *Store) follow(ctx context.Context, conn *pgx.Conn) {
+	defer s.rates.jobs.Done()
+	defer func() {
+		if conn != nil {
+			conn.Close(context.Background())
+		}
+	}()
+	backoff := 50 * time.Millisecond
+	for ctx.Err() == nil {
+		if conn == nil {
+			var err error
+			if conn, err = s.listen(ctx); err == nil {
+				err = s.reloadAll(ctx)
+			}
+			if err != nil {
+				if conn != nil {
+					conn.Close(context.Background())
+					conn = nil
+				}
+				if ctx.Err() == nil {
+					log.Printf("pg: rate tables: follow other nodes: %v; retrying in %s", err, backoff)
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(backoff):
+				}
+				backoff = min(2*backoff, 5*time.Second)
+				continue
+			}
+			backoff = 50 * time.Millisecond
+		}
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Printf("pg: rate tables: the listener's connection was lost: %v; reconnecting", err)
+			}
+			conn.Close(context.Background())
+			conn = nil
+			continue
+		}
+		id, version, node, ok := parseAnnouncement(n.Payload)
+		if !ok || node == s.rates.node {
+			continue
+		}
+		s.rates.mu.Lock()
+		have := s.rates.tables[id]
+		s.rates.mu.Unlock()
+		if have.name != "" && have.version >= version {
+			continue
+		}
+		if err := s.reload(ctx, id, false); err != nil && ctx.Err() == nil {
+			// The next announcement or reconnection tries again.
+			log.Printf("pg: rate tables: reload table %d: %v", id, err)
+		}
+	}
+}
+
+// announce tells every node, once tx commits, that table id is now at
+// version.
+func (s *Store) announce(ctx context.Context, tx pgx.Tx, id, version int64) error {
+	_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, ratesChannel,
+		strconv.FormatInt(id, 10)+" "+strconv.FormatInt(version, 10)+" "+s.rates.node)
+	return err
+}
+
+func parseAnnouncement(p string) (id, version int64, node string, ok bool) {
+	f := strings.Fields(p)
+	if len(f) != 3 {
+		return 0, 0, "", false
+	}
+	id, err1 := strconv.ParseInt(f[0], 10, 64)
+	version, err2 := strconv.ParseInt(f[1], 10, 64)
+	return id, version, f[2], err1 == nil && err2 == nil
+}
+
+// reloadAll brings every table's index up to the stored version, and
+// drops the indexes of tables that are gone.
+func (s *Store) reloadAll(ctx context.Context) error {
+	type stored struct {
+		id, version int64
+	}
+	var list []stored
+	err := s.read(ctx, func(tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, `SELECT id, version FROM rate_tables ORDER BY id`)
+		var err error
+		list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (stored, error) {
+			var t stored
+			return t, r.Scan(&t.id, &t.version)
+		})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	live := map[int64]bool{}
+	for _, t := range list {
+		live[t.id] = true
+		s.rates.mu.Lock()
+		have := s.rates.tables[t.id]
+		s.rates.mu.Unlock()
+		if have.name != "" && have.version >= t.version {
+			continue
+		}
+		if err := s.reload(ctx, t.id, false); err != nil {
+			return err
+		}
+	}
+	s.rates.mu.Lock()
+	defer s.rates.mu.Unlock()
+	for id, have := range s.rates.tables {
+		if !live[id] {
+			s.dropIndex(id, have.name)
+		}
+	}
+	return nil
+}
+
+// reload reads table id and its rows in one snapshot and installs its
+// index, unless this node already has that version or a newer one (with
+// force, unless it has a newer one: a rebuild that folds the changes a
+// live index carries). A table that is gone leaves the Book.
+func (s *Store) reload(ctx context.Context, id int64, force bool) error {
+	var (
+		x       *rating.Index
+		version int64
+		gone    bool
+	)
+	err := s.read(ctx, func(tx pgx.Tx) error {
+		t, err := tableByID(ctx, tx, id, false)
+		if errors.Is(err, pgx.ErrNoRows) {
+			gone = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		version = t.version
+		x, err = loadIndex(ctx, tx, t)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.rates.mu.Lock()
+	defer s.rates.mu.Unlock()
+	have := s.rates.tables[id]
+	if gone {
+		s.dropIndex(id, have.name)
+		return nil
+	}
+	if have.name != "" && (have.version > version || have.version == version && !force) {
+		return nil
+	}
+	s.install(id, version, x)
+	return nil
+}
+
+// install puts x, the index of table id at version, into the Book. A
+// renamed table's new name is installed before its old one goes, so a
+// lookup never finds neither. The caller holds rates.mu.
+func (s *Store) install(id, version int64, x *rating.Index) {
+	name := x.Table().Name
+	// A table deleted elsewhere whose name this one took.
+	for other, have := range s.rates.tables {
+		if other != id && have.name == name {
+			delete(s.rates.tables, other)
+		}
+	}
+	s.book.Set(x)
+	if was := s.rates.tables[id].name; was != "" && was != name {
+		s.book.Delete(was)
+	}
+	s.rates.tables[id] = tableVersion{name: name, version: version}
+	if x.Overlaid() >= s.rates.foldAt {
+		s.fold(id)
+	}
+}
+
+// dropIndex removes table id's index, which the Book holds under name
+// (if it still holds it for that table). The caller holds rates.mu.
+func (s *Store) dropIndex(id int64, name string) {
+	if name != "" && s.rates.tables[id].name == name {
+		s.book.Delete(name)
+	}
+	delete(s.rates.tables, id)
+}
+
+// fold rebuilds table id's index from its rows in the background,
+// folding away the changed prefixes it carries. A failed rebuild leaves
+// them in place for the next change to try again. The caller holds
+// rates.mu.
+func (s *Store) fold(id int64) {
+	if s.rates.folding[id] {
+		return
+	}
+	s.rates.folding[id] = true
+	s.rates.jobs.Add(1)
+	go func() {
+		defer s.rates.jobs.Done()
+		err := s.reload(s.rates.ctx, id, true)
+		s.rates.mu.Lock()
+		delete(s.rates.folding, id)
+		s.rates.mu.Unlock()
+		if err != nil && s.rates.ctx.Err() == nil {
+			log.Printf("pg: rate tables: rebuild table %d: %v", id, err)
+		}
+	}()
+}
