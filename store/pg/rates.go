@@ -69,6 +69,10 @@ func (s *Store) startRates(ctx context.Context) error {
 	if r.foldAt == 0 {
 		r.foldAt = defaultFoldAt
 	}
+	if s.readOnly {
+		// pbxbill check: the indexes as they are, no cleaning, no following.
+		return s.reloadAll(ctx)
+	}
 	// Rows of generations no table uses: an import that crashed after its
 	// swap, before it deleted the old deck.
 	if _, err := s.pool.Exec(ctx, `DELETE FROM rates r WHERE NOT EXISTS
