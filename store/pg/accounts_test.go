@@ -420,7 +420,9 @@ func TestCreditQueuesStateAlert(t *testing.T) {
 	defer s.Close()
 	// Prepaid at 0: blocked.
 	ok[rating.Tenant](t)(s.CreateTenant(rating.Tenant{Name: "Acme", LowBalanceThreshold: cash(t, "10")}))
-	events := func() int { return sqlInt(t, url, `SELECT count(*) FROM outbox WHERE type = $1`, rating.EventTenantState) }
+	events := func() int {
+		return sqlInt(t, url, `SELECT count(*) FROM outbox WHERE type = $1`, rating.EventTenantState)
+	}
 	ok[rating.Entry](t)(s.Credit(rating.TenantAccount, "Acme", cash(t, "5"), rating.Topup, "")) // blocked → low
 	ok[rating.Entry](t)(s.Credit(rating.TenantAccount, "Acme", cash(t, "1"), rating.Topup, "")) // still low
 	if n := events(); n != 1 {
