@@ -765,3 +765,36 @@ func TestBackup(t *testing.T) {
 	_, err := s.Backup()
 	code(t, err, rating.EInvalid, "pg_dump")
 }
+
+// A tenant's or provider's tables exist and are of their kind; Empty
+// counts rate tables, tenants and providers.
+func TestTableAssignments(t *testing.T) {
+	s, _ := one(t)
+	if empty := ok[bool](t)(s.Empty()); !empty {
+		t.Error("a new database is not empty")
+	}
+	ok[rating.Table](t)(s.CreateRateTable(rating.NewTable("Sell Out", rating.Outbound, "")))
+	if empty := ok[bool](t)(s.Empty()); empty {
+		t.Error("a database with a rate table is empty")
+	}
+	ok[rating.Table](t)(s.CreateRateTable(rating.NewTable("Sell In", rating.Inbound, "")))
+	_, err := s.CreateTenant(rating.Tenant{Name: "New", OutboundTable: "nonesuch"})
+	code(t, err, rating.EInvalid, `outbound_rate_table "nonesuch": no such rate table`)
+	if rating.ErrorField(err) != "outbound_rate_table" {
+		t.Errorf("field %q", rating.ErrorField(err))
+	}
+	_, err = s.CreateTenant(rating.Tenant{Name: "New", ConferenceTable: "Sell In"})
+	code(t, err, rating.EInvalid, "the table is inbound, want conference")
+	_, err = s.CreateProvider(rating.Provider{Name: "Two", InboundTable: "Sell Out"})
+	code(t, err, rating.EInvalid, "the table is outbound, want inbound")
+	ok[rating.Tenant](t)(s.CreateTenant(rating.Tenant{Name: "Acme", OutboundTable: "Sell Out", InboundTable: "Sell In"}))
+	ok[rating.Provider](t)(s.CreateProvider(rating.Provider{Name: "Carrier", InboundTable: "Sell In"}))
+	_, err = s.UpdateTenant("Acme", func(tn *rating.Tenant) error { tn.InboundTable = "Sell Out"; return nil })
+	code(t, err, rating.EInvalid, "want inbound")
+	code(t, s.DeleteRateTable("Sell In"), rating.EConflict, "in use")
+	ok[rating.Provider](t)(s.UpdateProvider("Carrier", func(p *rating.Provider) error { p.InboundTable = ""; return nil }))
+	ok[rating.Tenant](t)(s.UpdateTenant("Acme", func(tn *rating.Tenant) error { tn.InboundTable = ""; return nil }))
+	if err := s.DeleteRateTable("Sell In"); err != nil {
+		t.Error(err)
+	}
+}

@@ -167,10 +167,10 @@ func checkProvider(ctx context.Context, tx pgx.Tx, p *rating.Provider) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	if err := assignedTable(ctx, tx, "outbound_rate_table", p.OutboundTable, rating.Outbound); err != nil {
+	if err := checkTableRef(ctx, tx, "outbound_rate_table", p.OutboundTable, rating.Outbound); err != nil {
 		return err
 	}
-	return assignedTable(ctx, tx, "inbound_rate_table", p.InboundTable, rating.Inbound)
+	return checkTableRef(ctx, tx, "inbound_rate_table", p.InboundTable, rating.Inbound)
 }
 
 // providerTaken refuses p's name or trunk when another provider than id

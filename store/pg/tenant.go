@@ -215,13 +215,13 @@ func checkTenant(ctx context.Context, tx pgx.Tx, t *rating.Tenant) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
-	if err := assignedTable(ctx, tx, "outbound_rate_table", t.OutboundTable, rating.Outbound); err != nil {
+	if err := checkTableRef(ctx, tx, "outbound_rate_table", t.OutboundTable, rating.Outbound); err != nil {
 		return err
 	}
-	if err := assignedTable(ctx, tx, "inbound_rate_table", t.InboundTable, rating.Inbound); err != nil {
+	if err := checkTableRef(ctx, tx, "inbound_rate_table", t.InboundTable, rating.Inbound); err != nil {
 		return err
 	}
-	return assignedTable(ctx, tx, "conference_rate_table", t.ConferenceTable, rating.Conference)
+	return checkTableRef(ctx, tx, "conference_rate_table", t.ConferenceTable, rating.Conference)
 }
 
 // tenantTaken refuses t's name or accountcode when another tenant than
