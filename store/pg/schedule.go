@@ -146,28 +146,23 @@ func (s *Store) CreateSchedule(tenant string, sc rating.Schedule) (rating.Schedu
 }
 
 // CreateScheduleOnce is CreateSchedule that creates at most once for a
-// key (an admin form's one-time token, an API Idempotency-Key), written
-// to once_keys in the transaction that creates it: a form sent twice must
+// key (an admin form's one-time token, an API Idempotency-Key), checked
+// in the transaction that creates it: a form sent twice must
 // not charge a tenant's fee twice a month. A key used before answers
 // EConflict.
 func (s *Store) CreateScheduleOnce(key, tenant string, sc rating.Schedule) (rating.Schedule, error) {
-	const maxKey = 200 // the bbolt store's bound on a one-time key
 	if err := sc.Validate(); err != nil {
 		return rating.Schedule{}, err
 	}
-	if len(key) > maxKey {
-		return rating.Schedule{}, rating.Invalidf("key", "idempotency key %s: at most %d bytes", rating.Excerpt(key), maxKey)
+	if len(key) > maxOnceKey {
+		return rating.Schedule{}, rating.Invalidf("key", "idempotency key %s: at most %d bytes", rating.Excerpt(key), maxOnceKey)
 	}
 	ctx := context.Background()
 	var out rating.Schedule
 	err := s.write(ctx, func(tx *txn) error {
 		if key != "" {
-			tag, err := tx.Exec(ctx, `INSERT INTO once_keys (key, at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, "schedule "+key, tx.now)
-			if err != nil {
+			if err := useOnce(ctx, tx, "schedule "+key); err != nil {
 				return err
-			}
-			if tag.RowsAffected() == 0 {
-				return rating.Errorf(rating.EConflict, "this was sent before, with the same one-time key, and posted then: it was not posted again")
 			}
 		}
 		tid, err := tenantIDByName(ctx, tx, tenant)
