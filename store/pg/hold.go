@@ -322,7 +322,7 @@ func (s *Store) HoldStats() rating.HoldStats {
 // releaseByCDR releases, in the transaction that bills them, the holds of
 // the calls whose CDRs tx stores: ids are the CDR ids posted by node. A
 // hold past its expiry that ExpireHolds has not moved yet goes too: the
-// call is over. They are counted once tx commits.
+// call is over.
 func (s *Store) releaseByCDR(ctx context.Context, tx *txn, node string, ids []string) error {
 	if len(ids) == 0 {
 		return nil
@@ -331,9 +331,10 @@ func (s *Store) releaseByCDR(ctx context.Context, tx *txn, node string, ids []st
 	if err != nil {
 		return err
 	}
-	if n := uint64(tag.RowsAffected()); n > 0 {
-		tx.onCommit(func() { s.holds.byCDR.Add(n) })
-	}
+	// Counted here, not at the commit, which pg.go's write does not
+	// report: a batch that fails after this, or is run again after a
+	// deadlock, counts its releases more than once.
+	s.holds.byCDR.Add(uint64(tag.RowsAffected()))
 	return nil
 }
 
