@@ -463,3 +463,27 @@ func TestCDRDashboards(t *testing.T) {
 	}
 	mustCheck(t, s)
 }
+
+// A batch that takes a tenant past its daily spend limit queues one
+// event, in its transaction; the next batch of the day queues none.
+func TestCDRAlerts(t *testing.T) {
+	url := pgtest.URL(t)
+	s := cdrStore(t, url, fixed(cdrDay))
+	cdrAccounts(t, url)
+	sql(t, url, `UPDATE tenants SET daily_spend_limit = 0.1`)
+	for i, batch := range [][]rating.CDR{{call("c1", "4420", 60)}, {call("c2", "4420", 60), call("c3", "4420", 60)}, {call("c4", "4420", 60)}} {
+		if _, err := s.PostCDRs("", batch); err != nil {
+			t.Fatal(err)
+		}
+		want := "0"
+		if i > 0 {
+			want = "1"
+		}
+		if got := queryMoney(t, url, `SELECT count(*) FROM outbox WHERE type = $1`, rating.EventSpendLimit); got != want {
+			t.Errorf("after batch %d: %s spend-limit events, want %s", i, got, want)
+		}
+	}
+	if got := queryMoney(t, url, `SELECT (data->>'spend')::numeric FROM outbox WHERE type = $1`, rating.EventSpendLimit); got != "0.18" {
+		t.Errorf("the event's spend %s, want 0.18", got)
+	}
+}

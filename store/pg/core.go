@@ -224,18 +224,33 @@ func (s *Store) queueAlerts(ctx context.Context, tx *txn) error {
 			}
 		}
 	}
+	// Today's sell of every tenant with a limit that sold today, in one
+	// read: a batch of CDRs touches many tenants.
 	today := dayOf(tx.now, s.loc)
+	var limited []int64
 	for _, id := range ids {
 		c := tx.changed[id]
-		if c.soldToday.Sign() <= 0 {
-			continue
+		if _, ok := c.now.SpendLimit(); ok && c.soldToday.Sign() > 0 {
+			limited = append(limited, id)
 		}
-		var after rating.Money
-		if err := tx.QueryRow(ctx, `SELECT sell FROM rollups WHERE account_type = 't' AND account_id = $1 AND day = $2`,
-			id, today).Scan(scanMoney(&after)); err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
-		if data, hit := rating.SpendLimitReached(c.now, today.Format(time.DateOnly), after.Sub(c.soldToday), after); hit {
+	}
+	if len(limited) == 0 {
+		return nil
+	}
+	after := make(map[int64]rating.Money, len(limited))
+	rows, err := tx.Query(ctx, `SELECT account_id, sell FROM rollups WHERE account_type = 't' AND account_id = ANY($1) AND day = $2`,
+		limited, today)
+	if err != nil {
+		return err
+	}
+	var id int64
+	var sell rating.Money
+	if _, err := pgx.ForEachRow(rows, []any{&id, scanMoney(&sell)}, func() error { after[id] = sell; return nil }); err != nil {
+		return err
+	}
+	for _, id := range limited {
+		c := tx.changed[id]
+		if data, hit := rating.SpendLimitReached(c.now, today.Format(time.DateOnly), after[id].Sub(c.soldToday), after[id]); hit {
 			if _, err := queueEvent(ctx, tx, rating.EventSpendLimit, data); err != nil {
 				return err
 			}

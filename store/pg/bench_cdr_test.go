@@ -1,0 +1,82 @@
+package pg_test
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"pbxbill/rating"
+	"pbxbill/store"
+	"pbxbill/store/pg"
+	"pbxbill/store/pg/pgtest"
+)
+
+// BenchmarkPostCDRBatches posts 10^5 CDRs (100 tenants, 10 providers,
+// seven days of starts) through the store in batches of 1,000, one batch
+// after another, on PostgreSQL with fsync on: the issue's target is
+// 10,000 CDRs a second over HTTP, which this is the store's share of.
+// One iteration is the 10^5.
+func BenchmarkPostCDRBatches(b *testing.B) {
+	const total, batch, tenants, providers = 100_000, 1_000, 100, 10
+	pgtest.Durable = true // production's commits: set before the server starts
+	url := pgtest.URL(b)
+	s, err := pg.Open(url, store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 10 {
+		for _, side := range []struct {
+			name string
+			rate int
+		}{{"sell", 2000}, {"buy", 1000}} {
+			rows := make([]rating.Row, 200)
+			for k := range rows {
+				a, _ := rating.ParseAmount(fmt.Sprintf("0.%04d", side.rate+i+k))
+				rows[k] = rating.NewRow(strconv.Itoa(100+k), a)
+			}
+			name := fmt.Sprintf("%s%d", side.name, i)
+			if _, err := s.CreateRateTable(rating.NewTable(name, rating.Outbound, "EUR")); err != nil {
+				b.Fatal(err)
+			}
+			if _, _, err := s.MergeRates(name, rows); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	sql(b, url, `INSERT INTO tenants (name, billing_mode, balance, credit_limit, status, outbound_table, created)
+		SELECT format('t%s', lpad(i::text, 4, '0')), 'postpaid', 0, 100000000, 'active', format('sell%s', i % 10), now()
+		FROM generate_series(0, $1 - 1) i`, tenants)
+	sql(b, url, `INSERT INTO providers (name, balance, status, outbound_table, created)
+		SELECT format('p%s', lpad(i::text, 3, '0')), 0, 'active', format('buy%s', i % 10), now()
+		FROM generate_series(0, $1 - 1) i`, providers)
+	base := time.Now().UTC().Truncate(time.Second)
+	run := 0
+	for b.Loop() {
+		run++
+		for k := 0; k < total; k += batch {
+			b.StopTimer()
+			cdrs := make([]rating.CDR, batch)
+			for j := range cdrs {
+				i := k + j
+				cdrs[j] = rating.CDR{ID: fmt.Sprintf("r%d-%d", run, i), Tenant: fmt.Sprintf("t%04d", i%tenants),
+					Provider: fmt.Sprintf("p%03d", i%providers), Number: fmt.Sprintf("%03d%08d", 100+i%200, i%100_000_000),
+					Start: base.AddDate(0, 0, -(i % 7)).Add(time.Duration(i%36000) * time.Second), Duration: i % 300}
+			}
+			b.StartTimer()
+			p, err := s.PostCDRs("", cdrs)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if p.Rated != batch {
+				b.Fatalf("%+v rated of %d", p.Rated, batch)
+			}
+		}
+	}
+	b.ReportMetric(float64(total*run)/b.Elapsed().Seconds(), "CDR/s")
+	b.StopTimer()
+	if err := s.Check(); err != nil {
+		b.Fatal(err)
+	}
+}
