@@ -10,6 +10,7 @@ import (
 
 	"pbxbill/rating"
 	"pbxbill/store"
+	"pbxbill/store/pg"
 )
 
 // maxProblems bounds the problems a check lists; one broken account is
@@ -37,7 +38,20 @@ func runCheck(args []string, getenv func(string) string, stdout, stderr io.Write
 	}
 	// Read-only, a mistyped path fails here rather than passing as a new
 	// empty database.
-	st, err := store.OpenReadOnly(c.DB, store.Options{TZ: c.TZ, Currency: c.Currency})
+	opt := store.Options{TZ: c.TZ, Currency: c.Currency}
+	if pg.IsURL(c.DB) {
+		// On PostgreSQL the check may run while the nodes serve, but its
+		// reads are several transactions: check a quiet database, or a
+		// copy restored from pg_dump, for a verdict on one instant.
+		name := pg.Redact(c.DB)
+		st, err := pg.OpenReadOnly(c.DB, opt)
+		if err != nil {
+			return fmt.Errorf("check %s: %w", name, err)
+		}
+		defer st.Close()
+		return checkStore(st, name, stdout)
+	}
+	st, err := store.OpenReadOnly(c.DB, opt)
 	if err != nil {
 		return fmt.Errorf("check %s: %w", c.DB, err)
 	}
@@ -48,7 +62,7 @@ func runCheck(args []string, getenv func(string) string, stdout, stderr io.Write
 // checkStore is runCheck once the file is open. Store.Check reads every
 // page first and reports a damaged one; a panic of bbolt on a page that
 // its check did not reach still ends as an error naming the file.
-func checkStore(st *store.Store, path string, stdout io.Writer) (err error) {
+func checkStore(st backend, path string, stdout io.Writer) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
@@ -82,7 +96,7 @@ type ledgerCount struct{ tenants, providers, entries int }
 // API, independently of store.Check: each entry's balance must be the one
 // before it plus its amount, starting from zero, and the last one must be
 // the account's balance. It returns the counts and the problems found.
-func checkLedgers(st *store.Store) (n ledgerCount, err error) {
+func checkLedgers(st backend) (n ledgerCount, err error) {
 	tenants, err := st.Tenants()
 	if err != nil {
 		return n, err
@@ -126,7 +140,7 @@ func checkLedgers(st *store.Store) (n ledgerCount, err error) {
 // from the balance, each entry must show the balance that is left, and
 // taking every amount away must leave zero.
 // each sees every entry, newest first.
-func checkLedger(st *store.Store, typ, name string, balance rating.Money, each func(rating.Entry)) (entries int, err error) {
+func checkLedger(st backend, typ, name string, balance rating.Money, each func(rating.Entry)) (entries int, err error) {
 	left, after := balance, ""
 	for {
 		page, next, err := st.Ledger(typ, name, time.Time{}, time.Time{}, after, store.MaxLimit)

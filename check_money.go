@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"pbxbill/rating"
-	"pbxbill/store"
 )
 
 // moneyCheck is the part of "pbxbill check" that concerns schedules and
@@ -14,14 +13,14 @@ import (
 // is posted at most once, and each month's statement closes on the
 // balance the ledger has at the month's end.
 type moneyCheck struct {
-	st         *store.Store
+	st         backend
 	typ, name  string
 	refs       map[string]int
 	monthEnd   map[rating.Month]rating.Money // the balance after each month's last entry
 	duplicates []string
 }
 
-func newMoneyCheck(st *store.Store, typ, name string) *moneyCheck {
+func newMoneyCheck(st backend, typ, name string) *moneyCheck {
 	return &moneyCheck{st: st, typ: typ, name: name, refs: map[string]int{}, monthEnd: map[rating.Month]rating.Money{}}
 }
 

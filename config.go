@@ -49,7 +49,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs := flag.NewFlagSet("pbxbill", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "`address` to serve HTTP on; port 0 picks a free port")
-	fs.StringVar(&c.DB, "db", "pbxbill.db", "`path` of the database file, created if missing")
+	fs.StringVar(&c.DB, "db", "pbxbill.db", "`path` of the database file, created if missing; or postgres://user:pass@host/dbname to share one PostgreSQL database between nodes")
 	fs.StringVar(&c.TZ, "tz", "UTC", "IANA time `zone` of the installation's days, fixed when the database is created")
 	fs.StringVar(&c.Currency, "currency", "EUR", "ISO 4217 `code` of every price, fixed when the database is created")
 	fs.IntVar(&c.MaxCallDuration, "max-call-duration", rating.DefaultMaxCallDuration, "longest call an authorization allows, in `seconds`")
@@ -66,7 +66,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	validateFollow := followFlags(fs, &c.followConfig)
 	validateAlerts := alertFlags(fs, &c.alertConfig)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: pbxbill [flags]\n       pbxbill check [-db FILE] [-tz ZONE] [-currency CODE]\n\nEvery flag can also be set by its environment variable, PBXBILL_ and the\nflag name in upper case with - as _, e.g. PBXBILL_MAX_CALL_DURATION.\nA flag on the command line wins.\n\n")
+		fmt.Fprintf(fs.Output(), "Usage: pbxbill [flags]\n       pbxbill check [-db FILE|URL] [-tz ZONE] [-currency CODE]\n       pbxbill migrate -from FILE -to postgres://user:pass@host/dbname\n\nEvery flag can also be set by its environment variable, PBXBILL_ and the\nflag name in upper case with - as _, e.g. PBXBILL_MAX_CALL_DURATION.\nA flag on the command line wins.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

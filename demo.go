@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"pbxbill/rating"
-	"pbxbill/store"
 )
 
 // The Docs Demo records that -demo seeds. The README's examples use them.
@@ -46,7 +45,7 @@ type demoTable struct {
 // seedDemo creates the Docs Demo tables, providers and tenants through the
 // store's public API, as an administrator would. now dates the one future
 // price change, which starts on the first day of the next month.
-func seedDemo(st *store.Store, now time.Time) error {
+func seedDemo(st backend, now time.Time) error {
 	loc := st.Location()
 	n := now.In(loc)
 	change := rating.DayStart(n.Year(), n.Month()+1, 1, loc)
@@ -108,7 +107,7 @@ func seedDemo(st *store.Store, now time.Time) error {
 }
 
 // demoCredit posts an opening topup, through the ledger like any other.
-func demoCredit(st *store.Store, account, name, amount string) error {
+func demoCredit(st backend, account, name, amount string) error {
 	a, err := rating.ParseMoney(amount)
 	if err != nil {
 		return err

@@ -5,14 +5,13 @@ import (
 	"time"
 
 	"pbxbill/rating"
-	"pbxbill/store"
 )
 
 // seedDemoSchedules gives the Docs Demo tenants their monthly fees and a
 // refill. Each starts on the first day of next month, so a fresh demo
 // shows their next due dates and the balances the README's examples use
 // stay as they are until then.
-func seedDemoSchedules(st *store.Store, now time.Time) error {
+func seedDemoSchedules(st backend, now time.Time) error {
 	n := now.In(st.Location())
 	start := time.Date(n.Year(), n.Month()+1, 1, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
 	for _, d := range []struct {

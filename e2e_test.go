@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"pbxbill/store/pg/pgtest"
 )
 
 // The end-to-end test builds the real binary once, into a directory that
@@ -40,6 +42,7 @@ func TestMain(m *testing.M) {
 	}
 	e2e.dir = dir
 	code := m.Run()
+	pgtest.Stop()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

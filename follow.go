@@ -99,7 +99,7 @@ func newFollower(st followedStore, c followConfig, log zerolog.Logger) *follower
 
 // startFollower starts following c.FollowPath when it is set. stop ends
 // the follower and waits for its commit in progress.
-func startFollower(ctx context.Context, st *store.Store, c followConfig, log zerolog.Logger) (stop func()) {
+func startFollower(ctx context.Context, st followedStore, c followConfig, log zerolog.Logger) (stop func()) {
 	if c.FollowPath == "" {
 		return func() {}
 	}

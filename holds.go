@@ -5,7 +5,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"pbxbill/store"
+	"pbxbill/rating"
 )
 
 // holdSweep is how often expired holds are taken off the list of open
@@ -15,7 +15,7 @@ const holdSweep = 5 * time.Second
 
 // sweepHolds expires holds every interval until the returned stop is
 // called; stop waits for a sweep under way.
-func sweepHolds(st *store.Store, interval time.Duration, log zerolog.Logger) (stop func()) {
+func sweepHolds(st interface{ ExpireHolds() ([]rating.Hold, error) }, interval time.Duration, log zerolog.Logger) (stop func()) {
 	quit, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)

@@ -38,6 +38,8 @@ func main() {
 	var err error
 	if len(os.Args) > 1 && os.Args[1] == "check" {
 		err = runCheck(os.Args[2:], os.Getenv, os.Stdout, os.Stderr)
+	} else if len(os.Args) > 1 && os.Args[1] == "migrate" {
+		err = runMigrate(os.Args[2:], os.Getenv, os.Stdout, os.Stderr)
 	} else {
 		err = run(context.Background(), os.Args[1:], os.Getenv, os.Stderr)
 	}
@@ -67,21 +69,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	// The one clock: the store reads it, and the handlers read the store's.
 	clock := time.Now
 	numbering := rating.Numbering{IntlPrefixes: c.IntlPrefixes}
-	st, err := store.Open(c.DB, store.Options{TZ: c.TZ, Currency: c.Currency, Numbering: numbering, Now: clock,
+	db, err := openBackend(c.DB, store.Options{TZ: c.TZ, Currency: c.Currency, Numbering: numbering, Now: clock,
 		HoldSlack: c.HoldSlack})
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", c.DB, err)
+		return err
 	}
+	st := db.backend
 	if st.Created() {
 		// Loud, because a database file deleted while the server ran
 		// would otherwise come back empty at the next start unnoticed.
-		log.Warn().Str("db", c.DB).Msg("created a new, empty database: there was no file at this path")
+		if db.shared {
+			log.Warn().Str("db", db.name).Msg("created pbxbill's tables in an empty PostgreSQL database")
+		} else {
+			log.Warn().Str("db", db.name).Msg("created a new, empty database: there was no file at this path")
+		}
 	}
 	defer func() {
 		// The store closes after the server has drained, so no request
 		// can reach a closed database.
 		if cerr := st.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("close database %s: %w", c.DB, cerr)
+			err = fmt.Errorf("close database %s: %w", db.name, cerr)
 		}
 	}()
 
@@ -124,12 +131,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		RatingRequiresToken: c.RatingRequiresToken,
 		Hosts:               c.Hosts,
 		PublicURL:           publicURL,
-		Audited:             func(e rating.AuditEntry) handlers.Store { return st.Audited(e) },
+		Audited:             db.audited,
 		Log:                 log,
 		Installation:        hostname(),
 	})
 	srv := newServer(h, log)
-	log.Info().Str("addr", ln.Addr().String()).Str("db", c.DB).Str("tz", c.TZ).
+	log.Info().Str("addr", ln.Addr().String()).Str("db", db.name).Str("tz", c.TZ).
 		Str("currency", c.Currency).Msg("listening")
 
 	served := make(chan error, 1)
@@ -169,7 +176,7 @@ func newServer(h http.Handler, log zerolog.Logger) *http.Server {
 
 // maybeSeedDemo seeds the Docs Demo records into an empty database and
 // leaves any other database alone, so -demo is safe to keep on.
-func maybeSeedDemo(st *store.Store, log zerolog.Logger) error {
+func maybeSeedDemo(st backend, log zerolog.Logger) error {
 	empty, err := st.Empty()
 	if err != nil {
 		return fmt.Errorf("-demo: %w", err)
@@ -189,7 +196,7 @@ func maybeSeedDemo(st *store.Store, log zerolog.Logger) error {
 // start without one creates the admin user with a random password and
 // prints it once, in one log line, as Jenkins does: the admin pages are
 // never open without a password.
-func setupAdmin(st *store.Store, password string, log zerolog.Logger) error {
+func setupAdmin(st backend, password string, log zerolog.Logger) error {
 	if password != "" {
 		if err := st.SetAdminPassword(store.AdminUser, password); err != nil {
 			return fmt.Errorf("-admin-password: %w", err)

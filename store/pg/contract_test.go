@@ -1,7 +1,3 @@
-//go:build pgcontract
-
-// The build tag goes when every part is built (docs/next.md).
-
 package pg_test
 
 import (

@@ -71,23 +71,6 @@ func tenantByID(ctx context.Context, tx pgx.Tx, id int64, forUpdate bool) (*tena
 	return &r, nil
 }
 
-// tenantByName reads a tenant by name, or by accountcode when no tenant
-// has that name; nil when neither matches.
-func tenantByName(ctx context.Context, tx pgx.Tx, ref string, forUpdate bool) (*tenantRow, error) {
-	q := `SELECT ` + tenantCols + ` FROM tenants WHERE name = $1 OR accountcode = $1 ORDER BY name = $1 DESC LIMIT 1`
-	if forUpdate {
-		q += ` FOR UPDATE`
-	}
-	r, err := scanTenant(tx.QueryRow(ctx, q, ref))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &r, nil
-}
-
 // saveBalance writes a tenant's or a provider's balance after book moved
 // it.
 func saveBalance(ctx context.Context, tx pgx.Tx, acct byte, id int64, bal rating.Money) error {
@@ -160,28 +143,6 @@ func acctName(acct byte) string {
 func dayOf(t time.Time, loc *time.Location) time.Time {
 	y, m, d := t.In(loc).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
-
-// addRollup adds u to an account's roll-up of day, kept within ±MaxMoney
-// as a balance is so that the dashboards' sums stay exact, and returns
-// the day's sell before the addition.
-func addRollup(ctx context.Context, tx *txn, acct byte, id int64, day time.Time, u rating.Usage) (before rating.Money, err error) {
-	var sell, buy rating.Money
-	err = tx.QueryRow(ctx, `INSERT INTO rollups AS r (account_type, account_id, day, attempts, answered, seconds, billed, sell, buy)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-		ON CONFLICT (account_type, account_id, day) DO UPDATE SET attempts = r.attempts + excluded.attempts,
-			answered = r.answered + excluded.answered, seconds = r.seconds + excluded.seconds,
-			billed = r.billed + excluded.billed, sell = r.sell + excluded.sell, buy = r.buy + excluded.buy
-		RETURNING sell, buy`, acct, id, day, u.Attempts, u.Answered, u.Seconds, u.Billed,
-		money(u.Sell.OrZero()), money(u.Buy.OrZero())).Scan(scanMoney(&sell), scanMoney(&buy))
-	if err != nil {
-		return rating.Money{}, err
-	}
-	if !sell.InRange() || !buy.InRange() {
-		return rating.Money{}, rating.Errorf(rating.EInvalid, "the roll-up of %s %d on %s would be %s sold and %s bought, beyond ±%s",
-			acctName(acct), id, day.Format(time.DateOnly), sell, buy, rating.MaxMoney)
-	}
-	return sell.Sub(u.Sell.OrZero()), nil
 }
 
 // queueEvent writes one event to the outbox in tx.

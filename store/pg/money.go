@@ -41,35 +41,3 @@ func (d moneyDest) ScanText(v pgtype.Text) error {
 	*d.m = m
 	return nil
 }
-
-// amountArg and amountDest do the same for a rating.Amount (rates).
-// It is a struct, not a named int64, so that pgx cannot take it for an
-// integer of units.
-type amountArg struct{ a rating.Amount }
-
-func amount(a rating.Amount) amountArg { return amountArg{a} }
-
-func (a amountArg) TextValue() (pgtype.Text, error) {
-	v := a.a
-	if !v.Set() {
-		return pgtype.Text{}, nil
-	}
-	return pgtype.Text{String: v.String(), Valid: true}, nil
-}
-
-type amountDest struct{ a *rating.Amount }
-
-func scanAmount(a *rating.Amount) amountDest { return amountDest{a} }
-
-func (d amountDest) ScanText(v pgtype.Text) error {
-	if !v.Valid {
-		*d.a = rating.NoAmount
-		return nil
-	}
-	a, err := rating.ParseAmount(v.String)
-	if err != nil {
-		return fmt.Errorf("numeric %s: %w", rating.Excerpt(v.String), err)
-	}
-	*d.a = a
-	return nil
-}

@@ -239,7 +239,7 @@ type txn struct {
 func (s *Store) write(ctx context.Context, fn func(tx *txn) error) error {
 	for try := 0; ; try++ {
 		err := pgx.BeginFunc(ctx, s.pool, func(ptx pgx.Tx) error {
-			tx := &txn{Tx: ptx, now: s.now().UTC()}
+			tx := &txn{Tx: ptx, now: s.now().UTC().Truncate(time.Microsecond)} // what timestamptz keeps
 			if err := fn(tx); err != nil {
 				return err
 			}
