@@ -20,8 +20,7 @@ import (
 func BenchmarkPostCDRBatches(b *testing.B) {
 	const total, batch, tenants, providers = 100_000, 1_000, 100, 10
 	pgtest.Durable = true // production's commits: set before the server starts
-	url := pgtest.URL(b)
-	s, err := pg.Open(url, store.Options{})
+	s, err := pg.Open(pgtest.URL(b), store.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -45,12 +44,19 @@ func BenchmarkPostCDRBatches(b *testing.B) {
 			}
 		}
 	}
-	sql(b, url, `INSERT INTO tenants (name, billing_mode, balance, credit_limit, status, outbound_table, created)
-		SELECT format('t%s', lpad(i::text, 4, '0')), 'postpaid', 0, 100000000, 'active', format('sell%s', i % 10), now()
-		FROM generate_series(0, $1 - 1) i`, tenants)
-	sql(b, url, `INSERT INTO providers (name, balance, status, outbound_table, created)
-		SELECT format('p%s', lpad(i::text, 3, '0')), 0, 'active', format('buy%s', i % 10), now()
-		FROM generate_series(0, $1 - 1) i`, providers)
+	limit, _ := rating.ParseMoney("100000000")
+	for i := range tenants {
+		if _, err := s.CreateTenant(rating.Tenant{Name: fmt.Sprintf("t%04d", i), BillingMode: rating.Postpaid,
+			Status: rating.Active, CreditLimit: limit, OutboundTable: fmt.Sprintf("sell%d", i%10)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := range providers {
+		if _, err := s.CreateProvider(rating.Provider{Name: fmt.Sprintf("p%03d", i), Status: rating.Active,
+			OutboundTable: fmt.Sprintf("buy%d", i%10)}); err != nil {
+			b.Fatal(err)
+		}
+	}
 	base := time.Now().UTC().Truncate(time.Second)
 	run := 0
 	for b.Loop() {

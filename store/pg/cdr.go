@@ -86,6 +86,9 @@ func (s *Store) postCDRs(node string, cdrs []rating.CDR, pos *store.FollowPos) (
 // the batch. It locks the accounts first, then inserts, so that a node
 // that meets another's CDR waits for it behind the same locks.
 func (b *cdrBatch) post(ctx context.Context, node string, cdrs []rating.CDR) error {
+	if len(cdrs) == 0 {
+		return nil
+	}
 	type place struct{ at, rec int } // an id's first place in cdrs, and its record
 	first := make(map[string]place, len(cdrs))
 	var recs []cdrRow

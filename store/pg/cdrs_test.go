@@ -20,10 +20,7 @@ import (
 // cdrDay is the clock's day in the CDR tests.
 var cdrDay = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 
-// cdrStore opens a store on url whose clock is now, with the rate tables
-// of the contract's books in its live index: Acme (accountcode acme) sells
-// 44 at 0.06 and 447 at 0.12 a minute, Carrier (trunk carrier-a) buys 44
-// at 0.03 and 447 at 0.06, on 1/1 increments.
+// cdrStore opens a store on url whose clock is now.
 func cdrStore(t testing.TB, url string, now func() time.Time) *pg.Store {
 	t.Helper()
 	s, err := pg.Open(url, store.Options{TZ: "UTC", Currency: "EUR", Now: now})
@@ -31,16 +28,43 @@ func cdrStore(t testing.TB, url string, now func() time.Time) *pg.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	setRates(t, s, "Sell Out", rating.Outbound, "44", "0.06", "447", "0.12")
-	setRates(t, s, "Buy Out", rating.Outbound, "44", "0.03", "447", "0.06")
 	return s
 }
 
-// setRates puts a table of prefix, rate pairs into the store's live index.
-func setRates(t testing.TB, s *pg.Store, name string, k rating.Kind, pairs ...string) {
+// cdrBooks opens a store on a new database with the contract's books:
+// Acme (accountcode acme, postpaid, limit 100) sells 44 at 0.06 and 447
+// at 0.12 a minute, Carrier (trunk carrier-a) buys 44 at 0.03 and 447 at
+// 0.06, on 1/1 increments.
+func cdrBooks(t testing.TB, now func() time.Time) (*pg.Store, string) {
 	t.Helper()
-	tb := rating.NewTable(name, k, "")
-	tb.InitialIncrement, tb.Increment = 1, 1
+	url := pgtest.URL(t)
+	s := cdrStore(t, url, now)
+	for _, tb := range []struct {
+		name  string
+		pairs []string
+	}{{"Sell Out", []string{"44", "0.06", "447", "0.12"}}, {"Buy Out", []string{"44", "0.03", "447", "0.06"}}} {
+		table := rating.NewTable(tb.name, rating.Outbound, "")
+		table.InitialIncrement, table.Increment = 1, 1
+		if _, err := s.CreateRateTable(table); err != nil {
+			t.Fatal(err)
+		}
+		setRates(t, s, tb.name, tb.pairs...)
+	}
+	limit, _ := rating.ParseMoney("100")
+	if _, err := s.CreateTenant(rating.Tenant{Name: "Acme", AccountCode: "acme", BillingMode: rating.Postpaid,
+		Status: rating.Active, CreditLimit: limit, OutboundTable: "Sell Out"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateProvider(rating.Provider{Name: "Carrier", Trunk: "carrier-a", Status: rating.Active,
+		OutboundTable: "Buy Out"}); err != nil {
+		t.Fatal(err)
+	}
+	return s, url
+}
+
+// setRates replaces a table's rows with prefix, rate pairs.
+func setRates(t testing.TB, s *pg.Store, name string, pairs ...string) {
+	t.Helper()
 	var rows []rating.Row
 	for i := 0; i < len(pairs); i += 2 {
 		a, err := rating.ParseAmount(pairs[i+1])
@@ -49,17 +73,9 @@ func setRates(t testing.TB, s *pg.Store, name string, k rating.Kind, pairs ...st
 		}
 		rows = append(rows, rating.NewRow(pairs[i], a))
 	}
-	s.Book().Set(rating.NewIndex(tb, rows))
-}
-
-// cdrAccounts writes the tenant and the provider of the books directly,
-// as fixtures.
-func cdrAccounts(t testing.TB, url string) {
-	t.Helper()
-	sql(t, url, `INSERT INTO tenants (name, accountcode, billing_mode, balance, credit_limit, status, outbound_table, created)
-		VALUES ('Acme', 'acme', 'postpaid', 0, 100, 'active', 'Sell Out', now())`)
-	sql(t, url, `INSERT INTO providers (name, trunk, balance, status, outbound_table, created)
-		VALUES ('Carrier', 'carrier-a', 0, 'active', 'Buy Out', now())`)
+	if err := s.ReplaceRates(name, rows); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func sql(t testing.TB, url, q string, args ...any) {
@@ -109,9 +125,7 @@ func mustCheck(t testing.TB, s *pg.Store) {
 // A batch is priced, charged and rolled up in one transaction; a repeat
 // of an id, in the batch or later, is a duplicate that charges nothing.
 func TestPostCDRs(t *testing.T) {
-	url := pgtest.URL(t)
-	s := cdrStore(t, url, fixed(cdrDay))
-	cdrAccounts(t, url)
+	s, url := cdrBooks(t, fixed(cdrDay))
 	stranger := call("c4", "4420", 60)
 	stranger.Tenant = "nobody"
 	p, err := s.PostCDRs("pbx1", []rating.CDR{call("c1", "4420", 60), call("c2", "4471", 30), call("c1", "4420", 600),
@@ -165,9 +179,7 @@ func TestPostCDRs(t *testing.T) {
 // A malformed CDR or an unknown provider refuses the whole batch; a
 // duplicate naming an unknown provider is still only a duplicate.
 func TestPostCDRsRefused(t *testing.T) {
-	url := pgtest.URL(t)
-	s := cdrStore(t, url, fixed(cdrDay))
-	cdrAccounts(t, url)
+	s, url := cdrBooks(t, fixed(cdrDay))
 	unknown := call("u", "4420", 60)
 	unknown.Provider = "nobody"
 	late := call("late", "4420", 60)
@@ -193,10 +205,8 @@ func TestPostCDRsRefused(t *testing.T) {
 // Two nodes on one database posting the same CDRs at once, in batches
 // that overlap, store and charge each once.
 func TestPostCDRsTwoNodes(t *testing.T) {
-	url := pgtest.URL(t)
-	a := cdrStore(t, url, fixed(cdrDay))
+	a, url := cdrBooks(t, fixed(cdrDay))
 	b := cdrStore(t, url, fixed(cdrDay))
-	cdrAccounts(t, url)
 	const n = 600
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -241,9 +251,7 @@ func TestPostCDRsTwoNodes(t *testing.T) {
 // The list walks by call start both ways with the bbolt store's cursors,
 // and filters as it does.
 func TestCDRPage(t *testing.T) {
-	url := pgtest.URL(t)
-	s := cdrStore(t, url, fixed(cdrDay))
-	cdrAccounts(t, url)
+	s, _ := cdrBooks(t, fixed(cdrDay))
 	var batch []rating.CDR
 	for i := 0; i < 25; i++ {
 		c := call(fmt.Sprintf("c%02d", i), "4420", i)
@@ -317,9 +325,7 @@ func TestCDRPage(t *testing.T) {
 // Re-rating prices what was unrated, corrects what changed, in chunks,
 // and changes nothing when run again.
 func TestRerate(t *testing.T) {
-	url := pgtest.URL(t)
-	s := cdrStore(t, url, fixed(cdrDay))
-	cdrAccounts(t, url)
+	s, url := cdrBooks(t, fixed(cdrDay))
 	var batch []rating.CDR
 	for i := 0; i < 2500; i++ {
 		number := "4420"
@@ -333,7 +339,7 @@ func TestRerate(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	setRates(t, s, "Sell Out", rating.Outbound, "33", "0.02", "44", "0.05")
+	setRates(t, s, "Sell Out", "33", "0.02", "44", "0.05")
 	all := rating.CDRFilter{From: cdrDay.Add(-time.Hour), To: cdrDay.Add(time.Hour)}
 	r, err := s.Rerate(all)
 	if err != nil || r.Rated != 1250 || r.Corrected != 1250 || r.Unchanged != 0 {
@@ -351,24 +357,60 @@ func TestRerate(t *testing.T) {
 		t.Errorf("balance %s after re-rating again", got)
 	}
 	mustCheck(t, s)
+	// Two nodes re-rating the same CDRs at once correct each once.
+	other := cdrStore(t, url, fixed(cdrDay))
+	setRates(t, s, "Sell Out", "33", "0.03", "44", "0.04")
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) { // the other node follows
+		if r, ok := other.Book().Get("Sell Out").Lookup("4420", cdrDay); ok && r.Rate.String() == "0.04" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the other node's index did not follow the new rates")
+		}
+	}
+	var wg sync.WaitGroup
+	results := make([]rating.Rerated, 4)
+	for i := range results {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			n := []*pg.Store{s, other}[i%2]
+			var err error
+			if results[i], err = n.Rerate(all); err != nil {
+				t.Error(err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	corrected := 0
+	for _, r := range results {
+		corrected += r.Corrected
+	}
+	// 1250 × 0.04 + 1250 × 0.03
+	if got := queryMoney(t, url, `SELECT balance FROM tenants`); got != "-87.5" || corrected != 2500 {
+		t.Errorf("balance %s after concurrent re-rates correcting %d, want -87.5 and 2500", got, corrected)
+	}
+	mustCheck(t, s)
 	// A tenant created after its CDRs: re-rating finds it.
 	stranger := call("s1", "4420", 60)
 	stranger.Tenant = "late"
 	if _, err := s.PostCDRs("", []rating.CDR{stranger}); err != nil {
 		t.Fatal(err)
 	}
-	sql(t, url, `INSERT INTO tenants (name, accountcode, billing_mode, balance, status, outbound_table, created)
-		VALUES ('Late', 'late', 'prepaid', 0, 'active', 'Sell Out', now())`)
+	if _, err := s.CreateTenant(rating.Tenant{Name: "Late", AccountCode: "late", BillingMode: rating.Prepaid,
+		Status: rating.Active, OutboundTable: "Sell Out"}); err != nil {
+		t.Fatal(err)
+	}
 	r, err = s.Rerate(rating.CDRFilter{Status: rating.Unrated})
 	if err != nil || r.Rated != 1 {
 		t.Errorf("re-rate the unknown tenant: %+v %v", r, err)
 	}
-	if got := queryMoney(t, url, `SELECT balance FROM tenants WHERE name = 'Late'`); got != "-0.05" {
+	if got := queryMoney(t, url, `SELECT balance FROM tenants WHERE name = 'Late'`); got != "-0.04" {
 		t.Errorf("late tenant's balance %s", got)
 	}
 	mustCheck(t, s)
 	sql(t, url, `UPDATE tenants SET balance = balance + 1 WHERE name = 'Late'`)
-	if err := s.Check(); err == nil || !strings.Contains(err.Error(), `tenant "Late": balance 0.95, ledger sum -0.05`) {
+	if err := s.Check(); err == nil || !strings.Contains(err.Error(), `tenant "Late": balance 0.96, ledger sum -0.04`) {
 		t.Errorf("check of a changed balance: %v", err)
 	}
 }
@@ -376,9 +418,7 @@ func TestRerate(t *testing.T) {
 // The follow mode stores its position with its CDRs, and its rejected
 // lines with the position past them.
 func TestFollow(t *testing.T) {
-	url := pgtest.URL(t)
-	s := cdrStore(t, url, fixed(cdrDay))
-	cdrAccounts(t, url)
+	s, _ := cdrBooks(t, fixed(cdrDay))
 	if pos, err := s.FollowPos("/var/log/cdr.csv"); err != nil || pos != (store.FollowPos{Path: "/var/log/cdr.csv"}) {
 		t.Fatalf("no position: %+v %v", pos, err)
 	}
@@ -423,9 +463,7 @@ func TestFollow(t *testing.T) {
 
 // The dashboards read the roll-ups.
 func TestCDRDashboards(t *testing.T) {
-	url := pgtest.URL(t)
-	s := cdrStore(t, url, fixed(cdrDay.Add(3*time.Hour)))
-	cdrAccounts(t, url)
+	s, _ := cdrBooks(t, fixed(cdrDay.Add(3*time.Hour)))
 	yesterday := call("y", "4420", 60)
 	yesterday.Start = cdrDay.AddDate(0, 0, -1)
 	if _, err := s.PostCDRs("", []rating.CDR{call("c1", "4420", 120), call("c2", "4471", 30), call("c3", "4420", 0), yesterday}); err != nil {
@@ -467,10 +505,13 @@ func TestCDRDashboards(t *testing.T) {
 // A batch that takes a tenant past its daily spend limit queues one
 // event, in its transaction; the next batch of the day queues none.
 func TestCDRAlerts(t *testing.T) {
-	url := pgtest.URL(t)
-	s := cdrStore(t, url, fixed(cdrDay))
-	cdrAccounts(t, url)
-	sql(t, url, `UPDATE tenants SET daily_spend_limit = 0.1`)
+	s, url := cdrBooks(t, fixed(cdrDay))
+	if _, err := s.UpdateTenant("Acme", func(t *rating.Tenant) error {
+		t.DailySpendLimit, _ = rating.ParseMoney("0.1")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	for i, batch := range [][]rating.CDR{{call("c1", "4420", 60)}, {call("c2", "4420", 60), call("c3", "4420", 60)}, {call("c4", "4420", 60)}} {
 		if _, err := s.PostCDRs("", batch); err != nil {
 			t.Fatal(err)
