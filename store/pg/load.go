@@ -130,7 +130,7 @@ func (l *loader) Table(t rating.Table, rows []rating.Row) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	return copyIn(l.ctx, l.tx, l.table.id, l.table.gen, rows)
+	return copyIn(l.ctx, l.tx, l.table.gen, rows)
 }
 
 func (l *loader) endTable() error {

@@ -60,7 +60,7 @@ func (s *Store) PutRate(name string, row rating.Row, from *rating.RateKey) (adde
 				changed = append(changed, from.Prefix)
 			}
 		}
-		if err := copyIn(ctx, tx, rec.id, rec.gen, []rating.Row{row}); err != nil {
+		if err := copyIn(ctx, tx, rec.gen, []rating.Row{row}); err != nil {
 			return nil, err
 		}
 		if added {
@@ -74,8 +74,8 @@ func (s *Store) PutRate(name string, row rating.Row, from *rating.RateKey) (adde
 // deleteRow deletes the row at key, counting rec's rows down, and
 // returns it in old when old is not nil.
 func deleteRow(ctx context.Context, tx *txn, rec *tableRec, key rating.RateKey, old *rating.Row) error {
-	rows, err := tx.Query(ctx, `DELETE FROM rates WHERE table_id = $1 AND gen = $2 AND prefix = $3 AND effective_from = $4 AND week = $5
-		RETURNING `+rateCols, rec.id, rec.gen, key.Prefix, effective(key.EffectiveFrom), int32(key.Week.Key()))
+	rows, err := tx.Query(ctx, `DELETE FROM rates WHERE gen = $1 AND prefix = $2 AND effective_from = $3 AND week = $4
+		RETURNING `+rateCols, rec.gen, key.Prefix, effective(key.EffectiveFrom), int32(key.Week.Key()))
 	if err != nil {
 		return err
 	}
@@ -172,8 +172,8 @@ func prefixRows(ctx context.Context, tx pgx.Tx, rec tableRec, prefixes []string)
 	for _, p := range prefixes {
 		changes[p] = nil
 	}
-	rows, err := tx.Query(ctx, `SELECT `+rateCols+` FROM rates WHERE table_id = $1 AND gen = $2 AND prefix = ANY($3)
-		ORDER BY `+rateOrder, rec.id, rec.gen, prefixes)
+	rows, err := tx.Query(ctx, `SELECT `+rateCols+` FROM rates WHERE gen = $1 AND prefix = ANY($2)
+		ORDER BY `+rateOrder, rec.gen, prefixes)
 	if err != nil {
 		return nil, err
 	}

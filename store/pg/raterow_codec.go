@@ -115,17 +115,17 @@ func (d *rowDecoder) decode(v [][]byte, r *rating.Row) error {
 
 // copyRows is the binary COPY stream of rows into rates, with its
 // columns.
-const copyRows = `COPY rates (table_id, gen, ` + rateCols + `) FROM STDIN (FORMAT binary)`
+const copyRows = `COPY rates (gen, ` + rateCols + `) FROM STDIN (FORMAT binary)`
 
 // copyHeader starts a binary COPY stream: the signature, no flags, no
 // header extension.
 var copyHeader = []byte("PGCOPY\n\xff\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00")
 
-// appendCopyRow appends row r of table id, generation gen, to a binary
-// COPY stream. Writing the stream by hand costs no allocation a value,
-// where CopyFrom's []any would box every integer.
-func appendCopyRow(b []byte, id, gen int64, r *rating.Row) []byte {
-	b = binary.BigEndian.AppendUint16(b, 15)
+// appendCopyRow appends row r of generation gen to a binary COPY
+// stream. Writing the stream by hand costs no allocation a value, where
+// CopyFrom's []any would box every integer.
+func appendCopyRow(b []byte, gen int64, r *rating.Row) []byte {
+	b = binary.BigEndian.AppendUint16(b, 14)
 	i8 := func(b []byte, v int64) []byte {
 		b = binary.BigEndian.AppendUint32(b, 8)
 		return binary.BigEndian.AppendUint64(b, uint64(v))
@@ -141,7 +141,6 @@ func appendCopyRow(b []byte, id, gen int64, r *rating.Row) []byte {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
 		return append(b, s...)
 	}
-	b = i8(b, id)
 	b = i8(b, gen)
 	b = str(b, r.Prefix)
 	b = i8(b, effMicros(r.EffectiveFrom))

@@ -76,7 +76,7 @@ func (s *Store) startRates(ctx context.Context) error {
 	// Rows of generations no table uses: an import that crashed after its
 	// swap, before it deleted the old deck.
 	if _, err := s.pool.Exec(ctx, `DELETE FROM rates r WHERE NOT EXISTS
-		(SELECT 1 FROM rate_tables t WHERE t.id = r.table_id AND t.gen = r.gen)`); err != nil {
+		(SELECT 1 FROM rate_tables t WHERE t.gen = r.gen)`); err != nil {
 		return dbError(err)
 	}
 	conn, err := s.listen(ctx)

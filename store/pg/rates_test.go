@@ -27,7 +27,7 @@ func openRates(t *testing.T, url string) *pg.Store {
 	return s
 }
 
-func row(prefix, rate string) rating.Row {
+func rateRow(prefix, rate string) rating.Row {
 	a, err := rating.ParseAmount(rate)
 	if err != nil {
 		panic(err)
@@ -38,7 +38,7 @@ func row(prefix, rate string) rating.Row {
 }
 
 // price is the rate of number in table, "" when none applies.
-func price(s *pg.Store, table, number string) string {
+func priceIn(s *pg.Store, table, number string) string {
 	res := s.Rater().ResolveIn(table, number, time.Now())
 	if !res.Rated() {
 		return ""
@@ -48,11 +48,11 @@ func price(s *pg.Store, table, number string) string {
 
 // eventually polls until the store prices number in table at want ("":
 // unrated), for up to 5 s, and returns how long that took.
-func eventually(t *testing.T, s *pg.Store, table, number, want string) time.Duration {
+func pricesSoon(t *testing.T, s *pg.Store, table, number, want string) time.Duration {
 	t.Helper()
 	start := time.Now()
 	for {
-		got := price(s, table, number)
+		got := priceIn(s, table, number)
 		if got == want {
 			return time.Since(start)
 		}
@@ -63,7 +63,7 @@ func eventually(t *testing.T, s *pg.Store, table, number, want string) time.Dura
 	}
 }
 
-func wantCode(t *testing.T, err error, code, text string) {
+func wantRateErr(t *testing.T, err error, code, text string) {
 	t.Helper()
 	if rating.ErrorCode(err) != code || !strings.Contains(fmt.Sprint(err), text) {
 		t.Errorf("error %v: want %s containing %q", err, code, text)
@@ -86,11 +86,11 @@ func TestRateTables(t *testing.T) {
 		t.Errorf("read back %+v, %v; want %+v", got, err, tb)
 	}
 	_, err = s.CreateRateTable(rating.NewTable("retail", rating.Inbound, ""))
-	wantCode(t, err, rating.EConflict, `"retail"`)
+	wantRateErr(t, err, rating.EConflict, `"retail"`)
 	bad := rating.NewTable("bad", rating.Outbound, "")
 	bad.Decimals = 9
 	_, err = s.CreateRateTable(bad)
-	wantCode(t, err, rating.EInvalid, "decimals")
+	wantRateErr(t, err, rating.EInvalid, "decimals")
 	for _, n := range []string{"did", "Bridge"} {
 		if _, err := s.CreateRateTable(rating.NewTable(n, rating.Inbound, "")); err != nil {
 			t.Fatal(err)
@@ -102,23 +102,23 @@ func TestRateTables(t *testing.T) {
 		t.Errorf("tables %v, inbound %v", all, inb)
 	}
 	_, err = s.RateTable("nope")
-	wantCode(t, err, rating.ENotFound, `rate table "nope" not found`)
+	wantRateErr(t, err, rating.ENotFound, `rate table "nope" not found`)
 
-	if err := s.ReplaceRates("retail", []rating.Row{row("44", "0.02"), row("447", "0.1"), row("*", "0.5")}); err != nil {
+	if err := s.ReplaceRates("retail", []rating.Row{rateRow("44", "0.02"), rateRow("447", "0.1"), rateRow("*", "0.5")}); err != nil {
 		t.Fatal(err)
 	}
-	if p := price(s, "retail", "447911"); p != "0.1" {
+	if p := priceIn(s, "retail", "447911"); p != "0.1" {
 		t.Errorf("447911 priced %q", p)
 	}
 	up, err := s.UpdateRateTable("retail", func(t *rating.Table) error { t.Name = "shop"; t.Decimals = 2; return nil })
 	if err != nil || up.Name != "shop" || up.Rows != 3 {
 		t.Fatalf("rename: %+v, %v", up, err)
 	}
-	if s.Book().Get("retail") != nil || price(s, "shop", "4420") != "0.02" {
-		t.Errorf("after the rename: retail %v, shop prices %q", s.Book().Get("retail"), price(s, "shop", "4420"))
+	if s.Book().Get("retail") != nil || priceIn(s, "shop", "4420") != "0.02" {
+		t.Errorf("after the rename: retail %v, shop prices %q", s.Book().Get("retail"), priceIn(s, "shop", "4420"))
 	}
 	_, err = s.UpdateRateTable("shop", func(t *rating.Table) error { t.Name = "did"; return nil })
-	wantCode(t, err, rating.EConflict, `"did" already exists`)
+	wantRateErr(t, err, rating.EConflict, `"did" already exists`)
 	if users, err := s.TableUsers("shop"); err != nil || len(users) != 0 {
 		t.Errorf("users %v, %v", users, err)
 	}
@@ -128,14 +128,14 @@ func TestRateTables(t *testing.T) {
 	if s.Book().Get("shop") != nil {
 		t.Error("deleted table still in the Book")
 	}
-	wantCode(t, s.DeleteRateTable("shop"), rating.ENotFound, "not found")
+	wantRateErr(t, s.DeleteRateTable("shop"), rating.ENotFound, "not found")
 
 	// Another node opened later loads every table.
-	if err := s.ReplaceRates("did", []rating.Row{row("3312", "0.01")}); err != nil {
+	if err := s.ReplaceRates("did", []rating.Row{rateRow("3312", "0.01")}); err != nil {
 		t.Fatal(err)
 	}
 	b := openRates(t, url)
-	if p := price(b, "did", "33123"); p != "0.01" {
+	if p := priceIn(b, "did", "33123"); p != "0.01" {
 		t.Errorf("a node opened later prices %q", p)
 	}
 }
@@ -147,9 +147,9 @@ func TestRateRows(t *testing.T) {
 	}
 	var rows []rating.Row
 	for i := range 25 {
-		rows = append(rows, row(fmt.Sprintf("4%02d", i), "0.01"))
+		rows = append(rows, rateRow(fmt.Sprintf("4%02d", i), "0.01"))
 	}
-	rows = append(rows, row("4", "0.5"))
+	rows = append(rows, rateRow("4", "0.5"))
 	if err := s.ReplaceRates("r", rows); err != nil {
 		t.Fatal(err)
 	}
@@ -176,56 +176,56 @@ func TestRateRows(t *testing.T) {
 		t.Errorf("prefix 41: %d rows", len(rs))
 	}
 	_, _, err := s.Rates("r", "", "zz", 0)
-	wantCode(t, err, rating.EInvalid, "not a cursor")
+	wantRateErr(t, err, rating.EInvalid, "not a cursor")
 
-	added, err := s.PutRate("r", row("4401", "0.3"), nil)
-	if err != nil || !added || price(s, "r", "440123") != "0.3" {
-		t.Errorf("put: %v %v, prices %q", added, err, price(s, "r", "440123"))
+	added, err := s.PutRate("r", rateRow("4401", "0.3"), nil)
+	if err != nil || !added || priceIn(s, "r", "440123") != "0.3" {
+		t.Errorf("put: %v %v, prices %q", added, err, priceIn(s, "r", "440123"))
 	}
-	added, err = s.PutRate("r", row("4401", "0.4"), nil)
-	if err != nil || added || price(s, "r", "440123") != "0.4" {
+	added, err = s.PutRate("r", rateRow("4401", "0.4"), nil)
+	if err != nil || added || priceIn(s, "r", "440123") != "0.4" {
 		t.Errorf("put again: %v %v", added, err)
 	}
 	from := rating.RateKey{Prefix: "4401"}
-	if _, err := s.PutRate("r", row("4402", "0.6"), &from); err != nil || price(s, "r", "440123") != "0.5" || price(s, "r", "440223") != "0.6" {
+	if _, err := s.PutRate("r", rateRow("4402", "0.6"), &from); err != nil || priceIn(s, "r", "440123") != "0.5" || priceIn(s, "r", "440223") != "0.6" {
 		t.Errorf("move: %v", err)
 	}
-	_, err = s.PutRate("r", row("4403", "0.6"), &from)
-	wantCode(t, err, rating.ENotFound, "has no row 4401")
+	_, err = s.PutRate("r", rateRow("4403", "0.6"), &from)
+	wantRateErr(t, err, rating.ENotFound, "has no row 4401")
 	old, err := s.DeleteRate("r", rating.RateKey{Prefix: "4402"})
-	if err != nil || old.Rate.String() != "0.6" || old.Destination != "dest 4402" || price(s, "r", "440223") != "0.5" {
+	if err != nil || old.Rate.String() != "0.6" || old.Destination != "dest 4402" || priceIn(s, "r", "440223") != "0.5" {
 		t.Errorf("delete: %+v %v", old, err)
 	}
 	if tb, _ := s.RateTable("r"); tb.Rows != 26 {
 		t.Errorf("rows %d, want 26", tb.Rows)
 	}
-	a, r, err := s.MergeRates("r", []rating.Row{row("400", "0.7"), row("499", "0.8")})
-	if err != nil || a != 1 || r != 1 || price(s, "r", "4001") != "0.7" || price(s, "r", "4991") != "0.8" {
+	a, r, err := s.MergeRates("r", []rating.Row{rateRow("400", "0.7"), rateRow("499", "0.8")})
+	if err != nil || a != 1 || r != 1 || priceIn(s, "r", "4001") != "0.7" || priceIn(s, "r", "4991") != "0.8" {
 		t.Errorf("merge: %d %d %v", a, r, err)
 	}
-	_, _, err = s.MergeRates("r", []rating.Row{row("400", "0.7"), row("400", "0.8")})
-	wantCode(t, err, rating.EInvalid, "appears twice")
+	_, _, err = s.MergeRates("r", []rating.Row{rateRow("400", "0.7"), rateRow("400", "0.8")})
+	wantRateErr(t, err, rating.EInvalid, "appears twice")
 	n := 0
 	if err := s.EachRate("r", func(*rating.Row) error { n++; return nil }); err != nil || n != 27 {
 		t.Errorf("each: %d rows, %v", n, err)
 	}
 	// A bad row fails the import, which changes nothing.
 	_, err = s.ImportRates("r", func(stage func([]rating.Row) error) error {
-		if err := stage([]rating.Row{row("5", "1")}); err != nil {
+		if err := stage([]rating.Row{rateRow("5", "1")}); err != nil {
 			return err
 		}
-		return stage([]rating.Row{row("x6", "1")})
+		return stage([]rating.Row{rateRow("x6", "1")})
 	})
-	wantCode(t, err, rating.EInvalid, "row 2")
+	wantRateErr(t, err, rating.EInvalid, "row 2")
 	_, err = s.ImportRates("r", func(stage func([]rating.Row) error) error {
-		if err := stage([]rating.Row{row("5", "1")}); err != nil {
+		if err := stage([]rating.Row{rateRow("5", "1")}); err != nil {
 			return err
 		}
-		return stage([]rating.Row{row("5", "2")})
+		return stage([]rating.Row{rateRow("5", "2")})
 	})
-	wantCode(t, err, rating.EInvalid, "appears twice")
-	if tb, _ := s.RateTable("r"); tb.Rows != 27 || price(s, "r", "51") != "" || price(s, "r", "4001") != "0.7" {
-		t.Errorf("after failed imports: %d rows, 51 priced %q", tb.Rows, price(s, "r", "51"))
+	wantRateErr(t, err, rating.EInvalid, "appears twice")
+	if tb, _ := s.RateTable("r"); tb.Rows != 27 || priceIn(s, "r", "51") != "" || priceIn(s, "r", "4001") != "0.7" {
+		t.Errorf("after failed imports: %d rows, 51 priced %q", tb.Rows, priceIn(s, "r", "51"))
 	}
 }
 
@@ -237,30 +237,30 @@ func TestRatesFollow(t *testing.T) {
 	if _, err := a.CreateRateTable(rating.NewTable("r", rating.Outbound, "")); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.ReplaceRates("r", []rating.Row{row("44", "0.02")}); err != nil {
+	if err := a.ReplaceRates("r", []rating.Row{rateRow("44", "0.02")}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, b, "r", "4420", "0.02")
-	if _, err := a.PutRate("r", row("4420", "0.03"), nil); err != nil {
+	pricesSoon(t, b, "r", "4420", "0.02")
+	if _, err := a.PutRate("r", rateRow("4420", "0.03"), nil); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, b, "r", "44201", "0.03")
+	pricesSoon(t, b, "r", "44201", "0.03")
 	if _, err := a.DeleteRate("r", rating.RateKey{Prefix: "4420"}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, b, "r", "44201", "0.02")
+	pricesSoon(t, b, "r", "44201", "0.02")
 
 	// A failed import changes nothing on either node.
 	_, err := a.ImportRates("r", func(stage func([]rating.Row) error) error {
-		if err := stage([]rating.Row{row("44", "0.9")}); err != nil {
+		if err := stage([]rating.Row{rateRow("44", "0.9")}); err != nil {
 			return err
 		}
-		return stage([]rating.Row{row("45", "-1")})
+		return stage([]rating.Row{rateRow("45", "-1")})
 	})
-	wantCode(t, err, rating.EInvalid, "row 2")
+	wantRateErr(t, err, rating.EInvalid, "row 2")
 	time.Sleep(100 * time.Millisecond)
-	if price(a, "r", "4420") != "0.02" || price(b, "r", "4420") != "0.02" {
-		t.Errorf("after a failed import: %q and %q", price(a, "r", "4420"), price(b, "r", "4420"))
+	if priceIn(a, "r", "4420") != "0.02" || priceIn(b, "r", "4420") != "0.02" {
+		t.Errorf("after a failed import: %q and %q", priceIn(a, "r", "4420"), priceIn(b, "r", "4420"))
 	}
 
 	// Every listener loses its connection; a change made meanwhile
@@ -275,24 +275,24 @@ func TestRatesFollow(t *testing.T) {
 		WHERE datname = current_database() AND application_name = 'pbxbill rates listener'`).Scan(&killed); err != nil || killed != 2 {
 		t.Fatalf("killed %d listeners: %v", killed, err)
 	}
-	if err := a.ReplaceRates("r", []rating.Row{row("44", "0.04")}); err != nil {
+	if err := a.ReplaceRates("r", []rating.Row{rateRow("44", "0.04")}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, b, "r", "4420", "0.04")
-	if err := a.ReplaceRates("r", []rating.Row{row("44", "0.05")}); err != nil {
+	pricesSoon(t, b, "r", "4420", "0.04")
+	if err := a.ReplaceRates("r", []rating.Row{rateRow("44", "0.05")}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, b, "r", "4420", "0.05")
+	pricesSoon(t, b, "r", "4420", "0.05")
 
 	if _, err := b.UpdateRateTable("r", func(t *rating.Table) error { t.Name = "s"; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, a, "s", "4420", "0.05")
-	eventually(t, a, "r", "4420", "")
+	pricesSoon(t, a, "s", "4420", "0.05")
+	pricesSoon(t, a, "r", "4420", "")
 	if err := a.DeleteRateTable("s"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, b, "s", "4420", "")
+	pricesSoon(t, b, "s", "4420", "")
 	if _, err := b.RateTable("s"); !errors.Is(err, err) || rating.ErrorCode(err) != rating.ENotFound {
 		t.Errorf("deleted table on b: %v", err)
 	}

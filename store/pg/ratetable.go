@@ -243,7 +243,7 @@ func (s *Store) DeleteRateTable(name string) error {
 			return rating.Errorf(rating.EConflict, "rate table %q is in use by %s", name, strings.Join(users, ", "))
 		}
 		id = rec.id
-		if _, err := tx.Exec(ctx, `DELETE FROM rates WHERE table_id = $1`, id); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM rates WHERE gen = $1`, rec.gen); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM rate_tables WHERE id = $1`, id); err != nil {
