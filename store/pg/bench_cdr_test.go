@@ -3,6 +3,7 @@ package pg_test
 import (
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -85,4 +86,45 @@ func BenchmarkPostCDRBatches(b *testing.B) {
 	if err := s.Check(); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// BenchmarkPostCDRSingle posts one CDR a call from 64 goroutines, as many
+// PBX channels each sending its own, over 10 tenants.
+func BenchmarkPostCDRSingle(b *testing.B) {
+	pgtest.Durable = true
+	s, err := pg.Open(pgtest.URL(b), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	tb := rating.NewTable("sell", rating.Outbound, "EUR")
+	if _, err := s.CreateRateTable(tb); err != nil {
+		b.Fatal(err)
+	}
+	a, _ := rating.ParseAmount("0.01")
+	if err := s.ReplaceRates("sell", []rating.Row{rating.NewRow("1", a)}); err != nil {
+		b.Fatal(err)
+	}
+	limit, _ := rating.ParseMoney("100000000")
+	for i := range 10 {
+		if _, err := s.CreateTenant(rating.Tenant{Name: fmt.Sprintf("t%d", i), BillingMode: rating.Postpaid,
+			Status: rating.Active, CreditLimit: limit, OutboundTable: "sell"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var seq atomic.Int64
+	start := time.Now().UTC().Truncate(time.Second)
+	b.SetParallelism(32)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			n := seq.Add(1)
+			if _, err := s.PostCDRs("", []rating.CDR{{ID: fmt.Sprint("c", n), Tenant: fmt.Sprint("t", n%10),
+				Number: "15551234567", Start: start, Duration: 60}}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "CDR/s")
 }

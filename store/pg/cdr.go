@@ -38,7 +38,8 @@ type cdrRow struct {
 //
 // The unique key (node, id) decides what a duplicate is, in the database:
 // two nodes posting the same CDR at once store and charge it once.
-// Starts and receipt times are kept to the microsecond, PostgreSQL's
+// A single CDR joins a group commit (cdrgroup.go). Starts and receipt
+// times are kept to the microsecond, PostgreSQL's
 // precision.
 func (s *Store) PostCDRs(node string, cdrs []rating.CDR) (rating.Posted, error) {
 	return s.postCDRs(node, cdrs, nil)
@@ -53,13 +54,23 @@ func (s *Store) postCDRs(node string, cdrs []rating.CDR, pos *store.FollowPos) (
 			return rating.Posted{}, err
 		}
 	}
+	if len(cdrs) == 1 && pos == nil && s.note == nil { // an audited post writes its own entry
+
+		c, err := s.postOne(node, cdrs[0])
+		if err != nil {
+			return rating.Posted{}, err
+		}
+		out := rating.Posted{Results: []rating.CDR{c}}
+		out.Count(&c)
+		return out, nil
+	}
 	ctx := context.Background()
 	var out rating.Posted
 	err := s.write(ctx, func(tx *txn) error {
 		out = rating.Posted{Results: make([]rating.CDR, len(cdrs))}
 		copy(out.Results, cdrs)
 		b := s.newBatch(tx)
-		if err := b.post(ctx, node, out.Results); err != nil {
+		if err := b.post(ctx, sameNode(node, len(cdrs)), out.Results); err != nil {
 			return err
 		}
 		for i := range out.Results {
@@ -81,28 +92,28 @@ func (s *Store) postCDRs(node string, cdrs []rating.CDR, pos *store.FollowPos) (
 	return out, nil
 }
 
-// post stores, prices and charges the CDRs of cdrs, in order, and marks
-// the duplicates: those already stored, and the repeats of an id within
-// the batch. It locks the accounts first, then inserts, so that a node
-// that meets another's CDR waits for it behind the same locks.
-func (b *cdrBatch) post(ctx context.Context, node string, cdrs []rating.CDR) error {
+// post stores, prices and charges the CDRs of cdrs, in order, each
+// posted by nodes[i], and marks the duplicates: those already stored, and
+// the repeats of a key within the batch. It locks the accounts first, then
+// inserts, so that a node that meets another's CDR waits for it behind
+// the same locks.
+func (b *cdrBatch) post(ctx context.Context, nodes []string, cdrs []rating.CDR) error {
 	if len(cdrs) == 0 {
 		return nil
 	}
-	type place struct{ at, rec int } // an id's first place in cdrs, and its record
-	first := make(map[string]place, len(cdrs))
+	type place struct{ at, rec int } // a key's first place in cdrs, and its record
+	first := make(map[cdrKey]place, len(cdrs))
 	var recs []cdrRow
 	var tenantRefs, providerRefs []string
 	seenT, seenP := map[string]bool{}, map[string]bool{}
-	ids := make([]string, len(cdrs))
 	for i := range cdrs {
 		c := &cdrs[i]
-		ids[i] = c.ID
-		if _, ok := first[c.ID]; ok {
+		k := cdrKey{nodes[i], c.ID}
+		if _, ok := first[k]; ok {
 			continue
 		}
-		first[c.ID] = place{i, len(recs)}
-		recs = append(recs, cdrRow{Node: node, ID: c.ID, TenantRef: c.Tenant, ProviderRef: c.Provider, Kind: c.Kind,
+		first[k] = place{i, len(recs)}
+		recs = append(recs, cdrRow{Node: nodes[i], ID: c.ID, TenantRef: c.Tenant, ProviderRef: c.Provider, Kind: c.Kind,
 			Number: c.Number, Start: c.Start.Truncate(time.Microsecond), Duration: c.Duration, Received: b.tx.now.Truncate(time.Microsecond)})
 		if c.Tenant != "" && !seenT[c.Tenant] {
 			seenT[c.Tenant] = true
@@ -121,20 +132,31 @@ func (b *cdrBatch) post(ctx context.Context, node string, cdrs []rating.CDR) err
 		r.TenantID, r.ProviderID = b.tenantRefs[r.TenantRef], b.providerRefs[r.ProviderRef]
 		b.price(r)
 	}
-	stored, err := b.insert(ctx, node, recs)
+	stored, err := b.insert(ctx, recs)
 	if err != nil {
 		return err
 	}
 	// A call's hold goes with its CDR, a duplicate's too, as in the
 	// bbolt store.
-	if err := b.s.releaseByCDR(ctx, b.tx, node, ids); err != nil {
-		return err
+	byNode := map[string][]string{}
+	var order []string
+	for i := range cdrs {
+		if _, ok := byNode[nodes[i]]; !ok {
+			order = append(order, nodes[i])
+		}
+		byNode[nodes[i]] = append(byNode[nodes[i]], cdrs[i].ID)
+	}
+	for _, node := range order {
+		if err := b.s.releaseByCDR(ctx, b.tx, node, byNode[node]); err != nil {
+			return err
+		}
 	}
 	for i := range cdrs {
 		c := &cdrs[i]
-		p := first[c.ID]
+		k := cdrKey{nodes[i], c.ID}
+		p := first[k]
 		r := &recs[p.rec]
-		if p.at != i || !stored[c.ID] {
+		if p.at != i || !stored[k] {
 			c.Status, c.Cost, c.ProviderCost = rating.Duplicate, rating.NoMoney, rating.NoMoney
 			continue
 		}
@@ -149,13 +171,25 @@ func (b *cdrBatch) post(ctx context.Context, node string, cdrs []rating.CDR) err
 	return nil
 }
 
+// cdrKey is a CDR's idempotency key.
+type cdrKey struct{ node, id string }
+
+// sameNode is n times node: a batch's nodes when one node posted it.
+func sameNode(node string, n int) []string {
+	nodes := make([]string, n)
+	for i := range nodes {
+		nodes[i] = node
+	}
+	return nodes
+}
+
 // insert stores the records that are not stored yet, in one statement,
 // and answers the ids it stored. ON CONFLICT DO NOTHING leaves a CDR
 // another transaction stored, or is storing, to that transaction: this
 // one waits for it to commit and counts a duplicate.
-func (b *cdrBatch) insert(ctx context.Context, node string, recs []cdrRow) (map[string]bool, error) {
+func (b *cdrBatch) insert(ctx context.Context, recs []cdrRow) (map[cdrKey]bool, error) {
 	n := len(recs)
-	ids, tenantRefs, providerRefs, numbers := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	nodes, ids, tenantRefs, providerRefs, numbers := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	reasons, prefixes, tables := make([]string, n), make([]string, n), make([]string, n)
 	tenants, providers := make([]*int64, n), make([]*int64, n)
 	kinds := make([]int16, n)
@@ -165,7 +199,7 @@ func (b *cdrBatch) insert(ctx context.Context, node string, recs []cdrRow) (map[
 	costs, providerCosts := make([]moneyArg, n), make([]moneyArg, n)
 	for i := range recs {
 		r := &recs[i]
-		ids[i], tenantRefs[i], providerRefs[i], numbers[i] = r.ID, r.TenantRef, r.ProviderRef, r.Number
+		nodes[i], ids[i], tenantRefs[i], providerRefs[i], numbers[i] = r.Node, r.ID, r.TenantRef, r.ProviderRef, r.Number
 		reasons[i], prefixes[i], tables[i] = r.Reason, r.Prefix, r.Table
 		tenants[i], providers[i] = optionalID(r.TenantID), optionalID(r.ProviderID)
 		kinds[i], starts[i], durations[i], billed[i] = int16(r.Kind), r.Start, int32(r.Duration), int32(r.Billed)
@@ -173,28 +207,28 @@ func (b *cdrBatch) insert(ctx context.Context, node string, recs []cdrRow) (map[
 	}
 	rows, err := b.tx.Query(ctx, `INSERT INTO cdrs (node, id, tenant_id, provider_id, tenant_ref, provider_ref, kind, number,
 			start, duration, rated, reason, billed, cost, provider_cost, prefix, rate_table, received)
-		SELECT $1, u.id, u.tenant_id, u.provider_id, u.tenant_ref, u.provider_ref, u.kind, u.number,
-			u.start, u.duration, u.rated, u.reason, u.billed, u.cost, u.provider_cost, u.prefix, u.rate_table, $2
-		FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::smallint[], $9::text[],
+		SELECT u.node, u.id, u.tenant_id, u.provider_id, u.tenant_ref, u.provider_ref, u.kind, u.number,
+			u.start, u.duration, u.rated, u.reason, u.billed, u.cost, u.provider_cost, u.prefix, u.rate_table, $1
+		FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::smallint[], $9::text[],
 			$10::timestamptz[], $11::integer[], $12::boolean[], $13::text[], $14::integer[], $15::numeric[], $16::numeric[],
 			$17::text[], $18::text[])
-			WITH ORDINALITY AS u(id, tenant_id, provider_id, tenant_ref, provider_ref, kind, number,
+			WITH ORDINALITY AS u(node, id, tenant_id, provider_id, tenant_ref, provider_ref, kind, number,
 				start, duration, rated, reason, billed, cost, provider_cost, prefix, rate_table, ord)
 		ORDER BY u.ord
 		ON CONFLICT (node, id) DO NOTHING
-		RETURNING id`, node, b.tx.now, ids, tenants, providers, tenantRefs, providerRefs, kinds, numbers,
+		RETURNING node, id`, b.tx.now, nodes, ids, tenants, providers, tenantRefs, providerRefs, kinds, numbers,
 		starts, durations, rated, reasons, billed, costs, providerCosts, prefixes, tables)
 	if err != nil {
 		return nil, err
 	}
-	stored := make(map[string]bool, n)
-	var id string
+	stored := make(map[cdrKey]bool, n)
+	var k cdrKey
 	for rows.Next() {
-		if err := rows.Scan(&id); err != nil {
+		if err := rows.Scan(&k.node, &k.id); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		stored[id] = true
+		stored[k] = true
 	}
 	return stored, rows.Err()
 }

@@ -643,3 +643,50 @@ func pageString(p rating.CDRPage) string {
 	}
 	return fmt.Sprintf("%v older %q newer %q", s, p.Older, p.Newer)
 }
+
+// Single posts from many channels commit in groups: each is answered as
+// if alone, a bad one fails alone, and a repeat is a duplicate, on one
+// node or two.
+func TestPostCDRSingles(t *testing.T) {
+	a, url := cdrBooks(t, fixed(cdrDay))
+	b := cdrStore(t, url, fixed(cdrDay))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	count := map[string]int{}
+	for i := 0; i < 400; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			s := []*pg.Store{a, b}[i%2]
+			c := call(fmt.Sprint("c", i%300), "4420", 60) // 100 posted twice
+			if i%50 == 7 {
+				c = call(fmt.Sprint("bad", i), "4420", 60)
+				c.Provider = "nobody"
+			}
+			p, err := s.PostCDRs("pbx", []rating.CDR{c})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil && rating.ErrorCode(err) == rating.EInvalid && c.Provider == "nobody":
+				count["refused"]++
+			case err != nil:
+				t.Error(err)
+			default:
+				count[p.Results[0].Status]++
+				if p.Results[0].Status == rating.Rated && (p.Results[0].Cost.String() != "0.06" || p.Results[0].Tenant != "Acme") {
+					t.Errorf("result %+v", p.Results[0])
+				}
+			}
+		}(i)
+	}
+	wg.Wait()
+	// 8 bad posts take the places of 6 ids (i = 7, 57, …, 357: c7 and
+	// c57 twice); of the 392 others, 294 ids, the rest repeats.
+	if count["refused"] != 8 || count[rating.Rated] != 294 || count[rating.Duplicate] != 98 {
+		t.Errorf("outcomes %v", count)
+	}
+	if got := queryMoney(t, url, `SELECT balance FROM tenants`); got != "-17.64" {
+		t.Errorf("balance %s, want -17.64", got)
+	}
+	mustCheck(t, a)
+}

@@ -57,6 +57,7 @@ type state struct {
 
 	rates rateState // the rate indexes' reloads (rates.go)
 	holds holdState // the hold counters (holds.go)
+	group postGroup // single CDR posts committed together (cdrgroup.go)
 	stop  context.CancelFunc
 }
 
