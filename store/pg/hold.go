@@ -27,11 +27,14 @@ import (
 const maxExpired = 1000
 
 // holdState counts what became of the holds this node handled since it
-// started (HoldStats): each counted once its transaction committed. It
-// also names this node's claims on the outbox (outbox.go).
+// started (HoldStats). It also batches this node's authorizations, and
+// names its claims on the outbox (outbox.go).
 type holdState struct {
 	opened, byCDR, byHand, expired atomic.Uint64
 	claims                         claimer
+	// calls and reads combine the authorizations with and without a
+	// call id into batches (authorize.go).
+	calls, reads combiner
 }
 
 // holdCols are a hold row's columns in the order scanHold reads them.
@@ -58,11 +61,17 @@ func collectHolds(rows pgx.Rows) ([]rating.Hold, error) {
 }
 
 // commitmentsSQL reads a tenant's spend today ($2: the day) and the sum
-// and number of its holds open at $3.
+// and number of its holds open at $3: its totals less its holds expired
+// and not yet moved away. A WHERE clause on t follows.
 const commitmentsSQL = `SELECT coalesce((SELECT sell FROM rollups WHERE account_type = 't' AND account_id = t.id AND day = $2), 0),
-	coalesce(h.held, 0), coalesce(h.calls, 0)
-	FROM tenants t LEFT JOIN LATERAL (SELECT sum(amount) AS held, count(*) AS calls FROM holds
-		WHERE tenant_id = t.id AND expires > $3) h ON true`
+	` + openHeld + `
+	FROM tenants t LEFT JOIN hold_totals ht ON ht.tenant_id = t.id
+	LEFT JOIN LATERAL (SELECT sum(amount) AS held, count(*) AS calls FROM holds
+		WHERE tenant_id = t.id AND expires <= $3) x ON true`
+
+// openHeld are the open holds' sum and number from hold_totals ht and
+// the expired holds' x.
+const openHeld = `coalesce(ht.held, 0) - coalesce(x.held, 0), coalesce(ht.calls, 0) - coalesce(x.calls, 0)`
 
 func scanCommitments(row pgx.Row, c *rating.Commitments) error {
 	return row.Scan(scanMoney(&c.SpentToday), scanMoney(&c.Held), &c.Calls)
@@ -72,135 +81,6 @@ func scanCommitments(row pgx.Row, c *rating.Commitments) error {
 // microsecond: a hold answered must be the hold stored, which a retry
 // reads back.
 func holdTime(t time.Time) time.Time { return t.Truncate(time.Microsecond) }
-
-// Authorize answers an authorization (DOMAIN.md "Authorizing a call").
-// The tenant q names is found by name, then by accountcode; q.Resolve
-// resolves the call for it. Without a call id, nothing is held and one
-// statement reads the tenant with its commitments. With one, a single
-// transaction locks the tenant's row, reads its commitments and the
-// call's hold after the lock, and either answers that hold's grant again
-// (a retry, before any other rule) or lets rating.Authorize decide and
-// stores the hold of an allowed call before it commits.
-func (s *Store) Authorize(q rating.CallQuery) (rating.CallAnswer, error) {
-	if q.Call == "" {
-		return s.authorizeOnly(q)
-	}
-	ctx := context.Background()
-	var ans rating.CallAnswer
-	var opened bool
-	err := s.write(ctx, func(tx *txn) error {
-		ans, opened = rating.CallAnswer{}, false
-		now := holdTime(tx.now)
-		// One round trip: the lock, then, in statements that start
-		// once it is held, the commitments and the call's hold.
-		b := &pgx.Batch{}
-		b.Queue(`SELECT `+tenantCols+` FROM tenants WHERE name = $1 OR accountcode = $1 ORDER BY name = $1 DESC LIMIT 1 FOR UPDATE`, q.Tenant)
-		b.Queue(commitmentsSQL+` WHERE t.id = (SELECT id FROM tenants WHERE name = $1 OR accountcode = $1 ORDER BY name = $1 DESC LIMIT 1)`,
-			q.Tenant, dayOf(now, s.loc), now)
-		b.Queue(`SELECT `+holdCols+` FROM holds WHERE node = $1 AND call = $2`, q.Node, q.Call)
-		br := tx.SendBatch(ctx, b)
-		t, err := scanTenant(br.QueryRow())
-		found := err == nil
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			br.Close()
-			return err
-		}
-		var com rating.Commitments
-		if err := scanCommitments(br.QueryRow(), &com); err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			br.Close()
-			return err
-		}
-		old, err := scanHold(br.QueryRow())
-		hasOld := err == nil
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			br.Close()
-			return err
-		}
-		if err := br.Close(); err != nil {
-			return err
-		}
-		if found {
-			ans.Tenant = &t.Tenant
-		}
-		ans.Resolution = q.Resolve(ans.Tenant)
-		if hasOld && old.Open(now) {
-			ans.Authorization = rating.Regrant(ans.Tenant, &old, com)
-			ans.Hold = &old
-			return nil
-		}
-		a := rating.Authorize(ans.Tenant, &ans.Resolution, q.MaxCall, com, true)
-		ans.Authorization = a
-		if !a.Allowed {
-			return nil
-		}
-		h := rating.NewHold(t.Name, q.Node, q.Call, &a, now, s.holdSlack)
-		// A hold of the same call id that expired and was not yet moved
-		// away is replaced, as the bbolt store does; an open one is kept.
-		tag, err := tx.Exec(ctx, `INSERT INTO holds AS h (node, call, tenant_id, tenant, amount, max_duration, opened, expires)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-			ON CONFLICT (node, call) DO UPDATE SET tenant_id = excluded.tenant_id, tenant = excluded.tenant, amount = excluded.amount,
-				max_duration = excluded.max_duration, opened = excluded.opened, expires = excluded.expires
-			WHERE h.expires <= $7`,
-			h.Node, h.Call, t.ID, h.Tenant, money(h.Amount), h.MaxDuration, h.Opened, h.Expires)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			// The same call was authorized for another tenant meanwhile,
-			// under that tenant's lock: answer its grant.
-			old, err := scanHold(tx.QueryRow(ctx, `SELECT `+holdCols+` FROM holds WHERE node = $1 AND call = $2`, q.Node, q.Call))
-			if err != nil {
-				return err
-			}
-			ans.Authorization = rating.Regrant(ans.Tenant, &old, com)
-			ans.Hold = &old
-			return nil
-		}
-		opened = true
-		ans.Free = a.Free.Sub(a.Hold) // what is left once this call holds its part
-		ans.Hold = &h
-		return nil
-	})
-	if err != nil {
-		return rating.CallAnswer{}, err
-	}
-	if opened {
-		s.holds.opened.Add(1)
-	}
-	return ans, nil
-}
-
-// authorizeOnly answers an authorization that holds nothing: one
-// statement reads the tenant and its commitments, a consistent snapshot
-// without a transaction or a lock.
-func (s *Store) authorizeOnly(q rating.CallQuery) (rating.CallAnswer, error) {
-	ctx := context.Background()
-	now := s.now()
-	var ans rating.CallAnswer
-	var com rating.Commitments
-	var t tenantRow
-	err := s.pool.QueryRow(ctx, `SELECT `+tenantCols+`, spent, held, calls FROM (
-		SELECT * FROM tenants WHERE name = $1 OR accountcode = $1 ORDER BY name = $1 DESC LIMIT 1) x,
-		LATERAL (`+commitmentsSQL+` WHERE t.id = x.id) c(spent, held, calls)`, q.Tenant, dayOf(now, s.loc), now).Scan(
-		tenantDest(&t, scanMoney(&com.SpentToday), scanMoney(&com.Held), &com.Calls)...)
-	switch {
-	case err == nil:
-		ans.Tenant = &t.Tenant
-	case !errors.Is(err, pgx.ErrNoRows):
-		return ans, dbError(err)
-	}
-	ans.Resolution = q.Resolve(ans.Tenant)
-	ans.Authorization = rating.Authorize(ans.Tenant, &ans.Resolution, q.MaxCall, com, false)
-	return ans, nil
-}
-
-// tenantDest are the scan targets of tenantCols into r, followed by more.
-func tenantDest(r *tenantRow, more ...any) []any {
-	t := &r.Tenant
-	return append([]any{&r.ID, &t.Name, &t.AccountCode, &t.BillingMode, scanMoney(&t.Balance), scanMoney(&t.CreditLimit),
-		scanMoney(&t.LowBalanceThreshold), &t.Status, &t.OutboundTable, &t.InboundTable, &t.ConferenceTable,
-		&t.MaxCalls, scanMoney(&t.DailySpendLimit), &t.MaxCallDuration, &t.Email, &t.Created}, more...)
-}
 
 // Commitments is what the tenant named name has committed now: its open
 // holds and its spend today. The tenant pages show it, with the free
@@ -219,11 +99,12 @@ func (s *Store) Commitments(name string) (rating.Commitments, error) {
 // statement: what a list of tenants shows.
 func (s *Store) AllCommitments() (map[string]rating.Commitments, error) {
 	now := s.now()
-	rows, err := s.pool.Query(context.Background(), `SELECT t.name, coalesce(r.sell, 0), coalesce(h.held, 0), coalesce(h.calls, 0)
+	rows, err := s.pool.Query(context.Background(), `SELECT t.name, coalesce(r.sell, 0), `+openHeld+`
 		FROM tenants t
 		LEFT JOIN rollups r ON r.account_type = 't' AND r.account_id = t.id AND r.day = $1
-		LEFT JOIN (SELECT tenant_id, sum(amount) AS held, count(*) AS calls FROM holds WHERE expires > $2 GROUP BY tenant_id) h
-			ON h.tenant_id = t.id`, dayOf(now, s.loc), now)
+		LEFT JOIN hold_totals ht ON ht.tenant_id = t.id
+		LEFT JOIN (SELECT tenant_id, sum(amount) AS held, count(*) AS calls FROM holds WHERE expires <= $2 GROUP BY tenant_id) x
+			ON x.tenant_id = t.id`, dayOf(now, s.loc), now)
 	if err != nil {
 		return nil, dbError(err)
 	}

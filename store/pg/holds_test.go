@@ -133,6 +133,17 @@ func hAsk(s *pg.Store, tenant, node, call string, maxCall int, r rating.Rate) (r
 		}})
 }
 
+// hTotalsAgree checks that hold_totals sums the holds table, tenant by
+// tenant.
+func hTotalsAgree(t testing.TB, url string) {
+	t.Helper()
+	if n := hCount(t, url, `SELECT count(*) FROM hold_totals t
+		FULL JOIN (SELECT tenant_id, sum(amount) AS held, count(*) AS calls FROM holds GROUP BY tenant_id) h USING (tenant_id)
+		WHERE coalesce(t.held, 0) <> coalesce(h.held, 0) OR coalesce(t.calls, 0) <> coalesce(h.calls, 0)`); n != 0 {
+		t.Fatalf("hold_totals disagrees with holds for %d tenants", n)
+	}
+}
+
 func hMust[T any](t testing.TB) func(T, error) T {
 	return func(v T, err error) T {
 		t.Helper()
@@ -272,6 +283,7 @@ func TestHolds(t *testing.T) {
 	if com := hMust[rating.Commitments](t)(s.Commitments("Acme")); com.Calls != 1 {
 		t.Fatalf("after reopening: %+v", com)
 	}
+	hTotalsAgree(t, url)
 }
 
 // TestHoldsExpiredKept keeps the newest 1000 expired holds, newest first,
@@ -308,6 +320,7 @@ func TestHoldsExpiredKept(t *testing.T) {
 	if ex := hMust[[]rating.Hold](t)(s.ExpiredHolds("", 0)); ex == nil || len(ex) != 0 {
 		t.Fatalf("limit 0: %+v", ex)
 	}
+	hTotalsAgree(t, url)
 }
 
 // TestHoldsTwoNodes: 200 authorizations at once, spread over two nodes
@@ -379,6 +392,7 @@ func TestHoldsTwoNodes(t *testing.T) {
 	if n := hCount(t, url, `SELECT count(*) FROM holds WHERE call = 'same'`); n != 1 {
 		t.Fatalf("%d holds of one call", n)
 	}
+	hTotalsAgree(t, url)
 }
 
 // TestHoldsSpendLimit: the daily spend limit bounds the free credit with

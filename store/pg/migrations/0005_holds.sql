@@ -3,6 +3,45 @@
 -- A hold shows the name its tenant had when it opened (rating.Hold.Tenant).
 ALTER TABLE holds ADD COLUMN tenant text NOT NULL DEFAULT '';
 
+-- Each tenant's holds summed: the sum and number of its rows in holds,
+-- kept by the triggers below in the transaction of every insert and
+-- delete, so that an authorization reads its tenant's open holds in time
+-- that does not grow with the tenant's calls in progress: the open ones
+-- are these less the few expired ones that ExpireHolds has not moved
+-- yet. Holds are inserted and deleted, never updated.
+CREATE TABLE hold_totals (
+	tenant_id bigint PRIMARY KEY,
+	held      numeric(38,8) NOT NULL,
+	calls     bigint NOT NULL
+);
+
+CREATE FUNCTION hold_totals_add() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO hold_totals AS t (tenant_id, held, calls)
+		SELECT tenant_id, sum(amount), count(*) FROM added GROUP BY tenant_id ORDER BY tenant_id
+		ON CONFLICT (tenant_id) DO UPDATE SET held = t.held + excluded.held, calls = t.calls + excluded.calls;
+	RETURN NULL;
+END $$;
+
+CREATE FUNCTION hold_totals_remove() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE hold_totals AS t SET held = t.held - r.held, calls = t.calls - r.calls
+		FROM (SELECT tenant_id, sum(amount) AS held, count(*) AS calls FROM removed GROUP BY tenant_id) r
+		WHERE t.tenant_id = r.tenant_id;
+	RETURN NULL;
+END $$;
+
+CREATE TRIGGER holds_added AFTER INSERT ON holds REFERENCING NEW TABLE AS added
+	FOR EACH STATEMENT EXECUTE FUNCTION hold_totals_add();
+CREATE TRIGGER holds_removed AFTER DELETE ON holds REFERENCING OLD TABLE AS removed
+	FOR EACH STATEMENT EXECUTE FUNCTION hold_totals_remove();
+CREATE FUNCTION hold_totals_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION 'holds are inserted and deleted, never updated: hold_totals counts them';
+END $$;
+CREATE TRIGGER holds_fixed BEFORE UPDATE ON holds
+	FOR EACH STATEMENT EXECUTE FUNCTION hold_totals_refuse();
+
 -- The last expired holds, kept for the admin to see (at most 1000, newest
 -- by seq): each is a PBX that did not send a CDR in time.
 CREATE TABLE holds_expired (
