@@ -138,7 +138,10 @@ func (s *Store) changeRows(name string, fn func(ctx context.Context, tx *txn, re
 		if x, err = s.amend(ctx, tx, rec, was, changed); err != nil {
 			return err
 		}
-		return s.announce(ctx, tx, id, version)
+		if x.Overlaid() == 0 {
+			return s.announce(ctx, tx, id, version) // rebuilt: the others reload
+		}
+		return s.announceRows(ctx, tx, id, version, was, changed)
 	})
 	if err != nil {
 		return err

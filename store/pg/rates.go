@@ -21,7 +21,10 @@ import (
 // of a rate table or its rows. The payload is "id version node": the
 // table's id, its version after the change, and the changing node's
 // token, so that a node ignores its own announcements (it installed its
-// index itself, in commit order).
+// index itself, in commit order). A change of a few prefixes' rows adds
+// " was p1,p2,...": the version it changed and the prefixes, so that a
+// node at version was reads only those prefixes' rows, as the changing
+// node amended its own index, instead of every row of the table.
 const ratesChannel = "pbxbill_rates"
 
 // rateState is what keeps this node's rate indexes current.
@@ -160,19 +163,24 @@ func (s *Store) follow(ctx context.Context, conn *pgx.Conn) {
 			conn = nil
 			continue
 		}
-		id, version, node, ok := parseAnnouncement(n.Payload)
-		if !ok || node == s.rates.node {
+		a, ok := parseAnnouncement(n.Payload)
+		if !ok || a.node == s.rates.node {
 			continue
 		}
 		s.rates.mu.Lock()
-		have := s.rates.tables[id]
+		have := s.rates.tables[a.id]
 		s.rates.mu.Unlock()
-		if have.name != "" && have.version >= version {
+		if have.name != "" && have.version >= a.version {
 			continue
 		}
-		if err := s.reload(ctx, id, false); err != nil && ctx.Err() == nil {
+		if a.prefixes != nil && have.name != "" && have.version == a.was {
+			err = s.amendFrom(ctx, a)
+		} else {
+			err = s.reload(ctx, a.id, false)
+		}
+		if err != nil && ctx.Err() == nil {
 			// The next announcement or reconnection tries again.
-			log.Printf("pg: rate tables: reload table %d: %v", id, err)
+			log.Printf("pg: rate tables: reload table %d: %v", a.id, err)
 		}
 	}
 }
@@ -180,19 +188,88 @@ func (s *Store) follow(ctx context.Context, conn *pgx.Conn) {
 // announce tells every node, once tx commits, that table id is now at
 // version.
 func (s *Store) announce(ctx context.Context, tx pgx.Tx, id, version int64) error {
-	_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, ratesChannel,
-		strconv.FormatInt(id, 10)+" "+strconv.FormatInt(version, 10)+" "+s.rates.node)
+	return s.announceRows(ctx, tx, id, version, 0, nil)
+}
+
+// announceRows is announce for a change of the rows of prefixes (nil:
+// of the whole table) made to version was.
+func (s *Store) announceRows(ctx context.Context, tx pgx.Tx, id, version, was int64, prefixes []string) error {
+	p := strconv.FormatInt(id, 10) + " " + strconv.FormatInt(version, 10) + " " + s.rates.node
+	if list := strings.Join(prefixes, ","); prefixes != nil && len(list) < maxPayload-len(p)-24 {
+		p += " " + strconv.FormatInt(was, 10) + " " + list
+	}
+	_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, ratesChannel, p)
 	return err
 }
 
-func parseAnnouncement(p string) (id, version int64, node string, ok bool) {
+// maxPayload is below NOTIFY's limit on a payload, 8000 bytes.
+const maxPayload = 7900
+
+// announcement is a change another node announced.
+type announcement struct {
+	id, version int64
+	node        string
+	was         int64
+	prefixes    []string // nil: reload the table
+}
+
+func parseAnnouncement(p string) (a announcement, ok bool) {
 	f := strings.Fields(p)
-	if len(f) != 3 {
-		return 0, 0, "", false
+	if len(f) < 3 || len(f) > 5 {
+		return a, false
 	}
-	id, err1 := strconv.ParseInt(f[0], 10, 64)
-	version, err2 := strconv.ParseInt(f[1], 10, 64)
-	return id, version, f[2], err1 == nil && err2 == nil
+	var err1, err2, err3 error
+	a.id, err1 = strconv.ParseInt(f[0], 10, 64)
+	a.version, err2 = strconv.ParseInt(f[1], 10, 64)
+	a.node = f[2]
+	if len(f) > 3 {
+		a.was, err3 = strconv.ParseInt(f[3], 10, 64)
+		a.prefixes = []string{} // a change of no rows
+	}
+	if len(f) == 5 {
+		a.prefixes = strings.Split(f[4], ",")
+	}
+	return a, err1 == nil && err2 == nil && err3 == nil
+}
+
+// amendFrom brings this node's index of a table from version a.was to
+// a.version by reading only the rows of the prefixes the change touched,
+// as the changing node did: a row changed in a table of a million costs
+// the other nodes one small query. When the table has moved on past
+// a.version, or the index here is no longer at a.was, it reloads the
+// table whole.
+func (s *Store) amendFrom(ctx context.Context, a announcement) error {
+	var changes map[string][]rating.Row
+	current := false
+	err := s.read(ctx, func(tx pgx.Tx) error {
+		t, err := tableByID(ctx, tx, a.id, false)
+		if errors.Is(err, pgx.ErrNoRows) || err == nil && t.version != a.version {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		current = true
+		changes, err = prefixRows(ctx, tx, t, a.prefixes)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if current {
+		s.rates.mu.Lock()
+		have := s.rates.tables[a.id]
+		live := s.book.Get(have.name)
+		amended := have.version == a.was && live != nil && len(changes) < s.rates.foldAt-live.Overlaid()
+		if amended {
+			s.install(a.id, a.version, live.WithPrefixes(changes))
+		}
+		s.rates.mu.Unlock()
+		if amended {
+			return nil
+		}
+	}
+	return s.reload(ctx, a.id, false)
 }
 
 // reloadAll brings every table's index up to the stored version, and

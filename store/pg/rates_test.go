@@ -245,6 +245,9 @@ func TestRatesFollow(t *testing.T) {
 		t.Fatal(err)
 	}
 	pricesSoon(t, b, "r", "44201", "0.03")
+	if x := b.Book().Get("r"); x.Overlaid() != 1 || x.Table().Rows != 2 {
+		t.Errorf("b's index after a row put: %d prefixes changed, %d rows; want the row's prefix read alone", x.Overlaid(), x.Table().Rows)
+	}
 	if _, err := a.DeleteRate("r", rating.RateKey{Prefix: "4420"}); err != nil {
 		t.Fatal(err)
 	}
@@ -295,5 +298,160 @@ func TestRatesFollow(t *testing.T) {
 	pricesSoon(t, b, "s", "4420", "")
 	if _, err := b.RateTable("s"); !errors.Is(err, err) || rating.ErrorCode(err) != rating.ENotFound {
 		t.Errorf("deleted table on b: %v", err)
+	}
+}
+
+// TestEachRatePages walks a table a page at a time, and stops with
+// EConflict when the table changes between two pages.
+func TestEachRatePages(t *testing.T) {
+	s := openRates(t, pgtest.URL(t))
+	s.SetRatePaging(3, 1024)
+	if _, err := s.CreateRateTable(rating.NewTable("r", rating.Outbound, "")); err != nil {
+		t.Fatal(err)
+	}
+	var rows []rating.Row
+	for i := range 10 {
+		rows = append(rows, rateRow(fmt.Sprintf("3%d", i), "0.01"))
+	}
+	if err := s.ReplaceRates("r", rows); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	if err := s.EachRate("r", func(r *rating.Row) error { got = append(got, r.Prefix); return nil }); err != nil || len(got) != 10 || got[9] != "39" {
+		t.Errorf("each: %v, %v", got, err)
+	}
+	n := 0
+	err := s.EachRate("r", func(r *rating.Row) error {
+		if n++; n == 2 {
+			_, err := s.PutRate("r", rateRow("5", "1"), nil)
+			return err
+		}
+		return nil
+	})
+	wantRateErr(t, err, rating.EConflict, "changed while it was being read")
+	n = 0
+	err = s.EachRate("r", func(r *rating.Row) error {
+		if n++; n == 2 {
+			if _, err := s.DeleteRate("r", rating.RateKey{Prefix: "5"}); err != nil {
+				return err
+			}
+			if err := s.DeleteRateTable("r"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	wantRateErr(t, err, rating.EConflict, "was deleted while it was being read")
+}
+
+// TestRateFold rebuilds an index once it carries enough changed
+// prefixes, on the node that changed them and on the other.
+func TestRateFold(t *testing.T) {
+	url := pgtest.URL(t)
+	a, b := openRates(t, url), openRates(t, url)
+	a.SetRatePaging(1000, 3)
+	b.SetRatePaging(1000, 3)
+	if _, err := a.CreateRateTable(rating.NewTable("r", rating.Outbound, "")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.ReplaceRates("r", []rating.Row{rateRow("4", "0.1")}); err != nil {
+		t.Fatal(err)
+	}
+	pricesSoon(t, b, "r", "41", "0.1")
+	for i := range 3 {
+		if _, err := a.PutRate("r", rateRow(fmt.Sprintf("4%d", i), "0.2"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range []*pg.Store{a, b} {
+		pricesSoon(t, s, "r", "421", "0.2")
+		deadline := time.Now().Add(5 * time.Second)
+		for x := s.Book().Get("r"); x.Overlaid() != 0 || x.Table().Rows != 4; x = s.Book().Get("r") {
+			if time.Now().After(deadline) {
+				t.Fatalf("the index still carries %d changed prefixes, %d rows", x.Overlaid(), x.Table().Rows)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}
+
+// TestRatesConcurrent changes one table from two nodes at once: every
+// change is kept, and both nodes end with the same index.
+func TestRatesConcurrent(t *testing.T) {
+	url := pgtest.URL(t)
+	a, b := openRates(t, url), openRates(t, url)
+	if _, err := a.CreateRateTable(rating.NewTable("r", rating.Outbound, "")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.ReplaceRates("r", []rating.Row{rateRow("4", "0.1")}); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 2)
+	for i, s := range []*pg.Store{a, b} {
+		go func() {
+			for j := range 30 {
+				if _, err := s.PutRate("r", rateRow(fmt.Sprintf("4%d%02d", i, j), "0.3"), nil); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tb, _ := a.RateTable("r"); tb.Rows != 61 {
+		t.Errorf("%d rows, want 61", tb.Rows)
+	}
+	for _, s := range []*pg.Store{a, b} {
+		pricesSoon(t, s, "r", "40291", "0.3")
+		pricesSoon(t, s, "r", "41291", "0.3")
+		pricesSoon(t, s, "r", "40001", "0.3")
+		pricesSoon(t, s, "r", "41001", "0.3")
+	}
+	// Two imports at once: one commits after the other, and both nodes
+	// end with the last.
+	for i, s := range []*pg.Store{a, b} {
+		go func() {
+			errs <- s.ReplaceRates("r", []rating.Row{rateRow("4", fmt.Sprintf("0.%d", i+5))})
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	rs, _, err := a.Rates("r", "", "", 0)
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("rows %v, %v", rs, err)
+	}
+	want := rs[0].Rate.String()
+	pricesSoon(t, a, "r", "41001", want)
+	pricesSoon(t, b, "r", "41001", want)
+}
+
+// TestImportReplaced fails an import whose table was deleted and created
+// again while the deck was read.
+func TestImportReplaced(t *testing.T) {
+	url := pgtest.URL(t)
+	a, b := openRates(t, url), openRates(t, url)
+	if _, err := a.CreateRateTable(rating.NewTable("r", rating.Outbound, "")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := a.ImportRates("r", func(stage func([]rating.Row) error) error {
+		if err := b.DeleteRateTable("r"); err != nil {
+			return err
+		}
+		if _, err := b.CreateRateTable(rating.NewTable("r", rating.Outbound, "")); err != nil {
+			return err
+		}
+		return stage([]rating.Row{rateRow("4", "0.1")})
+	})
+	wantRateErr(t, err, rating.EConflict, "was replaced during the import")
+	if tb, _ := b.RateTable("r"); tb.Rows != 0 {
+		t.Errorf("the new table has %d rows", tb.Rows)
 	}
 }
