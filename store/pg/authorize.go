@@ -248,7 +248,7 @@ func (s *Store) authorizeCalls(reqs []*authReq) {
 // decideCalls is the transaction of authorizeCalls; it sets every
 // request's answer afresh, as a write may run it again.
 func (s *Store) decideCalls(ctx context.Context, tx *txn, reqs []*authReq, refs, nodes, calls []string, opened *int) error {
-	now := holdTime(tx.now)
+	now := tx.now // to the microsecond, as stored: a retry reads back the hold answered
 	// One round trip: the locks, then, in statements that start once
 	// they are held, the tenants with their commitments and the holds
 	// of the calls.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -77,10 +76,6 @@ func scanCommitments(row pgx.Row, c *rating.Commitments) error {
 	return row.Scan(scanMoney(&c.SpentToday), scanMoney(&c.Held), &c.Calls)
 }
 
-// holdTime is an instant as a timestamptz column keeps it, to the
-// microsecond: a hold answered must be the hold stored, which a retry
-// reads back.
-func holdTime(t time.Time) time.Time { return t.Truncate(time.Microsecond) }
 
 // Commitments is what the tenant named name has committed now: its open
 // holds and its spend today. The tenant pages show it, with the free
@@ -203,7 +198,8 @@ func (s *Store) HoldStats() rating.HoldStats {
 // releaseByCDR releases, in the transaction that bills them, the holds of
 // the calls whose CDRs tx stores: ids are the CDR ids posted by node. A
 // hold past its expiry that ExpireHolds has not moved yet goes too: the
-// call is over.
+// call is over. They are counted once tx commits: a group of CDR posts
+// that fails and is tried again post by post counts each release once.
 func (s *Store) releaseByCDR(ctx context.Context, tx *txn, node string, ids []string) error {
 	if len(ids) == 0 {
 		return nil
@@ -212,10 +208,9 @@ func (s *Store) releaseByCDR(ctx context.Context, tx *txn, node string, ids []st
 	if err != nil {
 		return err
 	}
-	// Counted here, not at the commit, which pg.go's write does not
-	// report: a batch that fails after this, or is run again after a
-	// deadlock, counts its releases more than once.
-	s.holds.byCDR.Add(uint64(tag.RowsAffected()))
+	if n := uint64(tag.RowsAffected()); n > 0 {
+		tx.onCommit(func() { s.holds.byCDR.Add(n) })
+	}
 	return nil
 }
 

@@ -202,8 +202,16 @@ func TestHolds(t *testing.T) {
 		t.Fatalf("unknown tenant without a call: %+v", a)
 	}
 
-	// pbx1's CDR of c1 releases pbx1's hold only.
-	if err := s.ReleaseByCDR("pbx1", []string{"c1", "x"}); err != nil {
+	// pbx1's CDR of c1 releases pbx1's hold only, in a transaction that
+	// commits: a refused batch releases nothing, and counts nothing.
+	refused := rating.Errorf(rating.EInvalid, "refused")
+	if err := s.ReleaseByCDR("pbx1", []string{"c1"}, refused); err != refused {
+		t.Fatalf("a refused batch: %v", err)
+	}
+	if com := hMust[rating.Commitments](t)(s.Commitments("Acme")); com.Calls != 3 || s.HoldStats().ReleasedByCDR != 0 {
+		t.Fatalf("after a refused batch: %+v, %+v", com, s.HoldStats())
+	}
+	if err := s.ReleaseByCDR("pbx1", []string{"c1", "x"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	hs := hMust[[]rating.Hold](t)(s.Holds("Acme"))

@@ -230,7 +230,13 @@ type txn struct {
 	// changed holds the tenants whose balance or settings this
 	// transaction changed, as first read, for the alert hook (alerts.go).
 	changed map[int64]*tenantChange
+	// committed run once the transaction has committed (onCommit).
+	committed []func()
 }
+
+// onCommit runs fn after the transaction commits, never if it fails: a
+// count kept in memory follows what the database kept.
+func (tx *txn) onCommit(fn func()) { tx.committed = append(tx.committed, fn) }
 
 // write runs fn in a transaction and commits it. A serialization failure
 // or a deadlock, which PostgreSQL resolves by failing one of the
@@ -239,8 +245,9 @@ type txn struct {
 // first write that commits.
 func (s *Store) write(ctx context.Context, fn func(tx *txn) error) error {
 	for try := 0; ; try++ {
+		var tx *txn
 		err := pgx.BeginFunc(ctx, s.pool, func(ptx pgx.Tx) error {
-			tx := &txn{Tx: ptx, now: s.now().UTC().Truncate(time.Microsecond)} // what timestamptz keeps
+			tx = &txn{Tx: ptx, now: s.now().UTC().Truncate(time.Microsecond)} // what timestamptz keeps
 			if err := fn(tx); err != nil {
 				return err
 			}
@@ -251,6 +258,9 @@ func (s *Store) write(ctx context.Context, fn func(tx *txn) error) error {
 		})
 		if err == nil {
 			s.note.done()
+			for _, fn := range tx.committed {
+				fn()
+			}
 			return nil
 		}
 		if retryable(err) && try < 10 {
