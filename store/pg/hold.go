@@ -76,7 +76,6 @@ func scanCommitments(row pgx.Row, c *rating.Commitments) error {
 	return row.Scan(scanMoney(&c.SpentToday), scanMoney(&c.Held), &c.Calls)
 }
 
-
 // Commitments is what the tenant named name has committed now: its open
 // holds and its spend today. The tenant pages show it, with the free
 // credit it leaves.
