@@ -18,3 +18,7 @@ CREATE TABLE rejected_lines (
 	error text NOT NULL,
 	at    timestamptz NOT NULL
 );
+
+-- A tenant's CDRs by start: the list filtered by tenant (the admin's
+-- tenant page, a tenant's own) reads its page, not every CDR newer.
+CREATE INDEX cdrs_tenant ON cdrs (tenant_id, start, seq);
