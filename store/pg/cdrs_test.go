@@ -264,6 +264,17 @@ func TestRerate(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The export walks every page of them, newest start first.
+	seen, last := map[string]bool{}, rating.CDR{Start: rating.MaxStart()}
+	if err := s.EachCDR(rating.CDRFilter{}, func(c *rating.CDR) error {
+		if seen[c.ID] || c.Start.After(last.Start) || c.Tenant != "Acme" {
+			t.Fatalf("export: %+v after %+v", c, last)
+		}
+		seen[c.ID], last = true, *c
+		return nil
+	}); err != nil || len(seen) != 2500 {
+		t.Fatalf("export: %d CDRs, %v", len(seen), err)
+	}
 	setRates(t, s, "Sell Out", "33", "0.02", "44", "0.05")
 	all := rating.CDRFilter{From: cdrDay.Add(-time.Hour), To: cdrDay.Add(time.Hour)}
 	r, err := s.Rerate(all)
