@@ -178,15 +178,21 @@ func loadIndex(ctx context.Context, tx pgx.Tx, rec tableRec) (*rating.Index, err
 	return x, nil
 }
 
+// inKeyOrder makes the rest of tx read rows in the order of the key's
+// index rather than sort them. The planner, whose statistics seldom know
+// yet of a deck just imported, would otherwise fetch every row of the
+// generation and sort them, for a page of a hundred rows as for a whole
+// table of a million (on disk, then). An imported deck's rows lie in key
+// order, so the index scan reads them in one pass.
+func inKeyOrder(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)`)
+	return err
+}
+
 // eachRow calls fn with every row of table rec in key order, read by one
 // query in tx. The row is reused between calls.
-//
-// The rows are read in the index's order: the planner, whose statistics
-// seldom know yet of a deck just imported, would otherwise sort a
-// million rows, on disk, which takes several times longer. An imported
-// deck's rows lie in key order, so the index scan reads them in one pass.
 func eachRow(ctx context.Context, tx pgx.Tx, rec tableRec, fn func(*rating.Row) error) error {
-	if _, err := tx.Exec(ctx, `SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)`); err != nil {
+	if err := inKeyOrder(ctx, tx); err != nil {
 		return err
 	}
 	rows, err := tx.Query(ctx, `SELECT `+rateCols+` FROM rates WHERE gen = $1 ORDER BY `+rateOrder, rec.gen)
@@ -265,6 +271,9 @@ func ratePage(ctx context.Context, tx pgx.Tx, rec tableRec, prefix string, after
 		args = append(args, after.prefix, effective(after.eff), int32(after.week))
 	}
 	q += ` ORDER BY ` + rateOrder + ` LIMIT ` + itoa(n+1)
+	if err := inKeyOrder(ctx, tx); err != nil {
+		return rows, false, err
+	}
 	res, err := tx.Query(ctx, q, args...)
 	if err != nil {
 		return rows, false, err

@@ -3,6 +3,7 @@ package pg
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -175,8 +176,9 @@ func prefixRows(ctx context.Context, tx pgx.Tx, rec tableRec, prefixes []string)
 	for _, p := range prefixes {
 		changes[p] = nil
 	}
-	rows, err := tx.Query(ctx, `SELECT `+rateCols+` FROM rates WHERE gen = $1 AND prefix = ANY($2)
-		ORDER BY `+rateOrder, rec.gen, prefixes)
+	// Sorted here: an ordered scan could not look each prefix up in the
+	// index, and would read the whole generation.
+	rows, err := tx.Query(ctx, `SELECT `+rateCols+` FROM rates WHERE gen = $1 AND prefix = ANY($2)`, rec.gen, prefixes)
 	if err != nil {
 		return nil, err
 	}
@@ -196,6 +198,7 @@ func prefixRows(ctx context.Context, tx pgx.Tx, rec tableRec, prefixes []string)
 		return nil, err
 	}
 	for _, p := range prefixes {
+		slices.SortFunc(changes[p], func(a, b rating.Row) int { return compareKeys(keyOf(&a), keyOf(&b)) })
 		if err := rating.CheckWeeks(changes[p]); err != nil {
 			return nil, err
 		}
