@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -453,5 +455,85 @@ func TestImportReplaced(t *testing.T) {
 	wantRateErr(t, err, rating.EConflict, "was replaced during the import")
 	if tb, _ := b.RateTable("r"); tb.Rows != 0 {
 		t.Errorf("the new table has %d rows", tb.Rows)
+	}
+}
+
+// TestImportOrder imports rows in random order, with prefixes of every
+// length, the wildcard and several effective dates, in several chunks:
+// the stored order is the key order, and the live index, the index
+// another node loads and an index built from the rows answer alike.
+func TestImportOrder(t *testing.T) {
+	url := pgtest.URL(t)
+	a, b := openRates(t, url), openRates(t, url)
+	if _, err := a.CreateRateTable(rating.NewTable("r", rating.Outbound, "")); err != nil {
+		t.Fatal(err)
+	}
+	rnd := rand.New(rand.NewPCG(3, 4))
+	seen := map[string]bool{}
+	var rows []rating.Row
+	dates := []time.Time{{}, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
+	for len(rows) < 3000 {
+		p := "*"
+		if rnd.IntN(100) > 0 {
+			p = ""
+			for range 1 + rnd.IntN(rating.MaxPrefixLen) {
+				p += string(rune('0' + rnd.IntN(3)))
+			}
+		}
+		eff := dates[rnd.IntN(len(dates))]
+		k := p + eff.String()
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		r := rateRow(p, fmt.Sprintf("0.%04d", rnd.IntN(10000)))
+		r.EffectiveFrom = eff
+		rows = append(rows, r)
+	}
+	n, err := a.ImportRates("r", func(stage func([]rating.Row) error) error {
+		for i := 0; i < len(rows); i += 700 {
+			if err := stage(rows[i:min(i+700, len(rows))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil || n != len(rows) {
+		t.Fatalf("import: %d, %v", n, err)
+	}
+	want := slices.Clone(rows)
+	slices.SortFunc(want, func(x, y rating.Row) int {
+		if c := strings.Compare(x.Prefix, y.Prefix); c != 0 {
+			return c
+		}
+		return x.EffectiveFrom.Compare(y.EffectiveFrom)
+	})
+	i := 0
+	if err := a.EachRate("r", func(r *rating.Row) error {
+		if r.Prefix != want[i].Prefix || !r.EffectiveFrom.Equal(want[i].EffectiveFrom) || r.Rate != want[i].Rate {
+			return fmt.Errorf("row %d: %s %s, want %s %s", i, r.Prefix, r.EffectiveFrom, want[i].Prefix, want[i].EffectiveFrom)
+		}
+		i++
+		return nil
+	}); err != nil || i != len(want) {
+		t.Fatalf("walked %d rows: %v", i, err)
+	}
+	pricesSoon(t, b, "r", want[0].Prefix+"9", priceIn(a, "r", want[0].Prefix+"9"))
+	tb, _ := a.RateTable("r")
+	ref := rating.NewIndex(tb, rows)
+	c := openRates(t, url) // loads the table at Open
+	for range 2000 {
+		num := ""
+		for range 1 + rnd.IntN(26) {
+			num += string(rune('0' + rnd.IntN(3)))
+		}
+		at := dates[rnd.IntN(len(dates))].Add(time.Hour)
+		r0, ok0 := ref.Lookup(num, at)
+		for _, s := range []*pg.Store{a, c} {
+			r1, ok1 := s.Book().Get("r").Lookup(num, at)
+			if ok0 != ok1 || r0.Prefix != r1.Prefix || r0.Rate != r1.Rate {
+				t.Fatalf("%s at %s: %v %+v, want %v %+v", num, at, ok1, r1, ok0, r0)
+			}
+		}
 	}
 }
