@@ -3,6 +3,7 @@ package pg
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -79,8 +80,19 @@ func (c *combiner) take() []*authReq {
 }
 
 // run runs batch and gives its slot to the requests that came meanwhile.
+// A panic (a Resolve that failed) answers the batch with an error rather
+// than leave its requests and the slot waiting for ever.
 func (c *combiner) run(batch []*authReq, run func([]*authReq)) {
-	run(batch)
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				for _, r := range batch {
+					r.ans, r.err = rating.CallAnswer{}, fmt.Errorf("authorization failed: %s", rating.Excerpt(fmt.Sprint(p)))
+				}
+			}
+		}()
+		run(batch)
+	}()
 	for _, r := range batch {
 		close(r.done)
 	}
@@ -133,10 +145,13 @@ type committedTenant struct {
 	com rating.Commitments
 }
 
-// readTenants runs tenantsSQL's rows into a map by reference.
+// readTenants runs tenantsSQL's rows into a map by reference. The
+// references that name one tenant (its name and its accountcode) share
+// one record, whose commitments a batch moves as it decides.
 func readTenants(rows pgx.Rows) (map[string]*committedTenant, error) {
 	defer rows.Close()
 	out := map[string]*committedTenant{}
+	byID := map[int64]*committedTenant{}
 	for rows.Next() {
 		var ref string
 		t := &committedTenant{}
@@ -144,6 +159,10 @@ func readTenants(rows pgx.Rows) (map[string]*committedTenant, error) {
 			return nil, err
 		}
 		t.Created = t.Created.UTC()
+		if same := byID[t.ID]; same != nil {
+			t = same
+		}
+		byID[t.ID] = t
 		out[ref] = t
 	}
 	return out, rows.Err()

@@ -3,6 +3,7 @@ package pg_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -348,7 +349,11 @@ func TestHoldsTwoNodes(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a, err := hAsk(nodes[i%2], "acme", fmt.Sprint("pbx", i%3), fmt.Sprint("r", i), 600, r)
+			ref := "acme" // by accountcode and by name, in the same batches
+			if i%4 >= 2 {
+				ref = "Acme"
+			}
+			a, err := hAsk(nodes[i%2], ref, fmt.Sprint("pbx", i%3), fmt.Sprint("r", i), 600, r)
 			if err != nil {
 				t.Error(err)
 				return
@@ -401,6 +406,24 @@ func TestHoldsTwoNodes(t *testing.T) {
 		t.Fatalf("%d holds of one call", n)
 	}
 	hTotalsAgree(t, url)
+}
+
+// TestHoldsPanic: a Resolve that panics answers its batch with an error,
+// and the node keeps authorizing.
+func TestHoldsPanic(t *testing.T) {
+	url := pgtest.URL(t)
+	s := hOpen(t, url, &hClock{t: hDay})
+	hTenant(t, url, "Acme", "", "0", "100", 0, 600)
+	for _, call := range []string{"", "c1"} {
+		_, err := s.Authorize(rating.CallQuery{Tenant: "Acme", Node: "n", Call: call, MaxCall: 600,
+			Resolve: func(*rating.Tenant) rating.Resolution { panic("no rater") }})
+		if err == nil || !strings.Contains(err.Error(), "no rater") {
+			t.Fatalf("call %q: %v", call, err)
+		}
+		if a := hMust[rating.CallAnswer](t)(hAsk(s, "Acme", "n", call, 600, hRate(t, "0.06"))); !a.Allowed {
+			t.Fatalf("after a panic: %+v", a)
+		}
+	}
 }
 
 // TestHoldsSpendLimit: the daily spend limit bounds the free credit with
