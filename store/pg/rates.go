@@ -46,10 +46,9 @@ type rateState struct {
 	// is rebuilt from its rows in the background (raterow.go).
 	foldAt int
 
-	listenerPID uint32          // the listener's backend, for the tests
-	folding     map[int64]bool  // tables whose rebuild is under way
-	ctx         context.Context // the store's, cancelled by Close
-	jobs        sync.WaitGroup
+	folding map[int64]bool  // tables whose rebuild is under way
+	ctx     context.Context // the store's, cancelled by Close
+	jobs    sync.WaitGroup
 }
 
 // tableVersion is the version of one table that the Book holds.
@@ -113,9 +112,6 @@ func (s *Store) listen(ctx context.Context) (*pgx.Conn, error) {
 		conn.Close(context.Background())
 		return nil, dbError(err)
 	}
-	s.rates.mu.Lock()
-	s.rates.listenerPID = conn.PgConn().PID()
-	s.rates.mu.Unlock()
 	return conn, nil
 }
 
