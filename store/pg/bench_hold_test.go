@@ -16,7 +16,11 @@ import (
 // 64 goroutines (a PBX's channels asking at once), on one node with
 // fsync on. Run them alone, so that the server starts durable:
 //
-//	go test ./store/pg -run '^$' -bench Authorize -benchtime 20000x
+//	go test ./store/pg -run '^$' -bench '^BenchmarkAuthorize(Hold)?$' -benchtime 20000x
+//
+// On the 2 shared cores of the development machine (load about 3): 4,300
+// a second with a hold over 1000 tenants, 4,400 on one hot tenant, 28,500
+// without a hold.
 
 // hBenchStore opens a durable store with tenants t0… (accountcode c0…),
 // each with credit for every call of the benchmark.

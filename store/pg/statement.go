@@ -21,7 +21,9 @@ import (
 // transactions of one tenant commit in the order they take its row's
 // lock: at a month's boundary, an entry of the month may follow by id an
 // entry of the next one. The month's entries are those dated in it, and
-// the opening balance is that of the newest entry by id dated before it.
+// the opening balance is that of the last entry dated before it; both
+// are read by the index of the ledger by account and date, so a
+// statement costs its month, not the account's history.
 func (s *Store) Statement(tenant string, m rating.Month) (rating.Statement, error) {
 	ctx := context.Background()
 	var st *rating.Statement
@@ -33,7 +35,7 @@ func (s *Store) Statement(tenant string, m rating.Month) (rating.Statement, erro
 		from, to := m.Start(s.loc), m.Next().Start(s.loc)
 		opening := rating.Money{}
 		err = tx.QueryRow(ctx, `SELECT balance FROM ledger WHERE account_type = 't' AND account_id = $1 AND at < $2
-			ORDER BY id DESC LIMIT 1`, tid, from).Scan(scanMoney(&opening))
+			ORDER BY at DESC, id DESC LIMIT 1`, tid, from).Scan(scanMoney(&opening))
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}

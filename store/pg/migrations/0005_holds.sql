@@ -94,3 +94,7 @@ ALTER TABLE outbox ALTER COLUMN data TYPE json USING data::json;
 -- A deliverer claims the pending events it read until claimed_until, so
 -- that one node delivers each event while several run (outbox.go).
 ALTER TABLE outbox ADD COLUMN claimed_by text, ADD COLUMN claimed_until timestamptz;
+
+-- A statement reads a month of one tenant's ledger by date: its entries
+-- of the month, and the last entry before it for the opening balance.
+CREATE INDEX ledger_account_at ON ledger (account_type, account_id, at, id);
