@@ -20,8 +20,11 @@ import (
 // ratesChannel is the channel on which a node announces a committed change
 // of a rate table or its rows. The payload is "id version node": the
 // table's id, its version after the change, and the changing node's
-// token, so that a node ignores its own announcements (it installed its
-// index itself, in commit order). A change of a few prefixes' rows adds
+// token, for whoever reads the channel. A node's own announcements need
+// nothing: it installs its index before anything else of its own may
+// look at the version, under rates.mu, so it finds that version there;
+// should the commit's outcome have been lost, the announcement mends
+// the index all the same. A change of a few prefixes' rows adds
 // " was p1,p2,...": the version it changed and the prefixes, so that a
 // node at version was reads only those prefixes' rows, as the changing
 // node amended its own index, instead of every row of the table.
@@ -160,7 +163,7 @@ func (s *Store) follow(ctx context.Context, conn *pgx.Conn) {
 			continue
 		}
 		a, ok := parseAnnouncement(n.Payload)
-		if !ok || a.node == s.rates.node {
+		if !ok {
 			continue
 		}
 		s.rates.mu.Lock()
