@@ -408,6 +408,59 @@ func TestHoldsTwoNodes(t *testing.T) {
 	hTotalsAgree(t, url)
 }
 
+// TestHoldsChurn opens, releases (by CDR and by hand) and expires holds
+// of a few tenants on two nodes at once, with the clock moving: the
+// totals stay the sum of the holds, and the commitments their open part.
+func TestHoldsChurn(t *testing.T) {
+	url := pgtest.URL(t)
+	c := &hClock{t: hDay}
+	nodes := []*pg.Store{hOpen(t, url, c), hOpen(t, url, c)}
+	for _, n := range []string{"A", "B", "C"} {
+		hTenant(t, url, n, "", "0", "1000", 0, 60)
+	}
+	r := hRate(t, "0.06")
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n := nodes[w%2]
+			for i := range 60 {
+				call := fmt.Sprint("w", w, "-", i)
+				if _, err := hAsk(n, []string{"A", "B", "C"}[i%3], "pbx", call, 60, r); err != nil {
+					t.Error(err)
+					return
+				}
+				var err error
+				switch i % 4 {
+				case 0:
+					err = n.ReleaseByCDR("pbx", []string{call, fmt.Sprint("w", w, "-", i-1)}, nil)
+				case 1:
+					err = n.ReleaseHold("pbx", call)
+				case 2:
+					_, err = n.ExpireHolds()
+				}
+				if err != nil && rating.ErrorCode(err) != rating.ENotFound {
+					t.Error(err)
+					return
+				}
+				if w == 0 && i%10 == 0 {
+					c.add(30 * time.Second)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	hTotalsAgree(t, url)
+	now := c.now()
+	for _, name := range []string{"A", "B", "C"} {
+		want := hCount(t, url, `SELECT count(*) FROM holds h JOIN tenants t ON t.id = h.tenant_id WHERE t.name = $1 AND h.expires > $2`, name, now)
+		if com := hMust[rating.Commitments](t)(nodes[0].Commitments(name)); int64(com.Calls) != want {
+			t.Errorf("%s: %d calls, want %d", name, com.Calls, want)
+		}
+	}
+}
+
 // TestHoldsPanic: a Resolve that panics answers its batch with an error,
 // and the node keeps authorizing.
 func TestHoldsPanic(t *testing.T) {
