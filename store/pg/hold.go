@@ -15,11 +15,15 @@ import (
 // no node keeps a copy to get wrong. An authorization that opens a hold
 // locks its tenant's row, reads the tenant's open holds and spend today
 // after the lock is taken, decides, and inserts its hold before the
-// commit releases the lock: two nodes never see the same free credit.
+// commit releases the lock: two nodes never see the same free credit
+// (authorize.go, which batches them).
 //
 // A hold is open until its expiry (rating.Hold.Open); an expired hold
 // sets nothing aside from that instant, whether or not ExpireHolds has
-// moved it to holds_expired yet.
+// moved it to holds_expired yet. Triggers keep each tenant's holds summed
+// in hold_totals (0005_holds.sql), so the open ones are read as the
+// totals less the few expired ones not moved yet, in time that does not
+// grow with the tenant's calls in progress.
 
 // maxExpired bounds the expired holds kept for the admin to see, as the
 // bbolt store does.
