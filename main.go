@@ -62,6 +62,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	log := newLogger(c, stderr)
+	// What a store logs on its own (the PostgreSQL store's listener)
+	// goes to the one log too.
+	stdlog.SetFlags(0)
+	stdlog.SetOutput(stdWriter{log.With().Str("component", "store").Logger()})
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
