@@ -193,8 +193,22 @@ func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
+	endToEnd(t, filepath.Join(t.TempDir(), "e2e.db"))
+}
+
+// TestEndToEndPostgres is the same walk-through on PostgreSQL: the README's
+// examples answer alike on either store.
+func TestEndToEndPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary on PostgreSQL")
+	}
+	endToEnd(t, pgtest.URL(t))
+}
+
+// endToEnd runs the demo's rating, authorization, a carrier's deck import
+// and a restart against the built binary on the database db names.
+func endToEnd(t *testing.T, db string) {
 	bin := buildBinary(t)
-	db := filepath.Join(t.TempDir(), "e2e.db")
 	tok := make([]byte, 16)
 	if _, err := rand.Read(tok); err != nil {
 		t.Fatal(err)
