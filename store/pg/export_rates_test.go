@@ -8,3 +8,10 @@ func (s *Store) SetRatePaging(exportPage, foldAt int) {
 	defer s.rates.mu.Unlock()
 	s.rates.exportPage, s.rates.foldAt = exportPage, foldAt
 }
+
+// AppendNumeric and ParseNumeric are the rate rows' codec of a price in
+// numeric's binary form, for the tests of package pg_test.
+var (
+	AppendNumeric = appendNumeric
+	ParseNumeric  = parseNumeric
+)

@@ -79,12 +79,20 @@ func (d *rowDecoder) check(rows pgx.Rows) error {
 	return nil
 }
 
-// decode fills r from one row's raw values.
+// priceCols name the optional prices in a message, in rateCols' order.
+var priceCols = [...]string{"connect_fee", "initial_rate", "min_cost", "max_cost"}
+
+// decode fills r from one row's raw values. A price that is not an exact
+// rating.Amount is an error, never rounded.
 func (d *rowDecoder) decode(v [][]byte, r *rating.Row) error {
-	if len(v) != 13 || len(v[1]) != 8 || len(v[2]) != 4 || len(v[4]) != 8 || len(v[12]) != 1 {
+	if len(v) != 13 || len(v[1]) != 8 || len(v[2]) != 4 || v[4] == nil || len(v[12]) != 1 {
 		return fmt.Errorf("rates: a row of unexpected shape")
 	}
-	*r = rating.NewRow(string(v[0]), rating.Amount(int64(binary.BigEndian.Uint64(v[4]))))
+	rate, err := parseNumeric(v[4])
+	if err != nil {
+		return fmt.Errorf("rates: prefix %s: rate: %w", rating.Excerpt(string(v[0])), err)
+	}
+	*r = rating.NewRow(string(v[0]), rate)
 	if us := int64(binary.BigEndian.Uint64(v[1])); us != math.MinInt64 {
 		r.EffectiveFrom = time.Unix(pgEpoch+us/1_000_000, 0).UTC()
 	}
@@ -95,10 +103,9 @@ func (d *rowDecoder) decode(v [][]byte, r *rating.Row) error {
 	}
 	for i, a := range [...]*rating.Amount{&r.ConnectFee, &r.InitialRate, &r.MinCost, &r.MaxCost} {
 		if b := v[5+i]; b != nil {
-			if len(b) != 8 {
-				return fmt.Errorf("rates: a price of %d bytes", len(b))
+			if *a, err = parseNumeric(b); err != nil {
+				return fmt.Errorf("rates: prefix %s: %s: %w", rating.Excerpt(r.Prefix), priceCols[i], err)
 			}
-			*a = rating.Amount(int64(binary.BigEndian.Uint64(b)))
 		}
 	}
 	for i, n := range [...]*int{&r.InitialIncrement, &r.Increment, &r.Grace} {
@@ -147,10 +154,10 @@ func appendCopyRow(b []byte, gen int64, r *rating.Row) []byte {
 	b = binary.BigEndian.AppendUint32(b, 4)
 	b = binary.BigEndian.AppendUint32(b, r.Week().Key())
 	b = str(b, r.Destination)
-	b = i8(b, int64(r.Rate))
+	b = appendNumeric(b, r.Rate)
 	for _, a := range [...]rating.Amount{r.ConnectFee, r.InitialRate, r.MinCost, r.MaxCost} {
 		if a.Set() {
-			b = i8(b, int64(a))
+			b = appendNumeric(b, a)
 		} else {
 			b = binary.BigEndian.AppendUint32(b, math.MaxUint32)
 		}

@@ -25,26 +25,27 @@ CREATE TABLE rate_tables (
 	version           bigint NOT NULL DEFAULT 1
 );
 
--- One row of a rate table. Prices are rating.Amount, exact integers of
--- 10^-8 of the currency (NULL: not set); the integers are NULL when not
--- set. effective_from is -infinity for the row always in force; week is
--- rating.Week.Key(), 0 for the week's default. The key (prefix,
--- effective_from, week) sorts as the bbolt store's keys do, prefix in
--- byte order. It is not declared unique: every writer holds the table's
--- row lock and checks, and an import finds a repeated key as it sorts
--- its rows, reporting the first, as bbolt's does, without an index
--- check for each of a million rows.
+-- One row of a rate table. Prices are money, numeric with 8 places as
+-- in 0001: each is exactly a rating.Amount, whose int64 of 10^-8 units
+-- has 11 whole digits at most (NULL: not set); the integers are NULL
+-- when not set. effective_from is -infinity for the row always in
+-- force; week is rating.Week.Key(), 0 for the week's default. The key
+-- (prefix, effective_from, week) sorts as the bbolt store's keys do,
+-- prefix in byte order. It is not declared unique: every writer holds
+-- the table's row lock and checks, and an import finds a repeated key as
+-- it sorts its rows, reporting the first, as bbolt's does, without an
+-- index check for each of a million rows.
 CREATE TABLE rates (
 	gen               bigint NOT NULL,
 	prefix            text COLLATE "C" NOT NULL,
 	effective_from    timestamptz NOT NULL,
 	week              integer NOT NULL,
 	destination       text NOT NULL,
-	rate              bigint NOT NULL,
-	connect_fee       bigint,
-	initial_rate      bigint,
-	min_cost          bigint,
-	max_cost          bigint,
+	rate              numeric(20,8) NOT NULL,
+	connect_fee       numeric(20,8),
+	initial_rate      numeric(20,8),
+	min_cost          numeric(20,8),
+	max_cost          numeric(20,8),
 	initial_increment integer,
 	increment         integer,
 	grace             integer,
