@@ -16,7 +16,9 @@ import (
 // does, with its messages: every ledger entry's balance follows from the
 // ones before it, every account's balance equals its ledger sum, every
 // account's CDR charges and corrections equal the prices of its CDRs, and
-// every roll-up equals the sum of its day's CDRs. It returns an error
+// every roll-up equals the sum of its day's CDRs, and every tenant's held
+// total (hold_totals, which authorizations read) equals its holds. It
+// returns an error
 // naming up to 20 mismatches. The database sums, so that a large ledger
 // is not read over the wire. The bbolt store's checks of its pages and of
 // its idempotency and unrated indexes have no counterpart: PostgreSQL
@@ -62,6 +64,9 @@ func (s *Store) Check() error {
 			}
 		}
 		if err := checkCharges(ctx, tx, bad); err != nil {
+			return err
+		}
+		if err := checkHoldTotals(ctx, tx, bad); err != nil {
 			return err
 		}
 		return checkRollups(ctx, tx, s.tz, bad)
@@ -149,6 +154,27 @@ func checkRollups(ctx context.Context, tx pgx.Tx, tz string, bad func(string, ..
 		} else {
 			bad("roll-up %s %d day %s: missing, CDRs sum to %+v", acctName(acct[0]), id, day.Format("20060102"), want)
 		}
+		return nil
+	})
+	return err
+}
+
+// checkHoldTotals compares each tenant's held total, kept by triggers for
+// the authorizations to read, with the sum and count of its holds.
+func checkHoldTotals(ctx context.Context, tx pgx.Tx, bad func(string, ...any)) error {
+	rows, err := tx.Query(ctx, `SELECT coalesce(t.tenant_id, h.tenant_id), coalesce(t.held, 0), coalesce(t.calls, 0),
+			coalesce(h.held, 0), coalesce(h.calls, 0)
+		FROM hold_totals t FULL JOIN (SELECT tenant_id, sum(amount) AS held, count(*) AS calls FROM holds GROUP BY tenant_id) h
+			ON h.tenant_id = t.tenant_id
+		WHERE (coalesce(t.held, 0), coalesce(t.calls, 0)) <> (coalesce(h.held, 0), coalesce(h.calls, 0))
+		ORDER BY 1 LIMIT 20`)
+	if err != nil {
+		return err
+	}
+	var id, calls, n int64
+	var held, sum rating.Money
+	_, err = pgx.ForEachRow(rows, []any{&id, scanMoney(&held), &calls, scanMoney(&sum), &n}, func() error {
+		bad("tenant %d: holds total %s in %d calls, its holds %s in %d", id, held, calls, sum, n)
 		return nil
 	})
 	return err

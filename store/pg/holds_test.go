@@ -504,3 +504,19 @@ func TestHoldsSpendLimit(t *testing.T) {
 		t.Fatalf("commitments %+v", com)
 	}
 }
+
+// Check compares the held totals that authorizations read with the holds
+// they sum, and names a tenant whose total was changed behind its back.
+func TestCheckHoldTotals(t *testing.T) {
+	url := pgtest.URL(t)
+	s := hOpen(t, url, &hClock{t: hDay})
+	hTenant(t, url, "Acme", "acme", "0", "100", 3, 600)
+	hMust[rating.CallAnswer](t)(hAsk(s, "acme", "pbx1", "c1", rating.DefaultMaxCallDuration, hRate(t, "0.06")))
+	if err := s.Check(); err != nil {
+		t.Fatal(err)
+	}
+	hSQL(t, url, `UPDATE hold_totals SET held = held + 1`)
+	if err := s.Check(); err == nil || !strings.Contains(err.Error(), "holds total 1.6 in 1 calls, its holds 0.6 in 1") {
+		t.Fatalf("check of a changed total: %v", err)
+	}
+}
