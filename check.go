@@ -40,9 +40,8 @@ func runCheck(args []string, getenv func(string) string, stdout, stderr io.Write
 	// empty database.
 	opt := store.Options{TZ: c.TZ, Currency: c.Currency}
 	if pg.IsURL(c.DB) {
-		// On PostgreSQL the check may run while the nodes serve, but its
-		// reads are several transactions: check a quiet database, or a
-		// copy restored from pg_dump, for a verdict on one instant.
+		// On PostgreSQL the check may run while the nodes serve: every
+		// read imports one snapshot, so it judges one instant.
 		name := pg.Redact(c.DB)
 		st, err := pg.OpenReadOnly(c.DB, opt)
 		if err != nil {

@@ -125,3 +125,47 @@ func TestOpenReadOnly(t *testing.T) {
 		t.Errorf("read-only open with another currency: %v", err)
 	}
 }
+
+// TestOpenReadOnlyOneInstant: a store opened read-only reads the database
+// as it was at Open, whatever the nodes write after, so that a check of a
+// live database sees its balances and ledgers at one instant.
+func TestOpenReadOnlyOneInstant(t *testing.T) {
+	url := pgtest.URL(t)
+	w, err := pg.Open(url, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.CreateTenant(rating.Tenant{Name: "Acme", BillingMode: rating.Prepaid, Status: rating.Active}); err != nil {
+		t.Fatal(err)
+	}
+	ten, _ := rating.ParseMoney("10")
+	if _, err := w.Credit(rating.TenantAccount, "Acme", ten, rating.Topup, ""); err != nil {
+		t.Fatal(err)
+	}
+	r, err := pg.OpenReadOnly(url, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := w.Credit(rating.TenantAccount, "Acme", ten, rating.Topup, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.CreateTenant(rating.Tenant{Name: "Later", BillingMode: rating.Prepaid, Status: rating.Active}); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := r.Tenants()
+	if err != nil || len(ts) != 1 || ts[0].Balance != ten {
+		t.Fatalf("read-only tenants %+v (%v): want Acme alone with 10, as at Open", ts, err)
+	}
+	entries, _, err := r.Ledger(rating.TenantAccount, "Acme", time.Time{}, time.Time{}, "", 10)
+	if err != nil || len(entries) != 1 || entries[0].Balance != ten {
+		t.Fatalf("read-only ledger %+v (%v): want the one entry of Open's instant", entries, err)
+	}
+	if err := r.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if now, err := w.Tenants(); err != nil || len(now) != 2 {
+		t.Fatalf("the writing node's tenants: %+v %v", now, err)
+	}
+}

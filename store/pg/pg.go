@@ -54,6 +54,10 @@ type state struct {
 	rater     rating.Rater
 
 	readOnly bool // OpenReadOnly
+	// snapshot is the id of the snapshot every read of a read-only store
+	// imports, exported by a transaction open on frozen.
+	snapshot string
+	frozen   *pgxpool.Conn
 
 	rates rateState // the rate indexes' reloads (rates.go)
 	holds holdState // the hold counters (holds.go)
@@ -114,6 +118,9 @@ func open(url string, opt store.Options, readOnly bool) (*Store, error) {
 	}
 	s.rater = rating.Rater{Book: &s.book, Numbering: opt.Numbering, Currency: cur, Zone: loc}
 	if err := s.init(ctx); err != nil {
+		if s.frozen != nil {
+			s.frozen.Release()
+		}
 		pool.Close()
 		cancel()
 		return nil, err
@@ -140,6 +147,11 @@ func (s *Store) init(ctx context.Context) error {
 	}
 	if err := s.checkMeta(ctx); err != nil {
 		return err
+	}
+	if s.readOnly {
+		if err := s.freeze(ctx); err != nil {
+			return err
+		}
 	}
 	return s.startRates(ctx)
 }
@@ -184,6 +196,9 @@ func (s *Store) checkMeta(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.stop()
 	s.stopRates()
+	if s.frozen != nil {
+		s.frozen.Release() // its connection is closed with the pool, and the snapshot with it
+	}
 	s.pool.Close()
 	return nil
 }
@@ -272,9 +287,39 @@ func (s *Store) write(ctx context.Context, fn func(tx *txn) error) error {
 }
 
 // read runs fn in a read-only transaction: one snapshot of the database.
+//
+// A store opened read-only reads every transaction in the one snapshot it
+// exported at Open (freeze), as pg_dump does, so that "pbxbill check" sees
+// one instant of a database the nodes go on writing.
 func (s *Store) read(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, fn)
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+		if s.snapshot != "" {
+			if _, err := tx.Exec(ctx, `SET TRANSACTION SNAPSHOT '`+s.snapshot+`'`); err != nil {
+				return err
+			}
+		}
+		return fn(tx)
+	})
 	return dbError(err)
+}
+
+// freeze exports a snapshot from a transaction kept open on a connection
+// of its own until Close, for every later read to import.
+func (s *Store) freeze(ctx context.Context) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead})
+	if err == nil {
+		err = tx.QueryRow(ctx, `SELECT pg_export_snapshot()`).Scan(&s.snapshot)
+	}
+	if err != nil {
+		conn.Release()
+		return err
+	}
+	s.frozen = conn
+	return nil
 }
 
 func retryable(err error) bool {

@@ -31,13 +31,17 @@ func scanProvider(row pgx.Row) (providerRow, error) {
 // Providers lists every provider by name, in byte order.
 func (s *Store) Providers() ([]rating.Provider, error) {
 	ctx := context.Background()
-	rows, _ := s.pool.Query(ctx, `SELECT `+providerCols+` FROM providers ORDER BY name COLLATE "C"`)
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rating.Provider, error) {
-		r, err := scanProvider(row)
-		return r.Provider, err
+	var out []rating.Provider
+	err := s.read(ctx, func(tx pgx.Tx) (err error) {
+		rows, _ := tx.Query(ctx, `SELECT `+providerCols+` FROM providers ORDER BY name COLLATE "C"`)
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (rating.Provider, error) {
+			r, err := scanProvider(row)
+			return r.Provider, err
+		})
+		return err
 	})
 	if err != nil {
-		return nil, dbError(err)
+		return nil, err
 	}
 	if out == nil {
 		out = []rating.Provider{}

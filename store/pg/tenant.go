@@ -14,13 +14,17 @@ import (
 // the bbolt store lists them, whatever the database's collation.
 func (s *Store) Tenants() ([]rating.Tenant, error) {
 	ctx := context.Background()
-	rows, _ := s.pool.Query(ctx, `SELECT `+tenantCols+` FROM tenants ORDER BY name COLLATE "C"`)
-	recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (rating.Tenant, error) {
-		r, err := scanTenant(row)
-		return r.Tenant, err
+	var recs []rating.Tenant
+	err := s.read(ctx, func(tx pgx.Tx) (err error) {
+		rows, _ := tx.Query(ctx, `SELECT `+tenantCols+` FROM tenants ORDER BY name COLLATE "C"`)
+		recs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (rating.Tenant, error) {
+			r, err := scanTenant(row)
+			return r.Tenant, err
+		})
+		return err
 	})
 	if err != nil {
-		return nil, dbError(err)
+		return nil, err
 	}
 	if recs == nil {
 		recs = []rating.Tenant{}
