@@ -128,7 +128,13 @@ func Start(durable bool) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "pbxbill-pg-")
+	// As root the server runs as the postgres user, which must reach its
+	// directory: under /tmp, not under a $TMPDIR in root's home.
+	base := ""
+	if os.Geteuid() == 0 {
+		base = "/tmp"
+	}
+	dir, err := os.MkdirTemp(base, "pbxbill-pg-")
 	if err != nil {
 		return nil, err
 	}
