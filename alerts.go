@@ -51,7 +51,7 @@ func alertFlags(fs *flag.FlagSet, c *alertConfig) (validate func(bad func(name, 
 	var smtpURL, smtpFrom string
 	fs.Var(&hooks, "webhook-url", "`URL` each alert is POSTed to, signed with -webhook-secret; repeatable or comma-separated")
 	fs.StringVar(&c.WebhookSecret, "webhook-secret", "", "`key` of the HMAC-SHA256 signature of each webhook (X-Pbxbill-Signature)")
-	fs.StringVar(&smtpURL, "smtp-url", "", "mail server for e-mail alerts, smtp://user:pass@host:587 (`URL`; STARTTLS when offered)")
+	fs.StringVar(&smtpURL, "smtp-url", "", "mail server for e-mail alerts, smtp://user:pass@host:587 (`URL`; STARTTLS when offered) or smtps://user:pass@host:465 (TLS)")
 	fs.StringVar(&smtpFrom, "smtp-from", "", "sender `address` of e-mail alerts")
 	fs.StringVar(&c.AlertEmail, "alert-email", "", "operator's `address` that gets every e-mail alert, besides the tenant's own")
 	return func(bad func(name, value, want string) error) error {

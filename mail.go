@@ -21,20 +21,25 @@ type mailer struct {
 	from       string
 	timeout    time.Duration // for the whole conversation
 	tls        *tls.Config   // nil: verify the server's name; tests trust their own
+	// implicit is smtps://: TLS from the first byte (port 465, RFC 8314),
+	// where smtp:// upgrades with STARTTLS.
+	implicit bool
 }
 
-// newMailer reads smtp://[user:pass@]host[:port]; the port defaults to 587,
-// the submission port.
+// newMailer reads smtp://[user:pass@]host[:port], whose port defaults to
+// 587, the submission port, or smtps://[user:pass@]host[:port], whose
+// port defaults to 465, submission over TLS.
 func newMailer(raw, from string) (*mailer, error) {
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "smtp" || u.Hostname() == "" {
-		return nil, errors.New("want smtp://user:pass@host:587")
+	if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+		return nil, errors.New("want smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465 (TLS)")
 	}
 	port := u.Port()
 	if port == "" {
-		port = "587"
+		port = map[string]string{"smtp": "587", "smtps": "465"}[u.Scheme]
 	}
-	m := &mailer{addr: net.JoinHostPort(u.Hostname(), port), host: u.Hostname(), from: from, timeout: 30 * time.Second}
+	m := &mailer{addr: net.JoinHostPort(u.Hostname(), port), host: u.Hostname(), from: from, timeout: 30 * time.Second,
+		implicit: u.Scheme == "smtps"}
 	if u.User != nil {
 		m.user = u.User.Username()
 		m.pass, _ = u.User.Password()
@@ -46,7 +51,18 @@ func newMailer(raw, from string) (*mailer, error) {
 // Message-ID, so a message sent again after a crash is recognisably the
 // same one.
 func (m *mailer) send(to, subject, body, id string) error {
-	conn, err := net.DialTimeout("tcp", m.addr, m.timeout)
+	cfg := m.tls
+	if cfg == nil {
+		cfg = &tls.Config{ServerName: m.host}
+	}
+	dialer := &net.Dialer{Timeout: m.timeout}
+	var conn net.Conn
+	var err error
+	if m.implicit {
+		conn, err = tls.DialWithDialer(dialer, "tcp", m.addr, cfg)
+	} else {
+		conn, err = dialer.Dial("tcp", m.addr)
+	}
 	if err != nil {
 		return err
 	}
@@ -57,11 +73,7 @@ func (m *mailer) send(to, subject, body, id string) error {
 		return err
 	}
 	defer c.Close()
-	if ok, _ := c.Extension("STARTTLS"); ok {
-		cfg := m.tls
-		if cfg == nil {
-			cfg = &tls.Config{ServerName: m.host}
-		}
+	if ok, _ := c.Extension("STARTTLS"); ok && !m.implicit {
 		if err := c.StartTLS(cfg); err != nil {
 			return fmt.Errorf("starttls: %w", err)
 		}

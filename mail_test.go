@@ -24,6 +24,8 @@ type smtpServer struct {
 	ln   net.Listener
 	tls  *tls.Config
 	user string // the PLAIN credentials it wants, "user\x00pass"
+	// implicit speaks TLS from the first byte, as on port 465 (under mu).
+	implicit bool
 
 	mu   sync.Mutex
 	msgs []smtpMessage
@@ -69,8 +71,18 @@ func startSMTP(t *testing.T) (*smtpServer, *tls.Config) {
 func (s *smtpServer) serve(c net.Conn) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	tp := textproto.NewConn(c)
 	var m smtpMessage
+	s.mu.Lock()
+	implicit := s.implicit
+	s.mu.Unlock()
+	if implicit {
+		tc := tls.Server(c, s.tls)
+		if tc.Handshake() != nil {
+			return
+		}
+		c, m.tls = tc, true
+	}
+	tp := textproto.NewConn(c)
 	_ = tp.PrintfLine("220 test ESMTP")
 	for {
 		line, err := tp.ReadLine()
@@ -199,5 +211,37 @@ func TestMailRetriedAfterRefusal(t *testing.T) {
 	deliverUntil(t, d, func() bool { return pendingCount(t, st) == 0 })
 	if n := len(srv.messages()); n != 2 {
 		t.Errorf("%d messages after the fix", n)
+	}
+}
+
+// smtps:// speaks TLS from the first byte (port 465): the message goes
+// over TLS with the account, and the server is never offered STARTTLS.
+func TestMailImplicitTLS(t *testing.T) {
+	srv, clientTLS := startSMTP(t)
+	srv.mu.Lock()
+	srv.implicit = true
+	srv.mu.Unlock()
+	st := alertStore(t)
+	m, err := newMailer("smtps://alerts:pw@"+srv.ln.Addr().String(), "pbxbill@pbx.example.net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := newMailer("smtps://mail.example.net", "x@example.net"); d.addr != "mail.example.net:465" {
+		t.Errorf("smtps default address %s, want port 465", d.addr)
+	}
+	m.tls = clientTLS
+	d := newDeliverer(st, alertConfig{SMTP: m, AlertEmail: "noc@operator.example"}, fastDelivery, zerolog.Nop())
+	if _, err := st.Credit(rating.TenantAccount, "Acme", rating.MoneyOf(3e8), rating.Topup, ""); err != nil { // blocked → low
+		t.Fatal(err)
+	}
+	deliverUntil(t, d, func() bool { return pendingCount(t, st) == 0 })
+	msgs := srv.messages()
+	if len(msgs) != 2 {
+		t.Fatalf("%d messages, want 2: %+v", len(msgs), msgs)
+	}
+	for _, g := range msgs {
+		if !g.tls || !g.authed || !strings.Contains(g.data, "Tenant Acme went from blocked to low.") {
+			t.Errorf("message to %s: tls %v auth %v\n%s", g.to, g.tls, g.authed, g.data)
+		}
 	}
 }
