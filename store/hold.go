@@ -247,6 +247,9 @@ func (s *Store) Authorize(q rating.CallQuery) (rating.CallAnswer, error) {
 		ans.Hold = &hold
 		return ans, nil
 	}
+	if key != "" && s.cdrStored(key) {
+		key = "" // a late retry of a call already billed: nothing to hold
+	}
 	a := rating.Authorize(ans.Tenant, &ans.Resolution, q.MaxCall, com, key != "")
 	ans.Authorization = a
 	if !a.Allowed || key == "" {
@@ -275,6 +278,19 @@ func (s *Store) Authorize(q rating.CallQuery) (rating.CallAnswer, error) {
 	hold := h.Hold
 	ans.Hold = &hold
 	return ans, nil
+}
+
+// cdrStored reports whether the CDR of a call's key (node, id) is stored:
+// its call has ended and been billed, so an authorization of it that
+// arrives now, a late retry, must hold nothing, or the hold would stay
+// until it expired.
+func (s *Store) cdrStored(key string) bool {
+	found := false
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		found = tx.Bucket(bucketCDRKeys).Get([]byte(key)) != nil
+		return nil
+	})
+	return found
 }
 
 // commitments reads the tenant ref names (by name, then with byCode by

@@ -275,6 +275,9 @@ func (s *Store) decideCalls(ctx context.Context, tx *txn, reqs []*authReq, refs,
 	b.Queue(`SELECT id FROM tenants WHERE name = ANY($1) OR accountcode = ANY($1) ORDER BY id FOR UPDATE`, refs)
 	b.Queue(tenantsSQL, refs, dayOf(now, s.loc), now)
 	b.Queue(`SELECT `+holdCols+` FROM holds WHERE (node, call) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, nodes, calls)
+	// The calls whose CDRs are stored: ended and billed, so a late retry
+	// of their authorization holds nothing.
+	b.Queue(`SELECT node, id FROM cdrs WHERE (node, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, nodes, calls)
 	br := tx.SendBatch(ctx, b)
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
@@ -294,6 +297,15 @@ func (s *Store) decideCalls(ctx context.Context, tx *txn, reqs []*authReq, refs,
 	}
 	found, err := collectHolds(rows)
 	if err != nil {
+		return err
+	}
+	rows, err = br.Query()
+	if err != nil {
+		return err
+	}
+	billed := map[holdKey]bool{}
+	var k holdKey
+	if _, err := pgx.ForEachRow(rows, []any{&k.node, &k.call}, func() error { billed[k] = true; return nil }); err != nil {
 		return err
 	}
 	if err := br.Close(); err != nil {
@@ -325,9 +337,9 @@ func (s *Store) decideCalls(ctx context.Context, tx *txn, reqs []*authReq, refs,
 			r.ans.Hold = &hold
 			continue
 		}
-		a := rating.Authorize(r.ans.Tenant, &r.ans.Resolution, r.q.MaxCall, *com, true)
+		a := rating.Authorize(r.ans.Tenant, &r.ans.Resolution, r.q.MaxCall, *com, !billed[key])
 		r.ans.Authorization = a
-		if !a.Allowed {
+		if !a.Allowed || billed[key] {
 			continue
 		}
 		h := rating.NewHold(t.Name, r.q.Node, r.q.Call, &a, now, s.holdSlack)

@@ -104,3 +104,26 @@ func testHolds(t *testing.T, open Open) {
 		t.Fatalf("held %s of 10.00", held)
 	}
 }
+
+// A retry of an authorization that arrives after its call's CDR was
+// billed holds nothing: the call has ended, and a hold would set credit
+// aside until it expired. The same call id from another node still holds.
+func testLateAuthorization(t *testing.T, open Open) {
+	b, _ := books(t, open)
+	must[rating.Tenant](t)(b.UpdateTenant("Acme", func(tn *rating.Tenant) error {
+		tn.MaxCallDuration = 600
+		return nil
+	}))
+	must[rating.Posted](t)(b.PostCDRs("pbx1", []rating.CDR{cdr("late", "441", 30)}))
+	a := authorize(t, b, "acme", "441", "pbx1", "late")
+	if !a.Allowed || a.Hold != nil || a.MaxDuration != 600 {
+		t.Fatalf("late retry: %+v", a)
+	}
+	if com := must[rating.Commitments](t)(b.Commitments("Acme")); com.Held.Sign() != 0 || com.Calls != 0 {
+		t.Fatalf("commitments after a late retry %+v", com)
+	}
+	if a := authorize(t, b, "acme", "441", "pbx2", "late"); a.Hold == nil || a.Hold.Amount != mustMoney(t, "0.6") {
+		t.Fatalf("the same id from another node: %+v", a)
+	}
+	check(t, b)
+}

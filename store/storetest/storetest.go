@@ -50,6 +50,7 @@ func Run(t *testing.T, h Harness) {
 		{"RerateIdempotent", testRerateIdempotent},
 		{"Dashboards", testDashboards},
 		{"Holds", testHolds},
+		{"LateAuthorization", testLateAuthorization},
 		{"CreditOnce", testCreditOnce},
 		{"AlertsAndStatements", testAlertsAndStatements},
 	} {
