@@ -138,3 +138,17 @@ func Post(balance, amount Money) (Money, bool) {
 	after := balance.Add(amount)
 	return after, after.InRange()
 }
+
+// PostEntry is Post for an entry of kind for ref ("" for none) on the
+// account named account, with the error that refuses it.
+func PostEntry(account string, balance, amount Money, kind, ref string) (Money, error) {
+	after, ok := Post(balance, amount)
+	if !ok {
+		what := kind + " " + amount.String()
+		if ref != "" {
+			what += " for " + Excerpt(ref)
+		}
+		return after, Invalidf("amount", "%s: the balance of %q would be %s, beyond ±%s", what, account, after, MaxMoney)
+	}
+	return after, nil
+}

@@ -37,3 +37,28 @@ func (c *CDR) Margin() Money {
 	}
 	return c.Cost.Sub(c.ProviderCost)
 }
+
+// Link sets the cursors of the pages either side of p, whose CDRs are in
+// place, newest first. first and last are the cursors of its newest and
+// oldest CDR. older tells that the page was read towards older starts
+// (the newest page, or after a cursor) rather than towards newer ones
+// (before a cursor); beyond, that the walk found more past the page; from,
+// that it started at a cursor. A page read towards newer starts always
+// has an older page, the one it came from; a page read from a cursor
+// towards older starts always has a newer one.
+func (p *CDRPage) Link(first, last string, older, beyond, from bool) {
+	switch {
+	case older:
+		if beyond {
+			p.Older = last
+		}
+		if from {
+			p.Newer = first
+		}
+	default:
+		if beyond {
+			p.Newer = first
+		}
+		p.Older = last
+	}
+}

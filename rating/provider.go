@@ -40,3 +40,37 @@ func (p *Provider) Validate() error {
 	}
 	return nil
 }
+
+// Edit applies fn to a copy of the stored provider p and keeps what an
+// edit may not change: the balance, which only the ledger moves, and the
+// creation time.
+func (p Provider) Edit(fn func(*Provider) error) (Provider, error) {
+	e := p
+	if err := fn(&e); err != nil {
+		return Provider{}, err
+	}
+	e.Balance, e.Created = p.Balance, p.Created
+	return e, nil
+}
+
+// ByTrunk maps a trunk or a provider name to the name of one of ps, as a
+// PBX CDR file names a call's carrier: a name wins over a trunk, and an
+// empty trunk matches nothing.
+func ByTrunk(ps []Provider) func(trunk string) (string, bool) {
+	m := make(map[string]string, 2*len(ps))
+	for _, p := range ps {
+		if p.Trunk != "" {
+			m[p.Trunk] = p.Name
+		}
+	}
+	for _, p := range ps {
+		m[p.Name] = p.Name
+	}
+	return func(trunk string) (string, bool) {
+		if trunk == "" {
+			return "", false
+		}
+		p, ok := m[trunk]
+		return p, ok
+	}
+}

@@ -215,3 +215,37 @@ func ParseScheduleRef(ref string) (id uint64, m Month, ok bool) {
 	m, err := ParseMonth(ms)
 	return id, m, err == nil && ScheduleRef(id, m) == ref
 }
+
+// Pending finds the schedule's first occurrence not yet posted, walking
+// from the month from (the zero Month: its first month) while posted
+// reports a month done: its month and due instant in loc, ok false when
+// none is left. settled is the month a store's cursor may move to, past
+// months without an occurrence or already posted. The walk ends at the
+// first occurrence not posted, so it takes one step for a schedule that
+// is up to date.
+func (s *Schedule) Pending(from Month, loc *time.Location, posted func(Month) bool) (m Month, due time.Time, settled Month, ok bool) {
+	m = from
+	if m == (Month{}) {
+		m = s.FirstMonth()
+	}
+	settled = m
+	for i := 0; i < 12*300 && !s.Ended(m); i, m = i+1, m.Next() {
+		at, has := s.DueAt(m, loc)
+		if has && !posted(m) {
+			return m, at, settled, true
+		}
+		settled = m.Next()
+	}
+	return m, time.Time{}, settled, false
+}
+
+// WithNextDue is the schedule with its next due date (nil when none is
+// left), as Pending finds it.
+func (s Schedule) WithNextDue(from Month, loc *time.Location, posted func(Month) bool) Schedule {
+	s.NextDue = nil
+	if m, _, _, ok := s.Pending(from, loc, posted); ok {
+		d, _ := s.DueDate(m)
+		s.NextDue = &d
+	}
+	return s
+}

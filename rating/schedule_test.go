@@ -149,3 +149,25 @@ func TestMinutes(t *testing.T) {
 		}
 	}
 }
+
+// Pending walks from the first month, skips the months posted, and stops
+// at the end date; WithNextDue answers its date.
+func TestSchedulePending(t *testing.T) {
+	s := Schedule{Name: "seats", Amount: MoneyOf(-1e8), TopUpTo: NoMoney, Day: 31, Start: "2025-01-15", End: "2025-03-31"}
+	done := map[Month]bool{{2025, time.January}: true}
+	posted := func(m Month) bool { return done[m] }
+	m, due, settled, ok := s.Pending(Month{}, time.UTC, posted)
+	if !ok || m != (Month{2025, time.February}) || !due.Equal(time.Date(2025, 2, 28, 0, 0, 0, 0, time.UTC)) || settled != (Month{2025, time.February}) {
+		t.Fatalf("pending %v %v %v %v", m, due, settled, ok)
+	}
+	if n := s.WithNextDue(Month{}, time.UTC, posted).NextDue; n == nil || *n != "2025-02-28" {
+		t.Fatalf("next due %v", n)
+	}
+	done[Month{2025, time.February}], done[Month{2025, time.March}] = true, true
+	if _, _, settled, ok := s.Pending(Month{2025, time.February}, time.UTC, posted); ok || settled != (Month{2025, time.April}) {
+		t.Fatalf("after the end: settled %v, ok %v", settled, ok)
+	}
+	if s.WithNextDue(Month{}, time.UTC, posted).NextDue != nil {
+		t.Fatal("a schedule with every month posted has a next due date")
+	}
+}

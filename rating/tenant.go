@@ -181,3 +181,19 @@ func checkLimit(field string, v Money) error {
 	}
 	return nil
 }
+
+// Edit applies fn to a copy of the stored tenant t and keeps what an edit
+// may not change: the balance, which only the ledger moves, the creation
+// time, and an accountcode that fn emptied. Every store's update goes
+// through it.
+func (t Tenant) Edit(fn func(*Tenant) error) (Tenant, error) {
+	e := t
+	if err := fn(&e); err != nil {
+		return Tenant{}, err
+	}
+	e.Balance, e.Created = t.Balance, t.Created
+	if e.AccountCode == "" {
+		e.AccountCode = t.AccountCode
+	}
+	return e, nil
+}

@@ -1,14 +1,9 @@
 package store
 
 import (
-	"crypto/rand"
-	"encoding/base64"
-	"fmt"
 	"time"
-	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
-	"golang.org/x/crypto/bcrypt"
 
 	"pbxbill/rating"
 )
@@ -38,11 +33,6 @@ type adminRecord struct {
 	Changed time.Time `json:"changed"`
 }
 
-// dummyHash is checked against when the user does not exist, so that a
-// login for an unknown name takes as long as one for a known name and its
-// timing does not tell which names exist.
-var dummyHash = []byte("$2a$10$kze/X9iL6VX3ecfW.tjAu.qyKrTEvrZ3OLad3VJwXKrK0G0qaOUk6")
-
 // EnsureAdmin creates the admin user with a random password when no admin
 // user exists yet, and returns that password: the only time it exists
 // outside the bcrypt hash. It returns "" when an admin user already
@@ -52,14 +42,9 @@ func (s *Store) EnsureAdmin() (string, error) {
 	if ok, err := s.HasAdmin(); err != nil || ok {
 		return "", err
 	}
-	raw := make([]byte, 15)
-	if _, err := rand.Read(raw); err != nil {
-		return "", fmt.Errorf("admin password: %w", err)
-	}
-	password := base64.RawURLEncoding.EncodeToString(raw)
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	password, hash, err := NewAdminPassword()
 	if err != nil {
-		return "", fmt.Errorf("admin password: %w", err)
+		return "", err
 	}
 	created := false
 	err = s.update(func(tx *txn) error {
@@ -91,7 +76,7 @@ func (s *Store) HasAdmin() (bool, error) {
 // ends every session of that user, so a reset locks out whoever had the
 // old password.
 func (s *Store) SetAdminPassword(name, password string) error {
-	hash, err := adminHash(name, password)
+	hash, err := AdminHash(name, password)
 	if err != nil {
 		return err
 	}
@@ -101,17 +86,6 @@ func (s *Store) SetAdminPassword(name, password string) error {
 		}
 		return putJSON(tx.Bucket(bucketAdmins), []byte(name), &adminRecord{Name: name, Hash: hash, Changed: tx.now})
 	})
-}
-
-// checkPassword applies the password rules.
-func checkPassword(password string) error {
-	if n := utf8.RuneCountInString(password); n < MinPasswordLen {
-		return rating.Invalidf("password", "password: at least %d characters, got %d", MinPasswordLen, n)
-	}
-	if len(password) > MaxPasswordLen {
-		return rating.Invalidf("password", "password: at most %d bytes, got %d", MaxPasswordLen, len(password))
-	}
-	return nil
 }
 
 // CheckAdminPassword answers nil when password is the user's, and
@@ -126,12 +100,5 @@ func (s *Store) CheckAdminPassword(name, password string) error {
 	if err != nil {
 		return err
 	}
-	hash := rec.Hash
-	if !found {
-		hash = dummyHash
-	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || !found {
-		return rating.Errorf(rating.EUnauthorized, "wrong user name or password")
-	}
-	return nil
+	return CheckAdminHash(rec.Hash, found, password)
 }

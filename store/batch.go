@@ -166,13 +166,9 @@ func (b *batch) book(acct byte, id uint64, amount rating.Money, kind, ref string
 		bal, name = &p.Balance, p.Name
 		b.dirtyP[id] = true
 	}
-	after, ok := rating.Post(*bal, amount)
-	if !ok {
-		what := kind + " " + amount.String()
-		if ref != "" {
-			what += " for " + rating.Excerpt(ref)
-		}
-		return rating.Entry{}, rating.Invalidf("amount", "%s: the balance of %q would be %s, beyond ±%s", what, name, after, rating.MaxMoney)
+	after, err := rating.PostEntry(name, *bal, amount, kind, ref)
+	if err != nil {
+		return rating.Entry{}, err
 	}
 	*bal = after
 	lk := id<<1 | uint64(acct-tenantAcct)

@@ -131,20 +131,7 @@ func (s *Store) CDRPage(f rating.CDRFilter, after, before string, limit int) (ra
 		slices.Reverse(keys)
 	}
 	if len(keys) > 0 {
-		first, last := startCursor(keys[0]), startCursor(keys[len(keys)-1])
-		if w.older {
-			if beyond {
-				out.Older = last
-			}
-			if after != "" {
-				out.Newer = first
-			}
-		} else {
-			if beyond {
-				out.Newer = first
-			}
-			out.Older = last
-		}
+		out.Link(startCursor(keys[0]), startCursor(keys[len(keys)-1]), w.older, beyond, after != "")
 	}
 	return out, nil
 }

@@ -41,25 +41,6 @@ func (s *Store) PostFollowed(node string, cdrs []rating.CDR, pos FollowPos) (rat
 // to a provider name, from a snapshot of the providers taken now. A name
 // wins over a trunk.
 func (s *Store) ProviderByTrunk() (func(trunk string) (string, bool), error) {
-	m := map[string]string{}
-	names := map[string]bool{}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return eachProvider(tx, func(p *providerRecord) error {
-			names[p.Name] = true
-			if p.Trunk != "" {
-				m[p.Trunk] = p.Name
-			}
-			return nil
-		})
-	})
-	for n := range names {
-		m[n] = n
-	}
-	return func(trunk string) (string, bool) {
-		if trunk == "" {
-			return "", false
-		}
-		p, ok := m[trunk]
-		return p, ok
-	}, err
+	ps, err := s.Providers()
+	return rating.ByTrunk(ps), err
 }

@@ -48,8 +48,8 @@ func (s *Store) CreditOnce(key, accountType, name string, amount rating.Money, k
 	if err := rating.ValidateCredit(amount, kind, note); err != nil {
 		return rating.Entry{}, err
 	}
-	if len(key) > maxOnceKey {
-		return rating.Entry{}, rating.Invalidf("key", "idempotency key %s: at most %d bytes", rating.Excerpt(key), maxOnceKey)
+	if err := CheckOnceKey(key); err != nil {
+		return rating.Entry{}, err
 	}
 	acct, err := acctByte(accountType)
 	if err != nil {
@@ -78,8 +78,6 @@ func (s *Store) CreditOnce(key, accountType, name string, amount rating.Money, k
 // onceTTL is how long a used key is remembered: a form is not sent twice
 // a day apart by accident.
 const onceTTL = 24 * time.Hour
-
-const maxOnceKey = 200
 
 // useOnce records key as used at tx.now, or answers EConflict when it was
 // used already, and forgets a few keys older than onceTTL. The bucket

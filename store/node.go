@@ -1,9 +1,6 @@
 package store
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -20,9 +17,6 @@ type nodeRecord struct {
 	rating.Node
 	TokenHash []byte `json:"token_sha256"`
 }
-
-// tokenPrefix marks pbxbill node tokens, so a leaked one is recognisable.
-const tokenPrefix = "pbx_"
 
 // seenEvery is how often a node's LastSeen is written at most. A busy node
 // calls the API many times a second; a write per call would serialise
@@ -62,14 +56,12 @@ func (s *Store) CreateNode(name string) (rating.Node, string, error) {
 	if err := rating.ValidateName("name", name); err != nil {
 		return rating.Node{}, "", err
 	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return rating.Node{}, "", fmt.Errorf("node token: %w", err)
+	token, sum, err := NewNodeToken()
+	if err != nil {
+		return rating.Node{}, "", err
 	}
-	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
-	sum := sha256.Sum256([]byte(token))
 	var n rating.Node
-	err := s.update(func(tx *txn) error {
+	err = s.update(func(tx *txn) error {
 		nodes := tx.Bucket(bucketNodes)
 		if nodes.Get([]byte(name)) != nil {
 			return rating.Errorf(rating.EConflict, "node %q already exists", name)
@@ -128,7 +120,7 @@ func (s *Store) DeleteNode(name string) error {
 // The lookup is by SHA-256 of the token, so its timing tells a caller
 // nothing about any stored token.
 func (s *Store) NodeByToken(token string) (rating.Node, error) {
-	sum := sha256.Sum256([]byte(token))
+	sum := TokenSum(token)
 	var rec nodeRecord
 	err := s.db.View(func(tx *bolt.Tx) error {
 		name := tx.Bucket(bucketNodeTokens).Get(sum[:])

@@ -1,8 +1,6 @@
 package store
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -36,9 +34,7 @@ func queueEvent(tx *bolt.Tx, now time.Time, typ string, data any) (rating.Event,
 	if err != nil {
 		return rating.Event{}, err
 	}
-	var r [6]byte
-	_, _ = rand.Read(r[:]) // never fails (crypto/rand)
-	ev := rating.Event{ID: "ev_" + strconv.FormatUint(seq, 10) + "_" + hex.EncodeToString(r[:]), Seq: seq,
+	ev := rating.Event{ID: EventID(seq), Seq: seq,
 		Type: typ, Time: now, Data: raw, Deliveries: []rating.Delivery{}}
 	if err := putJSON(ob, itob(seq), &ev); err != nil {
 		return rating.Event{}, err

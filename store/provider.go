@@ -76,11 +76,9 @@ func (s *Store) UpdateProvider(name string, fn func(*rating.Provider) error) (ra
 		if err != nil {
 			return err
 		}
-		p = rec.Provider
-		if err := fn(&p); err != nil {
+		if p, err = rec.Provider.Edit(fn); err != nil {
 			return err
 		}
-		p.Balance, p.Created = rec.Balance, rec.Created
 		if err := checkProvider(tx.Tx, &p); err != nil {
 			return err
 		}

@@ -27,18 +27,26 @@ type rowKey struct {
 const headChars = 16
 
 func newRowKey(r *rating.Row, i int) rowKey {
-	var h uint64
+	h, long := PrefixHead(r.Prefix)
+	return rowKey{head: h, from: effKey(r.EffectiveFrom), week: r.Week().Key(), i: int32(i), long: long}
+}
+
+// PrefixHead packs the first 16 characters of a rate prefix a nibble each
+// (0 for the end, 1 for "*", 2–11 for the digits), which orders prefixes
+// as their bytes do: a sort of a large deck compares one word for most
+// pairs. long reports a longer prefix, whose tie needs the whole.
+func PrefixHead(prefix string) (head uint64, long bool) {
 	for j := 0; j < headChars; j++ {
-		h <<= 4
-		if j < len(r.Prefix) {
-			if c := r.Prefix[j]; c == '*' {
-				h |= 1
+		head <<= 4
+		if j < len(prefix) {
+			if c := prefix[j]; c == '*' {
+				head |= 1
 			} else {
-				h |= uint64(c-'0') + 2
+				head |= uint64(c-'0') + 2
 			}
 		}
 	}
-	return rowKey{head: h, from: effKey(r.EffectiveFrom), week: r.Week().Key(), i: int32(i), long: len(r.Prefix) > headChars}
+	return head, len(prefix) > headChars
 }
 
 // appendKey appends the bbolt key of row r, whose rowKey k is. A prefix of
@@ -92,14 +100,19 @@ func compareKeys(rows []rating.Row, a, b *rowKey) int {
 	return 0
 }
 
-// sortKeys sorts keys into key order. It first deals them into buckets by
-// their first two prefix characters, in place, and then sorts the buckets
-// on every CPU: each bucket fits in cache, where one sort of a million
-// keys would not.
+// sortKeys sorts keys into key order (SortByHead).
 func sortKeys(rows []rating.Row, keys []rowKey) {
+	SortByHead(keys, func(k *rowKey) uint64 { return k.head }, func(a, b rowKey) int { return compareKeys(rows, &a, &b) })
+}
+
+// SortByHead sorts the keys of a deck's rows by cmp, where head is a
+// key's PrefixHead. It first deals them into buckets by their first two
+// prefix characters, in place, and then sorts the buckets on every CPU:
+// each bucket fits in cache, where one sort of a million keys would not.
+func SortByHead[K any](keys []K, head func(*K) uint64, cmp func(a, b K) int) {
 	var start, next, end [256]int
 	for i := range keys {
-		end[keys[i].head>>56]++
+		end[head(&keys[i])>>56]++
 	}
 	sum := 0
 	for b := range end {
@@ -108,7 +121,7 @@ func sortKeys(rows []rating.Row, keys []rowKey) {
 	}
 	for b := range next {
 		for next[b] < end[b] {
-			d := keys[next[b]].head >> 56
+			d := head(&keys[next[b]]) >> 56
 			if int(d) == b {
 				next[b]++
 				continue
@@ -117,7 +130,6 @@ func sortKeys(rows []rating.Row, keys []rowKey) {
 			next[d]++
 		}
 	}
-	cmp := func(a, b rowKey) int { return compareKeys(rows, &a, &b) }
 	var todo atomic.Int32
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), 4) {

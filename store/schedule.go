@@ -41,41 +41,25 @@ func postedKey(id uint64, m rating.Month) []byte {
 	return binary.BigEndian.AppendUint32(itob(id), m.Int())
 }
 
-// next is the first month the record has not settled.
-func (r *scheduleRecord) next() rating.Month {
+// from is the first month the record has not settled, the zero Month
+// for its first (rating.Schedule.Pending).
+func (r *scheduleRecord) from() rating.Month {
 	if r.Next == 0 {
-		return r.FirstMonth()
+		return rating.Month{}
 	}
 	return rating.MonthFromInt(r.Next)
 }
 
-// pending finds the record's first occurrence not posted: its month and
-// its due instant, ok false when none is left. settled is the month the
-// cursor may move to, past months without an occurrence or already
-// posted. The walk ends at the first occurrence not posted, so it takes
-// one step for a schedule that is up to date.
+// pending is rating.Schedule.Pending from the record's cursor, posted
+// being the bucket of the months posted (nil: none).
 func (r *scheduleRecord) pending(posted *bolt.Bucket, loc *time.Location) (m rating.Month, due time.Time, settled rating.Month, ok bool) {
-	m = r.next()
-	settled = m
-	for i := 0; i < 12*300 && !r.Ended(m); i, m = i+1, m.Next() {
-		at, has := r.DueAt(m, loc)
-		if has && (posted == nil || posted.Get(postedKey(r.ID, m)) == nil) {
-			return m, at, settled, true
-		}
-		settled = m.Next()
-	}
-	return m, time.Time{}, settled, false
+	return r.Pending(r.from(), loc, func(m rating.Month) bool { return posted != nil && posted.Get(postedKey(r.ID, m)) != nil })
 }
 
 // view is the schedule with its next due date.
 func (r *scheduleRecord) view(tx *bolt.Tx, loc *time.Location) rating.Schedule {
-	s := r.Schedule
-	s.NextDue = nil
-	if m, _, _, ok := r.pending(tx.Bucket(bucketSchedulePosted), loc); ok {
-		d, _ := s.DueDate(m)
-		s.NextDue = &d
-	}
-	return s
+	posted := tx.Bucket(bucketSchedulePosted)
+	return r.WithNextDue(r.from(), loc, func(m rating.Month) bool { return posted != nil && posted.Get(postedKey(r.ID, m)) != nil })
 }
 
 // Schedules lists a tenant's schedules by id, with their next due dates.
@@ -122,8 +106,8 @@ func (s *Store) CreateScheduleOnce(key, tenant string, sc rating.Schedule) (rati
 	if err := sc.Validate(); err != nil {
 		return rating.Schedule{}, err
 	}
-	if len(key) > maxOnceKey {
-		return rating.Schedule{}, rating.Invalidf("key", "idempotency key %s: at most %d bytes", rating.Excerpt(key), maxOnceKey)
+	if err := CheckOnceKey(key); err != nil {
+		return rating.Schedule{}, err
 	}
 	var out rating.Schedule
 	err := s.update(func(tx *txn) error {

@@ -1,9 +1,6 @@
 package store
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -24,14 +21,12 @@ func (s *Store) CreateSession(user string, ttl time.Duration) (string, rating.Se
 	if ttl <= 0 {
 		return "", rating.Session{}, rating.Errorf(rating.EInvalid, "session lifetime %s: must be positive", ttl)
 	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return "", rating.Session{}, fmt.Errorf("session token: %w", err)
+	token, sum, err := NewSessionToken()
+	if err != nil {
+		return "", rating.Session{}, err
 	}
-	token := base64.RawURLEncoding.EncodeToString(raw)
-	sum := sha256.Sum256([]byte(token))
 	var sess rating.Session
-	err := s.update(func(tx *txn) error {
+	err = s.update(func(tx *txn) error {
 		if tx.Bucket(bucketAdmins).Get([]byte(user)) == nil {
 			return rating.Errorf(rating.ENotFound, "no admin user %s", rating.Excerpt(user))
 		}
@@ -53,7 +48,7 @@ func (s *Store) Session(token string) (rating.Session, error) {
 	if token == "" {
 		return rating.Session{}, rating.Errorf(rating.EUnauthorized, "not logged in")
 	}
-	sum := sha256.Sum256([]byte(token))
+	sum := TokenSum(token)
 	var sess rating.Session
 	var found bool
 	err := s.db.View(func(tx *bolt.Tx) (err error) {
@@ -75,7 +70,7 @@ func (s *Store) Session(token string) (rating.Session, error) {
 // DeleteSession ends the session of token; ending one that does not
 // exist is not an error, so logging out twice is harmless.
 func (s *Store) DeleteSession(token string) error {
-	sum := sha256.Sum256([]byte(token))
+	sum := TokenSum(token)
 	return s.update(func(tx *txn) error { return tx.Bucket(bucketSessions).Delete(sum[:]) })
 }
 

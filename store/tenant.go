@@ -119,13 +119,8 @@ func (s *Store) UpdateTenant(name string, fn func(*rating.Tenant) error) (rating
 		if err != nil {
 			return err
 		}
-		t = rec.Tenant
-		if err := fn(&t); err != nil {
+		if t, err = rec.Tenant.Edit(fn); err != nil {
 			return err
-		}
-		t.Balance, t.Created = rec.Balance, rec.Created
-		if t.AccountCode == "" {
-			t.AccountCode = rec.AccountCode
 		}
 		if err := checkTenant(tx.Tx, &t); err != nil {
 			return err

@@ -2,10 +2,8 @@ package store
 
 import (
 	"encoding/json"
-	"fmt"
 
 	bolt "go.etcd.io/bbolt"
-	"golang.org/x/crypto/bcrypt"
 
 	"pbxbill/rating"
 )
@@ -28,7 +26,7 @@ func (s *Store) Admins() ([]rating.Admin, error) {
 
 // AddAdmin creates an admin user; EConflict when the name is taken.
 func (s *Store) AddAdmin(name, password string) error {
-	hash, err := adminHash(name, password)
+	hash, err := AdminHash(name, password)
 	if err != nil {
 		return err
 	}
@@ -57,20 +55,4 @@ func (s *Store) DeleteAdmin(name string) error {
 		}
 		return b.Delete([]byte(name))
 	})
-}
-
-// adminHash checks a user's name and password and hashes the password,
-// outside any transaction: bcrypt is slow on purpose.
-func adminHash(name, password string) ([]byte, error) {
-	if err := rating.ValidateName("user", name); err != nil {
-		return nil, err
-	}
-	if err := checkPassword(password); err != nil {
-		return nil, err
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
-	if err != nil {
-		return nil, fmt.Errorf("admin password: %w", err)
-	}
-	return hash, nil
 }

@@ -206,13 +206,9 @@ func (b *cdrBatch) book(acct byte, id int64, amount rating.Money, kind, ref stri
 		}
 		bal, name = &p.Balance, p.Name
 	}
-	after, ok := rating.Post(*bal, amount)
-	if !ok {
-		what := kind + " " + amount.String()
-		if ref != "" {
-			what += " for " + rating.Excerpt(ref)
-		}
-		return rating.Invalidf("amount", "%s: the balance of %q would be %s, beyond ±%s", what, name, after, rating.MaxMoney)
+	after, err := rating.PostEntry(name, *bal, amount, kind, ref)
+	if err != nil {
+		return err
 	}
 	*bal = after
 	b.entries = append(b.entries, pendingEntry{acct, id, amount, after, kind, ref})

@@ -203,20 +203,7 @@ func (s *Store) CDRPage(f rating.CDRFilter, after, before string, limit int) (ra
 		slices.Reverse(rows)
 	}
 	if n := len(rows); n > 0 {
-		first, last := startCursor(rows[0].Start, rows[0].Seq), startCursor(rows[n-1].Start, rows[n-1].Seq)
-		if older {
-			if beyond {
-				out.Older = last
-			}
-			if after != "" {
-				out.Newer = first
-			}
-		} else {
-			if beyond {
-				out.Newer = first
-			}
-			out.Older = last
-		}
+		out.Link(startCursor(rows[0].Start, rows[0].Seq), startCursor(rows[n-1].Start, rows[n-1].Seq), older, beyond, after != "")
 	}
 	return out, nil
 }

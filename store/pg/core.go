@@ -2,18 +2,16 @@ package pg
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"pbxbill/rating"
+	"pbxbill/store"
 )
 
 // Account types of the ledger and the roll-ups.
@@ -113,13 +111,9 @@ func (tx *txn) noteTenant(id int64, was rating.Tenant, now *rating.Tenant) *tena
 // and writes *bal back (saveBalance) before the transaction ends. It is
 // the one way into the ledger.
 func book(ctx context.Context, tx *txn, acct byte, id int64, name string, bal *rating.Money, amount rating.Money, kind, ref string) (rating.Entry, error) {
-	after, ok := rating.Post(*bal, amount)
-	if !ok {
-		what := kind + " " + amount.String()
-		if ref != "" {
-			what += " for " + rating.Excerpt(ref)
-		}
-		return rating.Entry{}, rating.Invalidf("amount", "%s: the balance of %q would be %s, beyond ±%s", what, name, after, rating.MaxMoney)
+	after, err := rating.PostEntry(name, *bal, amount, kind, ref)
+	if err != nil {
+		return rating.Entry{}, err
 	}
 	var seq int64
 	if err := tx.QueryRow(ctx, `INSERT INTO ledger (account_type, account_id, at, amount, kind, ref, balance)
@@ -155,9 +149,7 @@ func queueEvent(ctx context.Context, tx *txn, typ string, data any) (rating.Even
 	if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('outbox', 'seq'))`).Scan(&seq); err != nil {
 		return rating.Event{}, err
 	}
-	var r [6]byte
-	_, _ = rand.Read(r[:]) // never fails (crypto/rand)
-	ev := rating.Event{ID: "ev_" + strconv.FormatInt(seq, 10) + "_" + hex.EncodeToString(r[:]), Seq: uint64(seq),
+	ev := rating.Event{ID: store.EventID(uint64(seq)), Seq: uint64(seq),
 		Type: typ, Time: tx.now, Data: raw, Deliveries: []rating.Delivery{}}
 	_, err = tx.Exec(ctx, `INSERT INTO outbox (seq, id, type, at, data) OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5)`,
 		seq, ev.ID, typ, tx.now, raw)

@@ -40,31 +40,6 @@ func (s *Store) PostFollowed(node string, cdrs []rating.CDR, pos store.FollowPos
 // to a provider name, from a snapshot of the providers taken now. A name
 // wins over a trunk.
 func (s *Store) ProviderByTrunk() (func(trunk string) (string, bool), error) {
-	m := map[string]string{}
-	names := map[string]bool{}
-	err := s.read(context.Background(), func(tx pgx.Tx) error {
-		rows, err := tx.Query(context.Background(), `SELECT name, coalesce(trunk, '') FROM providers`)
-		if err != nil {
-			return err
-		}
-		var name, trunk string
-		_, err = pgx.ForEachRow(rows, []any{&name, &trunk}, func() error {
-			names[name] = true
-			if trunk != "" {
-				m[trunk] = name
-			}
-			return nil
-		})
-		return err
-	})
-	for n := range names {
-		m[n] = n
-	}
-	return func(trunk string) (string, bool) {
-		if trunk == "" {
-			return "", false
-		}
-		p, ok := m[trunk]
-		return p, ok
-	}, err
+	ps, err := s.Providers()
+	return rating.ByTrunk(ps), err
 }

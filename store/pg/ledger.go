@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"pbxbill/rating"
+	"pbxbill/store"
 )
 
 // Credit posts a topup (amount > 0) or an adjustment (any sign but 0, note
@@ -29,8 +30,8 @@ func (s *Store) CreditOnce(key, accountType, name string, amount rating.Money, k
 	if err := rating.ValidateCredit(amount, kind, note); err != nil {
 		return rating.Entry{}, err
 	}
-	if len(key) > maxOnceKey {
-		return rating.Entry{}, rating.Invalidf("key", "idempotency key %s: at most %d bytes", rating.Excerpt(key), maxOnceKey)
+	if err := store.CheckOnceKey(key); err != nil {
+		return rating.Entry{}, err
 	}
 	acct, err := acctByte(accountType)
 	if err != nil {
@@ -86,8 +87,6 @@ func credit(ctx context.Context, tx *txn, acct byte, name string, amount rating.
 // onceTTL is how long a used key is remembered: a form is not sent twice
 // a day apart by accident.
 const onceTTL = 24 * time.Hour
-
-const maxOnceKey = 200
 
 // useOnce records key as used at tx.now, or answers EConflict when it was
 // used already, and forgets a few keys past their day. Two transactions

@@ -2,20 +2,14 @@ package pg
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"pbxbill/rating"
+	"pbxbill/store"
 )
-
-// tokenPrefix marks pbxbill node tokens, so a leaked one is recognisable.
-const tokenPrefix = "pbx_"
 
 // seenEvery is how often a node's LastSeen is written at most. A busy node
 // calls the API many times a second; a write per call would be a commit
@@ -28,15 +22,13 @@ func (s *Store) CreateNode(name string) (rating.Node, string, error) {
 	if err := rating.ValidateName("name", name); err != nil {
 		return rating.Node{}, "", err
 	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return rating.Node{}, "", fmt.Errorf("node token: %w", err)
+	token, sum, err := store.NewNodeToken()
+	if err != nil {
+		return rating.Node{}, "", err
 	}
-	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
-	sum := sha256.Sum256([]byte(token))
 	ctx := context.Background()
 	var n rating.Node
-	err := s.write(ctx, func(tx *txn) error {
+	err = s.write(ctx, func(tx *txn) error {
 		n = rating.Node{Name: name, Created: micro(tx.now)}
 		tag, err := tx.Exec(ctx, `INSERT INTO nodes (name, token_sha256, created) VALUES ($1, $2, $3)
 			ON CONFLICT (name) DO NOTHING`, name, sum[:], n.Created)
@@ -100,7 +92,7 @@ func (s *Store) DeleteNode(name string) error {
 // The lookup is by SHA-256 of the token, so its timing tells a caller
 // nothing about any stored token.
 func (s *Store) NodeByToken(token string) (rating.Node, error) {
-	sum := sha256.Sum256([]byte(token))
+	sum := store.TokenSum(token)
 	ctx := context.Background()
 	n, err := scanNode(s.pool.QueryRow(ctx, `SELECT name, created, last_seen FROM nodes WHERE token_sha256 = $1`, sum[:]))
 	if errors.Is(err, pgx.ErrNoRows) {

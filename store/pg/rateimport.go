@@ -4,16 +4,14 @@ import (
 	"context"
 	"encoding/binary"
 	"io"
-	"runtime"
-	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"pbxbill/rating"
+	"pbxbill/store"
 )
 
 // ImportRates replaces every row of table name by the rows that parse
@@ -134,18 +132,8 @@ func (d *deck) add(gen int64, r *rating.Row) {
 		d.chunks = append(d.chunks, make([]byte, 0, deckChunk))
 	}
 	c := len(d.chunks) - 1
-	k := deckKey{eff: effMicros(r.EffectiveFrom), week: r.Week().Key(), long: len(r.Prefix) > 16,
-		at: uint64(c)<<32 | uint64(len(d.chunks[c]))}
-	for j := 0; j < 16; j++ {
-		k.head <<= 4
-		if j < len(r.Prefix) {
-			if ch := r.Prefix[j]; ch == '*' {
-				k.head |= 1
-			} else {
-				k.head |= uint64(ch-'0') + 2
-			}
-		}
-	}
+	k := deckKey{eff: effMicros(r.EffectiveFrom), week: r.Week().Key(), at: uint64(c)<<32 | uint64(len(d.chunks[c]))}
+	k.head, k.long = store.PrefixHead(r.Prefix)
 	d.chunks[c] = appendCopyRow(d.chunks[c], gen, r)
 	d.keys = append(d.keys, k)
 }
@@ -184,44 +172,10 @@ func (d *deck) compare(a, b *deckKey) int {
 	return 0
 }
 
-// sort puts the keys in key order. It first deals them into buckets by
-// their first two prefix characters, in place, and then sorts the
-// buckets on every CPU, as the bbolt store's import does: each bucket
-// fits in cache, where one sort of a million keys would not.
+// sort puts the keys in key order, as the bbolt store's import does
+// (store.SortByHead).
 func (d *deck) sort() {
-	keys := d.keys
-	var start, next, end [256]int
-	for i := range keys {
-		end[keys[i].head>>56]++
-	}
-	sum := 0
-	for b := range end {
-		start[b], sum = sum, sum+end[b]
-		end[b], next[b] = sum, start[b]
-	}
-	for b := range next {
-		for next[b] < end[b] {
-			c := keys[next[b]].head >> 56
-			if int(c) == b {
-				next[b]++
-				continue
-			}
-			keys[next[b]], keys[next[c]] = keys[next[c]], keys[next[b]]
-			next[c]++
-		}
-	}
-	var todo atomic.Int32
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), 4) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := int(todo.Add(1)) - 1; b < len(start); b = int(todo.Add(1)) - 1 {
-				slices.SortFunc(keys[start[b]:end[b]], func(x, y deckKey) int { return d.compare(&x, &y) })
-			}
-		}()
-	}
-	wg.Wait()
+	store.SortByHead(d.keys, func(k *deckKey) uint64 { return k.head }, func(x, y deckKey) int { return d.compare(&x, &y) })
 }
 
 // decode reads the row of the tuple k points at into r.

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"pbxbill/rating"
+	"pbxbill/store"
 )
 
 // Schedules (DOMAIN.md "Recurring charges and refills"). A schedule is
@@ -69,41 +70,26 @@ func loadSchedules(ctx context.Context, tx pgx.Tx, tail string, args ...any) ([]
 	return out, rows.Err()
 }
 
-// first is the first month the row has not settled.
-func (r *scheduleRow) first() rating.Month {
+// from is the first month the row has not settled, the zero Month for
+// its first (rating.Schedule.Pending).
+func (r *scheduleRow) from() rating.Month {
 	if r.next == 0 {
-		return r.FirstMonth()
+		return rating.Month{}
 	}
 	return rating.MonthFromInt(r.next)
 }
 
-// pending finds the row's first occurrence not posted: its month and its
-// due instant, ok false when none is left. settled is the month the
-// cursor may move to, past months without an occurrence or already
-// posted. The walk ends at the first occurrence not posted, so it takes
-// one step for a schedule that is up to date.
+// done reports whether the row's month m is posted.
+func (r *scheduleRow) done(m rating.Month) bool { return r.posted[m.Int()] }
+
+// pending is rating.Schedule.Pending from the row's cursor.
 func (r *scheduleRow) pending(loc *time.Location) (m rating.Month, due time.Time, settled rating.Month, ok bool) {
-	m = r.first()
-	settled = m
-	for i := 0; i < 12*300 && !r.Ended(m); i, m = i+1, m.Next() {
-		at, has := r.DueAt(m, loc)
-		if has && !r.posted[m.Int()] {
-			return m, at, settled, true
-		}
-		settled = m.Next()
-	}
-	return m, time.Time{}, settled, false
+	return r.Pending(r.from(), loc, r.done)
 }
 
 // view is the schedule with its next due date.
 func (r *scheduleRow) view(loc *time.Location) rating.Schedule {
-	s := r.Schedule
-	s.NextDue = nil
-	if m, _, _, ok := r.pending(loc); ok {
-		d, _ := s.DueDate(m)
-		s.NextDue = &d
-	}
-	return s
+	return r.WithNextDue(r.from(), loc, r.done)
 }
 
 // tenantIDByName is the id of the tenant named name, ENotFound when none
@@ -154,8 +140,8 @@ func (s *Store) CreateScheduleOnce(key, tenant string, sc rating.Schedule) (rati
 	if err := sc.Validate(); err != nil {
 		return rating.Schedule{}, err
 	}
-	if len(key) > maxOnceKey {
-		return rating.Schedule{}, rating.Invalidf("key", "idempotency key %s: at most %d bytes", rating.Excerpt(key), maxOnceKey)
+	if err := store.CheckOnceKey(key); err != nil {
+		return rating.Schedule{}, err
 	}
 	ctx := context.Background()
 	var out rating.Schedule

@@ -2,17 +2,14 @@ package pg
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"pbxbill/rating"
+	"pbxbill/store"
 )
 
 // CreateSession starts a session for user that ends after ttl, and
@@ -24,15 +21,13 @@ func (s *Store) CreateSession(user string, ttl time.Duration) (string, rating.Se
 	if ttl <= 0 {
 		return "", rating.Session{}, rating.Errorf(rating.EInvalid, "session lifetime %s: must be positive", ttl)
 	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return "", rating.Session{}, fmt.Errorf("session token: %w", err)
+	token, sum, err := store.NewSessionToken()
+	if err != nil {
+		return "", rating.Session{}, err
 	}
-	token := base64.RawURLEncoding.EncodeToString(raw)
-	sum := sha256.Sum256([]byte(token))
 	ctx := context.Background()
 	var sess rating.Session
-	err := s.write(ctx, func(tx *txn) error {
+	err = s.write(ctx, func(tx *txn) error {
 		now := micro(tx.now)
 		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE expires <= $1`, now); err != nil {
 			return err
@@ -60,7 +55,7 @@ func (s *Store) Session(token string) (rating.Session, error) {
 	if token == "" {
 		return rating.Session{}, rating.Errorf(rating.EUnauthorized, "not logged in")
 	}
-	sum := sha256.Sum256([]byte(token))
+	sum := store.TokenSum(token)
 	var sess rating.Session
 	err := s.pool.QueryRow(context.Background(), `SELECT username, created, expires FROM sessions WHERE token_sha256 = $1`,
 		sum[:]).Scan(&sess.User, &sess.Created, &sess.Expires)
@@ -80,7 +75,7 @@ func (s *Store) Session(token string) (rating.Session, error) {
 // DeleteSession ends the session of token; ending one that does not
 // exist is not an error, so logging out twice is harmless.
 func (s *Store) DeleteSession(token string) error {
-	sum := sha256.Sum256([]byte(token))
+	sum := store.TokenSum(token)
 	ctx := context.Background()
 	return s.write(ctx, func(tx *txn) error {
 		_, err := tx.Exec(ctx, `DELETE FROM sessions WHERE token_sha256 = $1`, sum[:])

@@ -6,6 +6,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"pbxbill/rating"
+	"pbxbill/store"
 )
 
 // Admins lists the admin users by name, in byte order.
@@ -28,7 +29,7 @@ func (s *Store) Admins() ([]rating.Admin, error) {
 
 // AddAdmin creates an admin user; EConflict when the name is taken.
 func (s *Store) AddAdmin(name, password string) error {
-	hash, err := adminHash(name, password)
+	hash, err := store.AdminHash(name, password)
 	if err != nil {
 		return err
 	}
