@@ -76,12 +76,13 @@ func appendRowValue(dst []byte, r *rating.Row) []byte {
 	return append(dst, r.Destination...)
 }
 
-// interner shares the string of repeated destinations: a deck of a
+// Interner shares the string of repeated destinations: a deck of a
 // million rows has a few thousand distinct ones, and one copy of each
-// keeps a loaded table small.
-type interner map[string]string
+// keeps a loaded table small. Both stores' row decoders use one.
+type Interner map[string]string
 
-func (in interner) str(b []byte) string {
+// Str is b as a string, the one copy of it when one was made before.
+func (in Interner) Str(b []byte) string {
 	if s, ok := in[string(b)]; ok { // no allocation for the lookup
 		return s
 	}
@@ -94,7 +95,7 @@ func (in interner) str(b []byte) string {
 
 // decodeRow fills r from a rate key and value. The strings are copied out
 // of the bbolt page, so r stays valid after the transaction.
-func decodeRow(k, v []byte, r *rating.Row, in interner) error {
+func decodeRow(k, v []byte, r *rating.Row, in Interner) error {
 	prefix, eff, week, ok := splitRateKey(k)
 	if !ok || len(v) < 2 {
 		return fmt.Errorf("rate row %x: corrupt key or value", k)
@@ -135,7 +136,7 @@ func decodeRow(k, v []byte, r *rating.Row, in interner) error {
 		return fmt.Errorf("rate row %x: corrupt value", k)
 	}
 	if len(v) > 0 {
-		r.Destination = in.str(v)
+		r.Destination = in.Str(v)
 	}
 	return nil
 }

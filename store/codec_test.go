@@ -41,7 +41,7 @@ func FuzzRowValue(f *testing.F) {
 		}
 		v := appendRowValue(nil, &r)
 		var got rating.Row
-		if err := decodeRow(k, v, &got, interner{}); err != nil {
+		if err := decodeRow(k, v, &got, Interner{}); err != nil {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(got, r) {
@@ -60,7 +60,7 @@ func FuzzDecodeRow(f *testing.F) {
 	f.Add([]byte("44\x00"), []byte{0x7f})
 	f.Fuzz(func(t *testing.T, k, v []byte) {
 		var got rating.Row
-		_ = decodeRow(k, v, &got, interner{})
+		_ = decodeRow(k, v, &got, Interner{})
 	})
 }
 

@@ -92,7 +92,7 @@ func (d *dumper) tables() error {
 		}
 		var after []byte
 		rows := make([]rating.Row, 0, defaultExportPage)
-		in := interner{}
+		in := Interner{}
 		for {
 			var more bool
 			var err error

@@ -85,7 +85,7 @@ func (s *Store) MergeRates(name string, rows []rating.Row) (added, replaced int,
 // with times can clash with a stored one: a default replaces the default
 // of its version, which has the same key.
 func checkMergedWeeks(b *bolt.Bucket, rows []rating.Row) error {
-	in := interner{}
+	in := Interner{}
 	for i := range rows {
 		if !rows[i].Week().Timed() || i > 0 && rows[i].Prefix == rows[i-1].Prefix && rows[i-1].Week().Timed() {
 			continue // no times, or the prefix is already checked
@@ -149,7 +149,7 @@ func (s *Store) loadIndex(id uint64, t rating.Table) (*rating.Index, error) {
 		if rows == nil {
 			return nil
 		}
-		in := interner{}
+		in := Interner{}
 		var row rating.Row
 		return rows.ForEach(func(k, v []byte) error {
 			row = rating.Row{}
@@ -189,7 +189,7 @@ func (s *Store) Rates(name, prefix, after string, limit int) (rows []rating.Row,
 		if err != nil {
 			return err
 		}
-		rows, cursor, more, err = ratePage(rateRows(tx, rec.ID), []byte(prefix), cursor, rows, limit, interner{})
+		rows, cursor, more, err = ratePage(rateRows(tx, rec.ID), []byte(prefix), cursor, rows, limit, Interner{})
 		return err
 	})
 	if err != nil {
@@ -217,7 +217,7 @@ func (s *Store) EachRate(name string, fn func(*rating.Row) error) error {
 		at    tableRecord // the table as the first page found it
 		rows  = make([]rating.Row, 0, s.exportPage)
 		after []byte // the key of the last row read
-		in    = interner{}
+		in    = Interner{}
 	)
 	for {
 		more := false
@@ -272,7 +272,7 @@ func sameTable(tx *bolt.Tx, at tableRecord) error {
 // the first such row when after is nil or sorts before prefix). It returns
 // the key of the last row read, in after's array, and whether more rows of
 // the prefix remain. Rates and EachRate both page with it.
-func ratePage(b *bolt.Bucket, prefix, after []byte, rows []rating.Row, n int, in interner) ([]rating.Row, []byte, bool, error) {
+func ratePage(b *bolt.Bucket, prefix, after []byte, rows []rating.Row, n int, in Interner) ([]rating.Row, []byte, bool, error) {
 	if b == nil {
 		return rows, after, false, nil
 	}

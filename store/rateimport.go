@@ -185,7 +185,7 @@ func indexBatches(t rating.Table, batches <-chan []kv, done chan<- built) {
 	}()
 	b := rating.NewIndexBuilder(t, t.Rows)
 	var row rating.Row
-	in := interner{}
+	in := Interner{}
 	for batch := range batches {
 		for i := 0; i < len(batch) && out.err == nil; i++ {
 			if out.err = decodeRow(batch[i].k, batch[i].v, &row, in); out.err != nil {

@@ -76,7 +76,7 @@ func deleteRow(b *bolt.Bucket, rec *tableRecord, key rating.RateKey, old *rating
 		return rating.Errorf(rating.ENotFound, "rate table %q has no row %s", rec.Name, key)
 	}
 	if old != nil {
-		if err := decodeRow(k, v, old, interner{}); err != nil {
+		if err := decodeRow(k, v, old, Interner{}); err != nil {
 			return err
 		}
 	}
@@ -137,7 +137,7 @@ func (s *Store) changeRows(name string, fn func(b *bolt.Bucket, rec *tableRecord
 // defaults or overlapping times in a week is EInvalid, and the caller's
 // transaction is not committed.
 func amend(x *rating.Index, b *bolt.Bucket, prefixes []string) (*rating.Index, error) {
-	in := interner{}
+	in := Interner{}
 	changes := make(map[string][]rating.Row, len(prefixes))
 	for _, p := range prefixes {
 		rows, err := prefixRows(b, p, in)
@@ -151,7 +151,7 @@ func amend(x *rating.Index, b *bolt.Bucket, prefixes []string) (*rating.Index, e
 
 // prefixRows reads every row of prefix from b, in key order, and checks
 // their weeks.
-func prefixRows(b *bolt.Bucket, prefix string, in interner) ([]rating.Row, error) {
+func prefixRows(b *bolt.Bucket, prefix string, in Interner) ([]rating.Row, error) {
 	// A row's key is its prefix, a 0 byte, its effective_from and times.
 	rows, _, _, err := ratePage(b, append([]byte(prefix), 0), nil, nil, math.MaxInt, in)
 	if err != nil {

@@ -104,7 +104,7 @@ func (r *runFile) merge(fn func(k, v []byte) error) error {
 		c := h[0]
 		if last != nil && bytes.Equal(last, c.key) {
 			var row rating.Row
-			if err := decodeRow(c.key, c.val, &row, interner{}); err != nil {
+			if err := decodeRow(c.key, c.val, &row, Interner{}); err != nil {
 				return err
 			}
 			return rating.Invalidf("prefix", "prefix %q with effective_from %s appears twice", row.Prefix, effString(&row))

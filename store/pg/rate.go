@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"pbxbill/rating"
+	"pbxbill/store"
 )
 
 // ReplaceRates replaces every row of the table with rows and swaps in the
@@ -200,7 +201,7 @@ func eachRow(ctx context.Context, tx pgx.Tx, rec tableRec, fn func(*rating.Row) 
 		return err
 	}
 	defer rows.Close()
-	d := rowDecoder{in: interner{}}
+	d := rowDecoder{in: store.Interner{}}
 	if err := d.check(rows); err != nil {
 		return err
 	}
@@ -279,7 +280,7 @@ func ratePage(ctx context.Context, tx pgx.Tx, rec tableRec, prefix string, after
 		return rows, false, err
 	}
 	defer res.Close()
-	d := rowDecoder{in: interner{}}
+	d := rowDecoder{in: store.Interner{}}
 	if err := d.check(res); err != nil {
 		return rows, false, err
 	}

@@ -222,7 +222,7 @@ func (d *deck) write(ctx context.Context, tx pgx.Tx, rec tableRec) (*rating.Inde
 // index builds the index of rec from the sorted deck.
 func (d *deck) index(rec tableRec) (*rating.Index, error) {
 	b := rating.NewIndexBuilder(rec.Table, len(d.keys))
-	dec := rowDecoder{in: interner{}}
+	dec := rowDecoder{in: store.Interner{}}
 	vals := make([][]byte, 0, 14)
 	var row rating.Row
 	for i := range d.keys {

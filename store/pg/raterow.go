@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"pbxbill/rating"
+	"pbxbill/store"
 )
 
 // DeleteRate deletes one row of table name and returns it. One
@@ -81,7 +82,7 @@ func deleteRow(ctx context.Context, tx *txn, rec *tableRec, key rating.RateKey, 
 		return err
 	}
 	defer rows.Close()
-	d := rowDecoder{in: interner{}}
+	d := rowDecoder{in: store.Interner{}}
 	if err := d.check(rows); err != nil {
 		return err
 	}
@@ -183,7 +184,7 @@ func prefixRows(ctx context.Context, tx pgx.Tx, rec tableRec, prefixes []string)
 		return nil, err
 	}
 	defer rows.Close()
-	d := rowDecoder{in: interner{}}
+	d := rowDecoder{in: store.Interner{}}
 	if err := d.check(rows); err != nil {
 		return nil, err
 	}

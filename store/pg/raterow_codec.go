@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"pbxbill/rating"
+	"pbxbill/store"
 )
 
 // rateCols are a rates row's columns in the order decodeRow reads them.
@@ -45,27 +46,12 @@ func effMicros(t time.Time) int64 {
 	return (t.Unix() - pgEpoch) * 1_000_000
 }
 
-// interner shares the string of repeated destinations: a deck of a
-// million rows has a few thousand distinct ones.
-type interner map[string]string
-
-func (in interner) str(b []byte) string {
-	if s, ok := in[string(b)]; ok { // no allocation for the lookup
-		return s
-	}
-	s := string(b)
-	if len(in) < 1<<16 {
-		in[s] = s
-	}
-	return s
-}
-
 // rowDecoder reads rows of rateCols from a query's raw values, which are
 // in the binary format: decoding them by hand is several times faster
 // than Scan, and a loaded table of a million rows is read while a node
 // waits for it.
 type rowDecoder struct {
-	in interner
+	in store.Interner
 }
 
 // check fails unless every column came in the binary format, but for
@@ -99,7 +85,7 @@ func (d *rowDecoder) decode(v [][]byte, r *rating.Row) error {
 	w := rating.WeekFromKey(binary.BigEndian.Uint32(v[2]))
 	r.Days, r.Hours = w.Days, w.Hours
 	if len(v[3]) > 0 {
-		r.Destination = d.in.str(v[3])
+		r.Destination = d.in.Str(v[3])
 	}
 	for i, a := range [...]*rating.Amount{&r.ConnectFee, &r.InitialRate, &r.MinCost, &r.MaxCost} {
 		if b := v[5+i]; b != nil {
