@@ -226,6 +226,17 @@ func TestTwoNodes(t *testing.T) {
 
 	t.Run("KillDuringIntake", func(t *testing.T) {
 		twoNodeTenant(t, baseB, "Docs Demo Two Nodes Kill", "0.10", "1000", 600)
+		// Node A follows the deck made on B before its CDRs come: a CDR
+		// priced in the moment before would find the table without rows.
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			code, body := call(t, http.MethodGet, baseA+"/api/v1/rate?tenant="+url.QueryEscape("Docs Demo Two Nodes Kill")+"&number=441234", nodesToken, nil)
+			if code == http.StatusOK && strings.Contains(body, `"rate":"0.1"`) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("node A answers %d %s five seconds after B made the deck", code, body)
+			}
+		}
 		var mu sync.Mutex
 		acked := map[string]bool{}
 		var wg sync.WaitGroup

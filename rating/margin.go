@@ -38,7 +38,7 @@ func (m *Margin) Pct() *json.Number {
 // offer too; the sell `*` row meets only those.
 func (x *Rater) Margins(sell string, prefixes []string, ps []Provider, at time.Time) ([]Margin, error) {
 	at = x.Local(at) // the rows' days and hours are read on the installation's clock
-	idx := x.Book.Get(sell)
+	idx := x.index(sell)
 	if idx == nil {
 		return nil, Errorf(ENotFound, "rate table %s not found", Excerpt(sell))
 	}
@@ -95,7 +95,7 @@ func (x *Rater) Carriers(k Kind, ps []Provider) Carriers {
 		if p.Status != Active || p.TableFor(k) == "" {
 			continue
 		}
-		if b := x.Book.Get(p.TableFor(k)); b != nil {
+		if b := x.index(p.TableFor(k)); b != nil {
 			c.buys, c.names = append(c.buys, b), append(c.names, p)
 		}
 	}

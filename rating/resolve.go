@@ -14,6 +14,20 @@ type Rater struct {
 	// Zone is the installation's time zone, where the days and hours of
 	// rate rows are read (nil: UTC).
 	Zone *time.Location
+	// Load, when set, finds a table that Book does not hold yet: a store
+	// shared by several nodes loads one that another node has just
+	// created, before its notice arrives. It answers nil when there is no
+	// such table.
+	Load func(table string) *Index
+}
+
+// index is the live index of the named table, through Load when Book
+// does not hold it.
+func (x *Rater) index(table string) *Index {
+	if idx := x.Book.Get(table); idx != nil || x.Load == nil || table == "" {
+		return idx
+	}
+	return x.Load(table)
 }
 
 // Local is at on the installation's wall clock: what a row's days and
@@ -102,7 +116,7 @@ func (x *Rater) Resolve(t *Tenant, k Kind, number string, at time.Time) Resoluti
 // and the providers' buy prices use.
 func (x *Rater) ResolveIn(table, number string, at time.Time) Resolution {
 	res := Resolution{Number: number, Table: table}
-	idx := x.Book.Get(table)
+	idx := x.index(table)
 	if idx == nil {
 		res.Reason = ReasonNoTable
 		return res
@@ -137,7 +151,7 @@ func (x *Rater) Offers(ps []Provider, number string, at time.Time) ([]Offer, err
 		if p.Status != Active || p.OutboundTable == "" {
 			continue
 		}
-		if idx := x.Book.Get(p.OutboundTable); idx != nil {
+		if idx := x.index(p.OutboundTable); idx != nil {
 			if rt, ok := idx.Lookup(n, at); ok {
 				offers = append(offers, Offer{Provider: p.Name, Trunk: p.Trunk, Rate: rt})
 			}

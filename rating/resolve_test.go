@@ -95,3 +95,23 @@ func BenchmarkResolveUnrated(b *testing.B) {
 		}
 	}
 }
+
+// A table the Book does not hold is asked of Load once per resolution,
+// and a Load that finds none leaves the reason no_table.
+func TestRaterLoad(t *testing.T) {
+	tab := NewTable("late", Outbound, "EUR")
+	asked := 0
+	x := &Rater{Book: &Book{}, Currency: "EUR", Load: func(name string) *Index {
+		asked++
+		if name != "late" {
+			return nil
+		}
+		return NewIndex(tab, []Row{NewRow("44", amt(t, "0.06"))})
+	}}
+	if r := x.ResolveIn("late", "4420", time.Now()); r.Reason != "" || r.Rate.Rate != amt(t, "0.06") || asked != 1 {
+		t.Fatalf("through Load: %+v after %d asks", r, asked)
+	}
+	if r := x.ResolveIn("gone", "4420", time.Now()); r.Reason != ReasonNoTable || asked != 2 {
+		t.Fatalf("a table Load does not find: %+v after %d asks", r, asked)
+	}
+}

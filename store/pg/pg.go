@@ -116,7 +116,7 @@ func open(url string, opt store.Options, readOnly bool) (*Store, error) {
 	if s.holdSlack <= 0 {
 		s.holdSlack = rating.DefaultHoldSlack
 	}
-	s.rater = rating.Rater{Book: &s.book, Numbering: opt.Numbering, Currency: cur, Zone: loc}
+	s.rater = rating.Rater{Book: &s.book, Numbering: opt.Numbering, Currency: cur, Zone: loc, Load: s.loadMissing}
 	if err := s.init(ctx); err != nil {
 		if s.frozen != nil {
 			s.frozen.Release()

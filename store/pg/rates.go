@@ -50,6 +50,7 @@ type rateState struct {
 	foldAt int
 
 	folding map[int64]bool  // tables whose rebuild is under way
+	missing sync.Mutex      // one loadMissing at a time
 	ctx     context.Context // the store's, cancelled by Close
 	jobs    sync.WaitGroup
 }
@@ -403,4 +404,30 @@ func (s *Store) fold(id int64) {
 			log.Printf("pg: rate tables: rebuild table %d: %v", id, err)
 		}
 	}()
+}
+
+// loadMissing loads the named table when a resolution needs it and this
+// node's Book does not hold it yet: another node created it (or its
+// first deck) a moment ago, and the notice is still on its way. Without
+// it, a CDR priced in that moment would be stored unrated. It answers nil
+// when there is no such table. One load runs at a time, and a table that
+// an earlier one installed is not loaded again.
+func (s *Store) loadMissing(name string) *rating.Index {
+	s.rates.missing.Lock()
+	defer s.rates.missing.Unlock()
+	if x := s.book.Get(name); x != nil {
+		return x
+	}
+	ctx := context.Background()
+	var id int64
+	err := s.read(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT id FROM rate_tables WHERE name = $1`, name).Scan(&id)
+	})
+	if err != nil {
+		return nil // none, or the database is away: the table is missing
+	}
+	if err := s.reload(ctx, id, false); err != nil {
+		return nil
+	}
+	return s.book.Get(name)
 }
